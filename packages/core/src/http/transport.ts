@@ -1,0 +1,112 @@
+import { Agent, FormData, request as undiciRequest } from 'undici';
+import { NetworkError } from '../errors/error-classes';
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+/** One HTTP exchange. `url` is absolute; the transport adds nothing to it. */
+export interface TransportRequest {
+  method: HttpMethod;
+  url: string;
+  headers: Record<string, string>;
+  /** A JSON string, raw bytes, or multipart form data (undici's `FormData`). */
+  body?: string | Buffer | FormData;
+  /** Overrides the transport's default timeout for this request. */
+  timeoutMs?: number;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * How core talks HTTP. The default is {@link UndiciTransport}; a test or an adapter may inject its
+ * own. A transport resolves with any HTTP status (errors are mapped by the caller) and rejects
+ * only with {@link NetworkError}, telling whether the request may have reached the server.
+ */
+export interface Transport {
+  request(request: TransportRequest): Promise<TransportResponse>;
+  close?(): Promise<void>;
+}
+
+export interface UndiciTransportOptions {
+  /** Whole-request timeout (headers and body), in ms. @default 30000 */
+  timeoutMs?: number;
+  /** Connect timeout, in ms. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Sockets kept per origin. @default 128 */
+  connections?: number;
+}
+
+/** Errors raised while connecting: the request bytes never left, so a retry cannot double-send. */
+const CONNECT_PHASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CONNECT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
+}
+
+/** Keep-alive HTTP over undici, with a request timeout. */
+export class UndiciTransport implements Transport {
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+
+  constructor(options: UndiciTransportOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.agent = new Agent({
+      connections: options.connections ?? 128,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    });
+  }
+
+  async request(req: TransportRequest): Promise<TransportResponse> {
+    const timeout = req.timeoutMs ?? this.timeoutMs;
+    try {
+      const response = await undiciRequest(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body,
+        dispatcher: this.agent,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const body = Buffer.from(await response.body.arrayBuffer());
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      return { status: response.statusCode, headers, body };
+    } catch (error) {
+      const code = errorCode(error);
+      const sent = !(code && CONNECT_PHASE_CODES.has(code));
+      const what = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeout} ms` : code ?? String(error);
+      // The URL never carries secrets (the token travels in a header), so it may be named.
+      throw new NetworkError(`${req.method} ${req.url} failed: ${what}`, sent, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+export { FormData };

@@ -1,0 +1,33 @@
+/**
+ * Paces sends for one business phone number: a per-number throughput (messages per second) and a
+ * per-recipient pair rate. Call sites only ever use this interface, so a Redis-backed limiter
+ * shared by many processes replaces the in-process one without touching them.
+ */
+export interface RateLimiter {
+  /**
+   * Runs `task` when both the number's budget and `recipient`'s pair budget allow it. Tasks for
+   * different recipients run concurrently up to the throughput.
+   */
+  schedule<T>(recipient: string, task: () => Promise<T>): Promise<T>;
+  /** Tasks waiting for a slot (for a "queued" status). */
+  queued(): number;
+  /** Stops timers; pending tasks are rejected with a clear error. */
+  stop(): Promise<void>;
+}
+
+export interface PairRate {
+  /** Messages a recipient may receive at once before pacing starts. @default 45 */
+  burst: number;
+  /** One more message per this many ms afterwards. @default 6000 */
+  intervalMs: number;
+}
+
+export interface LimiterOptions {
+  /** Messages per second for the phone number (80 default; 20 or 1000 on some numbers). @default 80 */
+  throughput?: number;
+  /** Pacing per recipient. @default { burst: 45, intervalMs: 6000 } */
+  pairRate?: PairRate;
+}
+
+export const DEFAULT_THROUGHPUT = 80;
+export const DEFAULT_PAIR_RATE: Readonly<PairRate> = Object.freeze({ burst: 45, intervalMs: 6000 });

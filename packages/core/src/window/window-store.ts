@@ -1,0 +1,85 @@
+/**
+ * Where window expiry times live. The memory store serves one process; a Redis store shares
+ * windows across processes (n8n queue mode, several Node-RED instances). Keys are opaque strings
+ * built by the tracker; values are epoch milliseconds at which the window closes.
+ */
+export interface WindowStore {
+  /** The stored expiry, or undefined when none is stored (or it already expired). */
+  getExpiry(key: string): Promise<number | undefined>;
+  /** Stores `expiresAt` unless a later expiry is already stored (a 72 h referral window is never shortened). */
+  extend(key: string, expiresAt: number): Promise<void>;
+  /** Forgets the key (Meta said the window is closed: 131047). */
+  delete(key: string): Promise<void>;
+}
+
+export interface MemoryStoreOptions {
+  /** Most keys kept; the oldest are evicted first. @default 1_000_000 */
+  maxEntries?: number;
+  /** Clock, for tests. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Bounded, expiring in-memory store. O(1) per call: a Map keeps insertion order, every write
+ * re-inserts its key at the end, so the oldest keys sit at the front and eviction pops from there.
+ */
+export class MemoryKeyedExpiryStore implements WindowStore {
+  private readonly entries = new Map<string, number>();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxEntries = options.maxEntries ?? 1_000_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async getExpiry(key: string): Promise<number | undefined> {
+    return this.peek(key);
+  }
+
+  /** Synchronous read for hot paths (the deduplicator, benchmarks). */
+  peek(key: string): number | undefined {
+    const expiresAt = this.entries.get(key);
+    if (expiresAt === undefined) return undefined;
+    if (expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return expiresAt;
+  }
+
+  async extend(key: string, expiresAt: number): Promise<void> {
+    this.put(key, expiresAt);
+  }
+
+  /** Synchronous write; keeps the later of the stored and the new expiry. */
+  put(key: string, expiresAt: number): void {
+    const current = this.entries.get(key);
+    if (current !== undefined) {
+      this.entries.delete(key);
+      if (current > expiresAt) expiresAt = current;
+    }
+    this.entries.set(key, expiresAt);
+    this.evict();
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
+  private evict(): void {
+    const now = this.now();
+    // Drop a few expired keys from the front on every write, and the oldest key when full.
+    for (let i = 0; i < 2; i++) {
+      const first = this.entries.entries().next();
+      if (first.done) return;
+      const [key, expiresAt] = first.value;
+      if (expiresAt <= now || this.entries.size > this.maxEntries) this.entries.delete(key);
+      else return;
+    }
+  }
+}
