@@ -6,9 +6,10 @@
 export interface RateLimiter {
   /**
    * Runs `task` when both the number's budget and `recipient`'s pair budget allow it. Tasks for
-   * different recipients run concurrently up to the throughput.
+   * different recipients run concurrently up to the throughput. Without a recipient (mark as read)
+   * only the throughput applies.
    */
-  schedule<T>(recipient: string, task: () => Promise<T>): Promise<T>;
+  schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T>;
   /** Tasks waiting for a slot (for a "queued" status). */
   queued(): number;
   /** Stops timers; pending tasks are rejected with a clear error. */

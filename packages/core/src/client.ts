@@ -1,0 +1,240 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GraphApiError, WindowClosedError } from './errors/error-classes';
+import { WhatsAppError } from './errors/whatsapp-error';
+import { GraphApi, type GraphConnection } from './http/graph-api';
+import { decideRetry, type RetryOptions } from './http/retry-policy';
+import { LocalRateLimiter, limiterStoppedError } from './limiter/local-rate-limiter';
+import type { PairRate, RateLimiter } from './limiter/rate-limiter';
+import { WindowTracker, type WindowStatus } from './window/window-tracker';
+import {
+  isTemplateMessage,
+  markAsReadBody,
+  templateMessage,
+  textMessage,
+  toGraphBody,
+  validateOutboundMessage,
+  type OutboundMessage,
+} from './messages';
+import { normalizeRecipient } from './recipient';
+
+/**
+ * What to do with a free-form (non-template) message when the user's 24-hour window is not known
+ * to be open:
+ * - `enforce`: fail with {@link WindowClosedError} before any request (default);
+ * - `fallback-template`: send `fallbackTemplate` instead, and say so in the result;
+ * - `off`: send anyway (Meta will fail it later with 131047 on the status webhook).
+ */
+export type WindowPolicy = 'enforce' | 'fallback-template' | 'off';
+
+/** A template to send instead of a free-form message when the window is closed. */
+export interface FallbackTemplate {
+  name: string;
+  languageCode: string;
+  /** Template components (parameters), in Graph shape. */
+  components?: unknown[];
+}
+
+export interface WindowOptions {
+  /** @default 'enforce' */
+  policy?: WindowPolicy;
+  /** Shared tracker, fed by the webhook side. @default a new in-memory tracker */
+  tracker?: WindowTracker;
+  /** Required for the `fallback-template` policy. */
+  fallbackTemplate?: FallbackTemplate;
+}
+
+export interface WhatsAppClientOptions extends GraphConnection {
+  /** The business phone number ID (not the number itself, not the WABA ID). */
+  phoneNumberId: string;
+  /** WhatsApp Business Account ID, for template and account calls. */
+  wabaId?: string;
+  /** Messages per second for this number. @default 80 */
+  throughput?: number;
+  /** Per-recipient pacing. @default { burst: 45, intervalMs: 6000 } */
+  pairRate?: PairRate;
+  /** @default { maxAttempts: 5, baseDelayMs: 500, maxDelayMs: 30000, retryDeliveryUnknown: false } */
+  retry?: RetryOptions;
+  window?: WindowOptions;
+  /** A shared limiter (e.g. Redis-backed); replaces the in-process one built from throughput/pairRate. */
+  limiter?: RateLimiter;
+}
+
+export interface SendResult {
+  /** The wamid Meta assigned; statuses on the webhook carry it. */
+  messageId: string;
+  /** The recipient as sent (`+` and digits, or a BSUID). */
+  to: string;
+  /** The WhatsApp id Meta resolved (may differ from `to` in Brazil and Mexico; "" for a BSUID). */
+  waId?: string;
+  /** `accepted`, `held_for_quality_assessment` or `paused` when Meta says. */
+  messageStatus?: string;
+  /** Tries it took, the first included. */
+  attempts: number;
+  /** Set when the window was closed and the fallback template went out instead. */
+  fallback?: { reason: 'window_closed'; template: string };
+}
+
+interface SendResponse {
+  contacts?: Array<{ input?: string; wa_id?: string }>;
+  messages?: Array<{ id?: string; message_status?: string }>;
+}
+
+/**
+ * Sends WhatsApp messages for one business phone number: validates before sending, paces to the
+ * number's throughput and each recipient's pair rate, retries only what Meta certainly did not
+ * accept, and guards the 24-hour window.
+ *
+ * @example
+ * const client = new WhatsAppClient({ accessToken, phoneNumberId });
+ * await client.sendTemplate('+14155551234', 'order_update', 'en', [
+ *   { type: 'body', parameters: [{ type: 'text', text: 'Ada' }, { type: 'text', text: '#1042' }] },
+ * ]);
+ */
+export class WhatsAppClient {
+  readonly phoneNumberId: string;
+  readonly wabaId: string | undefined;
+  /** Authenticated Graph access for management calls (templates, media, phone numbers). */
+  readonly graph: GraphApi;
+  readonly limiter: RateLimiter;
+  readonly windowTracker: WindowTracker;
+  private readonly windowPolicy: WindowPolicy;
+  private readonly fallbackTemplate: FallbackTemplate | undefined;
+  private readonly retry: RetryOptions;
+  private readonly closing = new AbortController();
+
+  constructor(options: WhatsAppClientOptions) {
+    if (!options.phoneNumberId || !/^\d+$/.test(options.phoneNumberId)) {
+      throw new WhatsAppError(`phoneNumberId: "${options.phoneNumberId ?? ''}" is not a phone number ID (digits only)`, {
+        code: 'invalid_option',
+        category: 'validation',
+        hint: 'Copy the Phone number ID from WhatsApp Manager → API Setup (it is not the phone number itself).',
+      });
+    }
+    this.phoneNumberId = options.phoneNumberId;
+    this.wabaId = options.wabaId || undefined;
+    this.graph = new GraphApi(options);
+    this.limiter = options.limiter ?? new LocalRateLimiter({ throughput: options.throughput, pairRate: options.pairRate });
+    this.windowTracker = options.window?.tracker ?? new WindowTracker();
+    this.windowPolicy = options.window?.policy ?? 'enforce';
+    this.fallbackTemplate = options.window?.fallbackTemplate;
+    this.retry = options.retry ?? {};
+    if (this.windowPolicy === 'fallback-template' && !this.fallbackTemplate?.name) {
+      throw new WhatsAppError('window.fallbackTemplate is required when the window policy is fallback-template', {
+        code: 'invalid_option',
+        category: 'validation',
+        hint: 'Choose the approved template to send when the 24-hour window is closed, or use the enforce policy.',
+      });
+    }
+  }
+
+  /**
+   * Sends one message given in Graph shape without `messaging_product`
+   * (`{ to, type, [type]: {...}, context?, biz_opaque_callback_data? }`).
+   * @throws ValidationError before any request when the message breaks a limit
+   * @throws WindowClosedError under the `enforce` policy
+   * @throws GraphApiError / NetworkError when Meta refuses or cannot be reached (after retries)
+   * @example
+   * await client.send({ to: '+14155551234', type: 'text', text: { body: 'Your order shipped' } });
+   */
+  async send(message: unknown): Promise<SendResult> {
+    let outbound: OutboundMessage = validateOutboundMessage(message);
+    let fallback: SendResult['fallback'];
+    const recipient = normalizeRecipient(outbound.to);
+
+    if (!isTemplateMessage(outbound) && this.windowPolicy !== 'off') {
+      const window = await this.windowStatus(recipient.to);
+      if (!window.open) {
+        if (this.windowPolicy === 'enforce') throw new WindowClosedError(recipient.to, window.expiresAt);
+        const template = this.fallbackTemplate!;
+        outbound = templateMessage(outbound.to, template.name, template.languageCode, template.components as never, {
+          bizOpaqueCallbackData: outbound.biz_opaque_callback_data,
+        });
+        fallback = { reason: 'window_closed', template: template.name };
+      }
+    }
+
+    const body = toGraphBody(outbound);
+    const { response, attempts } = await this.withRetries(recipient.to, () =>
+      this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/messages`, { json: body }),
+    );
+    const accepted = response.messages?.[0];
+    if (!accepted?.id) {
+      throw new WhatsAppError('Meta accepted the request but returned no message id', {
+        code: 'invalid_response',
+        category: 'unknown',
+        hint: 'Check that the base URL points at the Graph API; the message may or may not have been sent.',
+      });
+    }
+    return {
+      messageId: accepted.id,
+      to: String(body.to),
+      waId: response.contacts?.[0]?.wa_id,
+      messageStatus: accepted.message_status,
+      attempts,
+      ...(fallback ? { fallback } : {}),
+    };
+  }
+
+  /**
+   * Sends a text message (only inside the 24-hour window).
+   * @example
+   * await client.sendText('+14155551234', 'Thanks, we got it!', { replyTo: inboundMessageId });
+   */
+  sendText(to: string, body: string, options?: Parameters<typeof textMessage>[2]): Promise<SendResult> {
+    return this.send(textMessage(to, body, options));
+  }
+
+  /**
+   * Sends an approved template (allowed at any time).
+   * @example
+   * await client.sendTemplate('+14155551234', 'hello_world', 'en_US');
+   */
+  sendTemplate(to: string, name: string, languageCode: string, components?: unknown[]): Promise<SendResult> {
+    return this.send(templateMessage(to, name, languageCode, components as never));
+  }
+
+  /**
+   * Marks an inbound message (and all earlier ones) as read, optionally showing a typing
+   * indicator for up to 25 s. Counts toward the number's throughput, not a pair rate.
+   * @example
+   * await client.markAsRead(event.messageId, { typing: true });
+   */
+  async markAsRead(messageId: string, options: { typing?: boolean } = {}): Promise<{ success: boolean }> {
+    const body = markAsReadBody(messageId, options);
+    const { response } = await this.withRetries(undefined, () =>
+      this.graph.request<{ success?: boolean }>('POST', `${this.phoneNumberId}/messages`, { json: body }),
+    );
+    return { success: response.success === true };
+  }
+
+  /** Whether the 24-hour window with `user` (phone number or BSUID) is open, and until when. */
+  windowStatus(user: string): Promise<WindowStatus> {
+    return this.windowTracker.status(this.phoneNumberId, user);
+  }
+
+  /** Stops pacing timers and closes connections. Sends still waiting for their turn fail with `client_closed`. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.limiter.stop();
+    await this.graph.close();
+  }
+
+  private async withRetries<T>(recipient: string | undefined, call: () => Promise<T>): Promise<{ response: T; attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { response: await this.limiter.schedule(recipient, call), attempts: attempt };
+      } catch (error) {
+        if (error instanceof GraphApiError && error.graphCode === 131047 && recipient) {
+          await this.windowTracker.close(this.phoneNumberId, recipient);
+        }
+        const delay = decideRetry(error, attempt, this.retry);
+        if (delay === null) throw error;
+        try {
+          await sleep(delay, undefined, { signal: this.closing.signal });
+        } catch {
+          throw limiterStoppedError();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import Bottleneck from 'bottleneck';
+import { WhatsAppError } from '../errors/whatsapp-error';
+import { PairPacer } from './pair-pacer';
+import { DEFAULT_PAIR_RATE, DEFAULT_THROUGHPUT, type LimiterOptions, type RateLimiter } from './rate-limiter';
+
+/** Thrown to tasks still waiting when the limiter (the client, the node) is stopped. */
+export function limiterStoppedError(): WhatsAppError {
+  return new WhatsAppError('The send was cancelled because the node or client was stopped before its turn came', {
+    code: 'client_closed',
+    category: 'unknown',
+    retryable: true,
+    hint: 'The message was not sent: send it again once the flow or workflow is running.',
+  });
+}
+
+/** Checks a limiter setting early, so a typo fails with the field name instead of a stall. */
+export function validateLimiterOptions(options: LimiterOptions): { throughput: number; pairRate: { burst: number; intervalMs: number } } {
+  const throughput = options.throughput ?? DEFAULT_THROUGHPUT;
+  const pairRate = options.pairRate ?? DEFAULT_PAIR_RATE;
+  const fail = (field: string, rule: string) =>
+    new WhatsAppError(`${field}: ${rule}`, { code: 'invalid_option', category: 'validation', hint: `Set ${field} to a valid value.` });
+  if (!Number.isFinite(throughput) || throughput <= 0 || throughput > 10_000) throw fail('throughput', `${throughput} is not a rate between 1 and 10000 messages per second`);
+  if (!Number.isInteger(pairRate.burst) || pairRate.burst < 1) throw fail('pairRate.burst', `${pairRate.burst} must be a whole number of at least 1`);
+  if (!Number.isFinite(pairRate.intervalMs) || pairRate.intervalMs < 0) throw fail('pairRate.intervalMs', `${pairRate.intervalMs} must be 0 or more milliseconds`);
+  return { throughput, pairRate };
+}
+
+/**
+ * The in-process limiter: bottleneck spaces starts evenly at `throughput` per second (its
+ * `minTime` accumulates from the planned start, so timer lateness does not slow the rate down),
+ * and a {@link PairPacer} holds each recipient to its pair rate before it joins that queue.
+ */
+export class LocalRateLimiter implements RateLimiter {
+  private readonly bottleneck: Bottleneck;
+  private readonly pairs: PairPacer;
+  private readonly sleeping = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
+  private stopped = false;
+
+  constructor(options: LimiterOptions = {}) {
+    const { throughput, pairRate } = validateLimiterOptions(options);
+    this.bottleneck = new Bottleneck({ minTime: 1000 / throughput });
+    this.pairs = new PairPacer(pairRate);
+  }
+
+  async schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T> {
+    if (this.stopped) throw limiterStoppedError();
+    if (recipient) await this.waitForPairSlot(recipient);
+    try {
+      return await this.bottleneck.schedule(task);
+    } catch (error) {
+      if (this.stopped && error instanceof Bottleneck.BottleneckError) throw limiterStoppedError();
+      throw error;
+    }
+  }
+
+  queued(): number {
+    return this.bottleneck.counts().QUEUED + this.bottleneck.counts().RECEIVED + this.sleeping.size;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const sleeper of this.sleeping) {
+      clearTimeout(sleeper.timer);
+      sleeper.reject(limiterStoppedError());
+    }
+    this.sleeping.clear();
+    // Running tasks finish; queued ones are rejected (and reported through the caller).
+    await this.bottleneck.stop({ dropWaitingJobs: true });
+  }
+
+  private waitForPairSlot(recipient: string): Promise<void> {
+    const wait = this.pairs.reserve(recipient);
+    if (wait === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const sleeper = {
+        timer: setTimeout(() => {
+          this.sleeping.delete(sleeper);
+          resolve();
+        }, wait),
+        reject,
+      };
+      this.sleeping.add(sleeper);
+    });
+  }
+}
