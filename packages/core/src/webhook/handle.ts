@@ -1,0 +1,80 @@
+import { WebhookSignatureError } from '../errors/error-classes';
+import type { WindowTracker } from '../window/window-tracker';
+import type { EventDeduplicator } from './dedupe';
+import { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from './errors';
+import { parseWebhook } from './parse';
+import type { InboundEvent } from './types';
+import { verifySignature, verifySubscription, type SubscriptionQuery } from './verify';
+import { applyWindowUpdates } from './window-updates';
+
+/** HTTP request headers as Node and most frameworks give them. */
+export type WebhookHeaders = Record<string, string | string[] | undefined>;
+
+export interface WebhookPostInput {
+  /** The body exactly as received: the bytes Meta signed. Never `JSON.stringify(req.body)`. */
+  rawBody: Buffer | string;
+  /** Request headers (any case). */
+  headers: WebhookHeaders;
+  /** The Meta app's App Secret (App Dashboard → App settings → Basic). */
+  appSecret: string;
+  /** Drops Meta's redeliveries. Without one, every event is returned. */
+  deduplicator?: EventDeduplicator;
+  /** Records the 24-hour window for inbound messages and closes it on 131047 failures. */
+  windowTracker?: WindowTracker;
+  /**
+   * Check `X-Hub-Signature-256`. Turn off only behind something that already verified it
+   * (the sandbox, a test). @default true
+   */
+  verify?: boolean;
+}
+
+export interface WebhookPostResult {
+  /** New events, in the order of the POST body. */
+  events: InboundEvent[];
+  /** Events dropped as redeliveries. */
+  duplicates: number;
+}
+
+/** The header's value, or undefined when absent; throws when it is repeated (never sent by Meta). */
+function signatureHeader(headers: WebhookHeaders): string | undefined {
+  const values = Object.entries(headers)
+    .filter(([name]) => name.toLowerCase() === 'x-hub-signature-256')
+    .flatMap(([, value]) => (value === undefined ? [] : Array.isArray(value) ? value : [value]));
+  if (values.length > 1) throw new WebhookSignatureError();
+  return values[0];
+}
+
+/**
+ * Everything an adapter does with a webhook POST, in order: size check, signature check (raw
+ * bytes, constant time), parse (every item), dedupe, then window updates (every inbound user
+ * message opens the window under its phone number and its BSUID; a 131047 failure closes it).
+ * Answer 200 as soon as this resolves, and hand the events on.
+ *
+ * @throws WebhookTooLargeError (413) for a body over 3 MB, WebhookSignatureError (401) for a
+ *   missing, wrong or repeated signature, WebhookPayloadError (400) for a body that is not a
+ *   WhatsApp webhook.
+ * @example
+ * const { events } = await handleWebhookPost({ rawBody: req.rawBody, headers: req.headers, appSecret, deduplicator, windowTracker });
+ */
+export async function handleWebhookPost(input: WebhookPostInput): Promise<WebhookPostResult> {
+  const { rawBody } = input;
+  const size = typeof rawBody === 'string' ? Buffer.byteLength(rawBody, 'utf8') : rawBody.length;
+  if (size > MAX_WEBHOOK_BYTES) throw new WebhookTooLargeError(size);
+  if (input.verify !== false && !verifySignature(rawBody, signatureHeader(input.headers), input.appSecret)) {
+    throw new WebhookSignatureError();
+  }
+  const parsed = parseWebhook(rawBody);
+  const events = input.deduplicator ? await input.deduplicator.filter(parsed) : parsed;
+  if (input.windowTracker) await applyWindowUpdates(input.windowTracker, events);
+  return { events, duplicates: parsed.length - events.length };
+}
+
+/**
+ * Answers Meta's verification GET: returns the `hub.challenge` to send back with 200.
+ * Same as {@link verifySubscription}; named for symmetry with {@link handleWebhookPost}.
+ *
+ * @throws WebhookVerificationError (403) when the mode or the verify token is wrong.
+ */
+export function handleWebhookGet(query: SubscriptionQuery, verifyToken: string): string {
+  return verifySubscription(query, verifyToken);
+}

@@ -1,0 +1,42 @@
+/** Webhook receiving: verify (GET and POST), parse to typed events, dedupe, window updates. */
+export { verifySubscription, verifySignature, escapeUnicode, type SubscriptionQuery } from './verify';
+export { parseWebhook } from './parse';
+export {
+  EventDeduplicator,
+  MemoryDedupeStore,
+  dedupeKey,
+  DEFAULT_DEDUPE_TTL_MS,
+  type DedupeStore,
+  type EventDeduplicatorOptions,
+  type MemoryDedupeStoreOptions,
+} from './dedupe';
+export { handleWebhookPost, handleWebhookGet, type WebhookHeaders, type WebhookPostInput, type WebhookPostResult } from './handle';
+export { applyWindowUpdates, opensWindow } from './window-updates';
+export { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from './errors';
+export type {
+  InboundEventBase,
+  InboundEventKind,
+  InboundErrorInfo,
+  InboundMedia,
+  InboundLocation,
+  InboundReaction,
+  InboundReply,
+  InboundFlowReply,
+  InboundOrder,
+  InboundReferral,
+  InboundContext,
+  InboundSystem,
+  InboundMessageEvent,
+  InboundPricing,
+  InboundConversation,
+  InboundStatusEvent,
+  InboundTemplateStatusEvent,
+  InboundTemplateCategoryEvent,
+  InboundTemplateQualityEvent,
+  InboundPhoneQualityEvent,
+  InboundAccountUpdateEvent,
+  InboundUserPreferenceEvent,
+  InboundErrorEvent,
+  InboundUnknownEvent,
+  InboundEvent,
+} from './types';
