@@ -101,6 +101,8 @@ export class WhatsAppClient {
   private readonly fallbackTemplate: FallbackTemplate | undefined;
   private readonly retry: RetryOptions;
   private readonly closing = new AbortController();
+  /** Only a limiter this client built is stopped by close(); a shared one keeps serving others. */
+  private readonly ownsLimiter: boolean;
 
   constructor(options: WhatsAppClientOptions) {
     if (!options.phoneNumberId || !/^\d+$/.test(options.phoneNumberId)) {
@@ -113,6 +115,7 @@ export class WhatsAppClient {
     this.phoneNumberId = options.phoneNumberId;
     this.wabaId = options.wabaId || undefined;
     this.graph = new GraphApi(options);
+    this.ownsLimiter = !options.limiter;
     this.limiter = options.limiter ?? new LocalRateLimiter({ throughput: options.throughput, pairRate: options.pairRate });
     this.windowTracker = options.window?.tracker ?? new WindowTracker();
     this.windowPolicy = options.window?.policy ?? 'enforce';
@@ -212,10 +215,13 @@ export class WhatsAppClient {
     return this.windowTracker.status(this.phoneNumberId, user);
   }
 
-  /** Stops pacing timers and closes connections. Sends still waiting for their turn fail with `client_closed`. */
+  /**
+   * Stops retry waits and closes connections; an own limiter is stopped too, so sends still
+   * waiting for their turn fail with `client_closed`. An injected (shared) limiter is left running.
+   */
   async close(): Promise<void> {
     this.closing.abort();
-    await this.limiter.stop();
+    if (this.ownsLimiter) await this.limiter.stop();
     await this.graph.close();
   }
 
