@@ -1,0 +1,92 @@
+/**
+ * @wa-cloud/core: everything the n8n and Node-RED adapters need to send and receive WhatsApp
+ * Cloud API messages. Curated, grouped exports (no `export *`).
+ */
+
+// Client and sending
+export {
+  WhatsAppClient,
+  type WhatsAppClientOptions,
+  type SendResult,
+  type WindowPolicy,
+  type WindowOptions,
+  type FallbackTemplate,
+} from './client';
+export { DEFAULT_API_VERSION, DEFAULT_BASE_URL } from './version';
+export { CREDENTIAL_FIELDS, CREDENTIAL_TYPE, SECRET_FIELDS, type CredentialField } from './credentials';
+
+// Message builders and validation
+export {
+  validateOutboundMessage,
+  toGraphBody,
+  isTemplateMessage,
+  textMessage,
+  mediaMessage,
+  locationMessage,
+  contactsMessage,
+  reactionMessage,
+  templateMessage,
+  buttonsMessage,
+  listMessage,
+  ctaUrlMessage,
+  flowMessage,
+  locationRequestMessage,
+  productMessage,
+  productListMessage,
+  catalogMessage,
+  choicesMessage,
+  markAsReadBody,
+  URL_SHORTENER_HOSTS,
+  type OutboundMessage,
+} from './messages';
+export { normalizeRecipient, isBsuid, type NormalizedRecipient } from './recipient';
+
+// Errors
+export { WhatsAppError, isWhatsAppError, type ErrorCategory } from './errors/whatsapp-error';
+export {
+  GraphApiError,
+  ValidationError,
+  WindowClosedError,
+  NetworkError,
+  WebhookVerificationError,
+  WebhookSignatureError,
+  WebhookPayloadError,
+} from './errors/error-classes';
+export { mapGraphError, mapWebhookError } from './errors/map-graph-error';
+export { ERROR_TABLE, ruleForCode, type ErrorRule, type AutoRetry } from './errors/error-table';
+
+// HTTP
+export { GraphApi, type GraphConnection, type GraphRequestOptions } from './http/graph-api';
+export { UndiciTransport, type Transport, type TransportRequest, type TransportResponse, type UndiciTransportOptions } from './http/transport';
+export { decideRetry, DEFAULT_RETRY, type RetryOptions } from './http/retry-policy';
+
+// Pacing and the 24-hour window
+export { type RateLimiter, type PairRate, type LimiterOptions, DEFAULT_THROUGHPUT, DEFAULT_PAIR_RATE } from './limiter/rate-limiter';
+export { LocalRateLimiter } from './limiter/local-rate-limiter';
+export { WindowTracker, windowKey, SERVICE_WINDOW_MS, FREE_ENTRY_POINT_WINDOW_MS, type WindowStatus } from './window/window-tracker';
+export { MemoryKeyedExpiryStore, type WindowStore } from './window/window-store';
+export { sharedLimiter, sharedWindowTracker } from './registry';
+
+// Webhooks
+export {
+  verifySubscription,
+  verifySignature,
+  parseWebhook,
+  EventDeduplicator,
+  MemoryDedupeStore,
+  DEFAULT_DEDUPE_TTL_MS,
+  handleWebhookPost,
+  handleWebhookGet,
+  MAX_WEBHOOK_BYTES,
+  WebhookTooLargeError,
+  type DedupeStore,
+  type WebhookHeaders,
+  type WebhookPostInput,
+  type WebhookPostResult,
+  type InboundEvent,
+  type InboundEventKind,
+  type InboundMessageEvent,
+  type InboundStatusEvent,
+  type InboundErrorInfo,
+  type InboundMedia,
+} from './webhook';
