@@ -1,0 +1,174 @@
+/**
+ * The public face of the emulator: {@link startSandbox} starts an HTTP server on loopback and returns a
+ * {@link Sandbox} with the base URL, the records tests assert on, and the helpers that play the user.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { Engine } from './engine';
+import { createRequestListener } from './router';
+import type {
+  InboundMessage, InboundRecord, Json, MessageRecord, RequestRecord, SandboxOptions, WebhookDelivery,
+} from './types';
+
+/** A running sandbox. Create it with {@link startSandbox}; always {@link Sandbox.close} it. */
+export class Sandbox {
+  /** Base URL, e.g. `http://127.0.0.1:40123`; Graph calls go to `${url}/v23.0/...`. */
+  readonly url: string;
+  private readonly engine: Engine;
+  private readonly server: http.Server;
+  private readonly sockets: Set<Socket>;
+  private closing: Promise<void> | undefined;
+
+  /** @internal use {@link startSandbox}. */
+  constructor(engine: Engine, server: http.Server, sockets: Set<Socket>, url: string) {
+    this.engine = engine;
+    this.server = server;
+    this.sockets = sockets;
+    this.url = url;
+  }
+
+  /** The bearer token the sandbox accepts. */
+  get accessToken(): string {
+    return this.engine.o.accessToken;
+  }
+  /** The app secret that signs webhooks. */
+  get appSecret(): string {
+    return this.engine.o.appSecret;
+  }
+  /** The business phone number ID. */
+  get phoneNumberId(): string {
+    return this.engine.o.phoneNumberId;
+  }
+  /** The business number's digits (webhook `metadata.display_phone_number`). */
+  get displayPhoneNumber(): string {
+    return this.engine.o.displayPhoneNumber;
+  }
+  /** The WhatsApp Business Account ID. */
+  get wabaId(): string {
+    return this.engine.o.wabaId;
+  }
+  /** The verify token the sandbox sends in GET challenges. */
+  get verifyToken(): string {
+    return this.engine.o.verifyToken;
+  }
+  /** The app-level webhook URL (undefined when none). */
+  get webhookUrl(): string | undefined {
+    return this.engine.o.webhookUrl;
+  }
+  /** The URL webhooks go to now (after per-number / per-WABA overrides), or undefined. */
+  get webhookTarget(): string | undefined {
+    return this.engine.webhookTarget();
+  }
+
+  /** Messages the sandbox accepted, in order (including `reset_after` ones the client never heard about). */
+  get messages(): readonly MessageRecord[] {
+    return this.engine.messages;
+  }
+  /** Every Graph request received, in order, with the status and Graph error code answered. */
+  get requests(): readonly RequestRecord[] {
+    return this.engine.requests;
+  }
+  /** Every webhook POST attempt, in order (redeliveries included). */
+  get webhookDeliveries(): readonly WebhookDelivery[] {
+    return this.engine.webhooks.deliveries;
+  }
+  /** User messages created by {@link inbound} or the chat page. */
+  get inbounds(): readonly InboundRecord[] {
+    return this.engine.inbounds;
+  }
+
+  /** Changes the app-level webhook URL (overrides still take precedence). */
+  setWebhookUrl(url: string | undefined): void {
+    this.engine.o.webhookUrl = url || undefined;
+  }
+
+  /**
+   * A user message: builds Meta's `messages` webhook (with `contacts[].profile.name`), signs and delivers
+   * it, and opens the user's 24 h window (72 h and free-entry pricing when `referral` is set). Media types
+   * get a real media object so `GET /{media-id}` and the download work. Resolves with the wamid once the
+   * first delivery attempt finished (redeliveries continue in the background).
+   */
+  inbound(message: InboundMessage, options: { name?: string } = {}): Promise<string> {
+    return this.engine.inbound(message, options);
+  }
+
+  /**
+   * Sends any webhook change, e.g. `emit('phone_number_quality_update', {...})`. Resolves with the first
+   * attempt's HTTP status (0 when the receiver did not answer; undefined when no webhook URL is set).
+   */
+  emit(field: string, value: Json): Promise<number | undefined> {
+    return this.engine.deliverChange(field, value);
+  }
+
+  /** Opens the 24 h window of `waId` for `ms` (default 24 h) without a webhook. */
+  setWindow(waId: string, ms?: number): void {
+    this.engine.window.set(waId.replace(/\D/g, ''), ms);
+  }
+
+  /** Closes the window of `waId` (the next non-template message fails with 131047). */
+  clearWindow(waId: string): void {
+    this.engine.window.clear(waId.replace(/\D/g, ''));
+  }
+
+  /**
+   * Acts as Meta verifying a callback URL (default: the app webhook URL): sends
+   * `GET ?hub.mode=subscribe&hub.challenge=<random>&hub.verify_token=<verifyToken>` and returns whether the
+   * answer was 200 with exactly the challenge as body.
+   */
+  async verifyWebhook(url?: string, verifyToken?: string): Promise<boolean> {
+    const target = url ?? this.engine.o.webhookUrl;
+    if (!target) return false;
+    return (await this.engine.verifyCallback(target, verifyToken ?? this.engine.o.verifyToken)).ok;
+  }
+
+  /** Resolves once `predicate()` is truthy (polled every 5 ms); rejects after `timeoutMs` (default 3000). */
+  async waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 3000): Promise<T> {
+    const start = Date.now();
+    for (;;) {
+      const v = predicate();
+      if (v) return v;
+      if (Date.now() - start > timeoutMs) throw new Error(`waitFor: condition not met within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Stops the server, every timer and every socket (in and out); safe to call twice. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.engine.shutdown();
+      this.closing = new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        for (const s of this.sockets) s.destroy();
+        this.server.closeAllConnections();
+      });
+    }
+    return this.closing;
+  }
+}
+
+/** Starts a sandbox; see {@link SandboxOptions} for the defaults. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const engine = new Engine(options);
+  const server = http.createServer(createRequestListener(engine));
+  // Track sockets so close() never waits on a keep-alive connection or a `slow` fault in progress.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(engine.o.port, engine.o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  // A wildcard bind is reachable on loopback; print that rather than an address a browser cannot open.
+  const address = addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address === '::' ? '::1' : addr.address;
+  const host = address.includes(':') ? `[${address}]` : address;
+  const url = `http://${host}:${addr.port}`;
+  engine.baseUrl = url;
+  return new Sandbox(engine, server, sockets, url);
+}
