@@ -4,8 +4,9 @@ import { LIMITS } from './limits';
 import { httpsUrlProblem, list, parseOrThrow, strict, text } from './validate';
 
 // Field sets follow Meta's contact object (OpenAPI `ContactObject`); only `name.formatted_name` and
-// each entry's main value are required.
-const HomeOrWork = z.enum(['HOME', 'WORK']);
+// each entry's main value are required. `type` labels are free text: the OpenAPI lists HOME/WORK, but
+// the contacts-message docs use "Mobile", "Landline", "Office", "Work (old)".
+const Label = text();
 
 const NameSchema = strict({
   /** The name shown on the card; required by Meta. */
@@ -19,13 +20,13 @@ const NameSchema = strict({
 
 const PhoneSchema = strict({
   phone: text(),
-  /** Meta's documented values are CELL, MAIN, IPHONE, HOME, WORK; free text is kept as given. */
-  type: text().optional(),
+  /** e.g. CELL, MAIN, IPHONE, HOME, WORK, or any label. */
+  type: Label.optional(),
   /** With `wa_id` the card offers "Message"; without it, "Invite to WhatsApp". */
   wa_id: text().optional(),
 });
 
-const EmailSchema = strict({ email: text(), type: HomeOrWork.optional() });
+const EmailSchema = strict({ email: text(), type: Label.optional() });
 
 const AddressSchema = strict({
   street: text().optional(),
@@ -34,7 +35,7 @@ const AddressSchema = strict({
   zip: text().optional(),
   country: text().optional(),
   country_code: text().optional(),
-  type: HomeOrWork.optional(),
+  type: Label.optional(),
 });
 
 const UrlSchema = strict({
@@ -43,7 +44,7 @@ const UrlSchema = strict({
     const problem = httpsUrlProblem(value.replace(/^http:/i, 'https:'), false);
     if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a URL` });
   }),
-  type: HomeOrWork.optional(),
+  type: Label.optional(),
 });
 
 const OrgSchema = strict({ company: text().optional(), department: text().optional(), title: text().optional() });
@@ -67,7 +68,10 @@ export const OutboundContactSchema = strict({
 /** Inferred type of `OutboundContactSchema`. */
 export type OutboundContact = z.infer<typeof OutboundContactSchema>;
 
-/** `contacts` payload: 1 to 257 cards. */
+/**
+ * `contacts` payload: 1 to 257 cards. The contacts-message docs say 257; the v23.0 OpenAPI says 5.
+ * 257 is kept on purpose (the documented product limit); the OpenAPI number has no other source.
+ */
 export const OutboundContactsSchema = list(OutboundContactSchema, 'contacts', 1, LIMITS.contacts);
 
 /** A whole `type: "contacts"` message. */
