@@ -1,0 +1,21 @@
+/** Templates: list (all pages), get, create (checked first), delete, and their send parameters. */
+export type { MessageTemplate, TemplateComponent, TemplateButton, TemplateDefinition, TemplateCategory } from './types';
+export {
+  listTemplates,
+  getTemplate,
+  findTemplate,
+  createTemplate,
+  deleteTemplate,
+  TEMPLATE_FIELDS,
+  type ListTemplatesOptions,
+  type CreateTemplateResult,
+} from './api';
+export { validateTemplateDefinition, URL_SHORTENER_HOSTS } from './validate';
+export {
+  templateParameters,
+  buildTemplateComponents,
+  type TemplateParameterSpec,
+  type TemplateParameterFormat,
+  type OutboundTemplateComponent,
+  type OutboundTemplateParameter,
+} from './parameters';
