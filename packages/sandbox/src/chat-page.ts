@@ -87,6 +87,7 @@ export const CHAT_PAGE_HTML = `<!doctype html>
 (function () {
   var state = null, version = -1, current = null, polls = 0, names = {};
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  function left(ms) { var m = Math.max(0, Math.round(ms / 60000)); return Math.floor(m / 60) + ' h ' + (m % 60) + ' min'; }
   function time(ms) { var d = new Date(ms); return ('0' + d.getHours()).slice(-2) + ':' + ('0' + d.getMinutes()).slice(-2); }
   function post(body) {
     return fetch('/_sandbox/inbound', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -113,7 +114,7 @@ export const CHAT_PAGE_HTML = `<!doctype html>
     var v = item.view, row = el('div', 'row ' + (item.dir === 'out' ? 'biz' : 'user')), b = el('div', 'bubble');
     b.setAttribute('data-id', item.id);
     if (item.dir === 'out' && v.label !== 'text') b.appendChild(el('div', 'label', v.label));
-    if (v.media) { var a = el('a', 'media', '\\ud83d\\udcce ' + v.media.type + (v.media.caption ? '' : '')); a.href = v.media.href; a.target = '_blank'; a.rel = 'noopener'; b.appendChild(a); }
+    if (v.media) { var a = el('a', 'media', 'Open ' + v.media.type + ' \\u2197'); a.href = v.media.href; a.target = '_blank'; a.rel = 'noopener'; b.appendChild(a); }
     if (v.header) b.appendChild(el('div', 'hdr', v.header));
     if (v.text) b.appendChild(el('div', 'txt', v.text));
     if (v.footer) b.appendChild(el('div', 'ftr', v.footer));
@@ -163,7 +164,7 @@ export const CHAT_PAGE_HTML = `<!doctype html>
     }
     document.getElementById('title').textContent = c.name || ('+' + c.waId);
     var sub = document.getElementById('sub'); sub.textContent = '+' + c.waId;
-    sub.appendChild(el('span', 'pill ' + (c.windowOpen ? 'open' : 'closed'), c.windowOpen ? '24 h window open until ' + time(c.windowExpiresAt) : 'window closed: templates only'));
+    sub.appendChild(el('span', 'pill ' + (c.windowOpen ? 'open' : 'closed'), c.windowOpen ? 'window open \\u00b7 ' + left(c.windowMsLeft) + ' left' : 'window closed: templates only'));
     if (c.blocked) sub.appendChild(el('span', 'pill closed', 'blocked by business'));
     c.items.forEach(function (it) { thread.appendChild(bubble(it)); });
     if (c.typing) thread.appendChild(el('div', 'typing', 'business is typing\\u2026'));

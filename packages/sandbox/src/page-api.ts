@@ -42,6 +42,7 @@ export function pageState(e: Engine): JsonObject {
       name: c.name,
       windowOpen: e.window.isOpen(waId),
       windowExpiresAt: e.window.expiresAt(waId),
+      windowMsLeft: Math.max(0, e.window.expiresAt(waId) - now),
       typing: (e.typing.get(waId) ?? 0) > now,
       blocked: e.account.blocked.has(waId),
       lastAt: items.length ? items[items.length - 1].at : 0,
