@@ -5,7 +5,18 @@
  */
 import * as fs from 'fs';
 import { ensureN8n, ensureNodeRed, VERSIONS } from '../harness/runtimes';
-import { executeWorkflow, importWorkflow, makeN8nUserFolder, nodeOutput, runN8nCli, startN8n } from '../harness/n8n';
+import {
+  executeWorkflow,
+  exportCredentials,
+  importCredentials,
+  importWorkflow,
+  makeN8nUserFolder,
+  nodeOutput,
+  prepareQueueMode,
+  publishWorkflow,
+  runN8nCli,
+  startN8n,
+} from '../harness/n8n';
 import { startNodeRed } from '../harness/node-red';
 import { run, stopAll } from '../harness/processes';
 
@@ -65,6 +76,14 @@ d('e2e harness smoke', () => {
       expect(nodeOutput(res.result, 'Set')).toEqual([{ greeting: 'hello from n8n' }]);
     }, 180_000);
 
+    it('imports credentials given with plain data (encrypted by n8n on import)', async () => {
+      const [id] = await importCredentials(userFolder, [
+        { name: 'smoke header auth', type: 'httpHeaderAuth', data: { name: 'X-Smoke', value: 's3cret' } },
+      ]);
+      const exported = await exportCredentials(userFolder);
+      expect(exported.find((c) => c.id === id)).toMatchObject({ type: 'httpHeaderAuth', data: { name: 'X-Smoke', value: 's3cret' } });
+    }, 180_000);
+
     it('starts the server and answers /healthz/readiness; stop() leaves nothing behind', async () => {
       const n8n = await startN8n({ userFolder });
       const res = await fetch(`${n8n.url}/healthz/readiness`);
@@ -73,6 +92,54 @@ d('e2e harness smoke', () => {
       await n8n.stop();
       expect(groupGone(pid)).toBe(true);
     }, 180_000);
+  });
+
+  describe('n8n queue mode (Postgres + Redis)', () => {
+    it('runs a production webhook through `n8n webhook` and `n8n worker`', async () => {
+      const queue = await prepareQueueMode();
+      const userFolder = makeN8nUserFolder();
+      try {
+        const id = await importWorkflow(
+          userFolder,
+          {
+            name: 'queue smoke',
+            nodes: [
+              {
+                id: 'b1b2c3d4-0000-4000-8000-000000000001',
+                name: 'Webhook',
+                type: 'n8n-nodes-base.webhook',
+                typeVersion: 2,
+                position: [0, 0],
+                webhookId: 'b1b2c3d4-0000-4000-8000-0000000000aa',
+                parameters: { path: 'harness-smoke', httpMethod: 'GET', responseMode: 'lastNode', options: {} },
+              },
+              {
+                id: 'b1b2c3d4-0000-4000-8000-000000000002',
+                name: 'Set',
+                type: 'n8n-nodes-base.set',
+                typeVersion: 3.4,
+                position: [200, 0],
+                parameters: { assignments: { assignments: [{ id: 'x1', name: 'pong', value: 'from worker', type: 'string' }] }, options: {} },
+              },
+            ],
+            connections: { Webhook: { main: [[{ node: 'Set', type: 'main', index: 0 }]] } },
+          },
+          { env: queue.env },
+        );
+        await publishWorkflow(userFolder, id, { env: queue.env });
+        await startN8n({ userFolder, env: queue.env });
+        const worker = await startN8n({ userFolder, env: queue.env, command: 'worker' });
+        const webhook = await startN8n({ userFolder, env: queue.env, command: 'webhook' });
+        const res = await fetch(`${webhook.url}/webhook/harness-smoke`);
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ pong: 'from worker' });
+        expect(worker.logs()).toMatch(/Worker finished execution/);
+      } finally {
+        await stopAll();
+        await queue.cleanup();
+        fs.rmSync(userFolder, { recursive: true, force: true });
+      }
+    }, 240_000);
   });
 
   describe.each([4, 5] as const)('Node-RED %i', (major) => {

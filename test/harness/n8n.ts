@@ -281,7 +281,7 @@ export interface N8nCredential {
   /** Default: a fresh id. */
   id?: string;
   name: string;
-  /** Credential type name, e.g. `httpHeaderAuth` or `<package>.<credentialName>` is NOT used: credential types have plain names. */
+  /** Credential type name, e.g. `httpHeaderAuth` (credential types of community packages have no package prefix). */
   type: string;
   /** Plain (decrypted) data: n8n 2.41.1's import:credentials encrypts object `data` itself. */
   data: Record<string, unknown>;
@@ -296,6 +296,14 @@ export async function importCredentials(userFolder: string, credentials: N8nCred
   const file = writeTempJson(userFolder, 'credentials', withIds);
   await runN8nCli(userFolder, ['import:credentials', `--input=${file}`], opts);
   return withIds.map((c) => c.id);
+}
+
+/** `n8n export:credentials --all --decrypted`: the stored credentials with plain `data`. */
+export async function exportCredentials(userFolder: string, opts: N8nCliOptions = {}): Promise<N8nCredential[]> {
+  const file = path.join(userFolder, 'e2e-imports', `export-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await runN8nCli(userFolder, ['export:credentials', '--all', '--decrypted', `--output=${file}`], opts);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as N8nCredential[];
 }
 
 export interface ExecuteResult {
