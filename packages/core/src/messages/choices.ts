@@ -91,7 +91,10 @@ export function choicesMessage(to: string, content: ChoicesContent, messageOptio
   } catch (error) {
     if (!(error instanceof ValidationError) || !error.field.startsWith('interactive.')) throw error;
     const field = toContentPath(error.field);
-    const problem = error.message.slice(error.field.length + 2);
+    // The problem may name a sibling on the Graph path too ("also at buttons[0].reply").
+    const problem = error.message
+      .slice(error.field.length + 2)
+      .replace(/\b(?:buttons\[(\d+)\]\.reply|sections\[0\]\.rows\[(\d+)\])/g, (_m, b: string | undefined, r: string | undefined) => `options[${b ?? r}]`);
     throw new ValidationError(field, problem, error.hint.replace(`"${error.field}"`, `"${field}"`));
   }
 }

@@ -2,7 +2,7 @@ import { z } from 'zod/v4';
 import { messageSchema } from './envelope';
 import { LIMITS } from './limits';
 import { mediaObject } from './media';
-import { byKey, charCount, httpsUrl, list, strict, text } from './validate';
+import { byKey, charCount, formatPath, httpsUrl, list, strict, text } from './validate';
 
 // Schemas of `type: "interactive"` messages, one per interactive type. Builders are in
 // interactive-builders.ts and choices.ts.
@@ -34,7 +34,8 @@ const BodySchema = strict({ text: text(LIMITS.interactiveBody) });
 const FooterSchema = strict({ text: text(LIMITS.interactiveFooter) });
 
 /**
- * Reports the second use of a value that must be unique (button titles, row ids) on its own path.
+ * Reports the second use of a value that must be unique (button titles, row ids) on its own path,
+ * naming where the first use is.
  * @internal
  */
 function unique<T>(items: readonly T[], pick: (item: T) => string, path: (index: number) => PropertyKey[], what: string, ctx: z.RefinementCtx) {
@@ -43,7 +44,8 @@ function unique<T>(items: readonly T[], pick: (item: T) => string, path: (index:
     const value = pick(item);
     const first = seen.get(value);
     if (first !== undefined) {
-      ctx.addIssue({ code: 'custom', path: path(index), message: `${JSON.stringify(value)} is used twice (also at index ${first}); ${what} must be unique` });
+      const where = formatPath(path(first).slice(0, -1));
+      ctx.addIssue({ code: 'custom', path: path(index), message: `${JSON.stringify(value)} is used twice (also at ${where}); ${what} must be unique` });
     } else seen.set(value, index);
   });
 }

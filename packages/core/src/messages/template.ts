@@ -147,7 +147,9 @@ const ButtonParameterSchema = byKey('type', ['payload', 'text', 'coupon_code', '
 ]);
 
 /** Button `index`: 0–9, as a number or a numeric string (both appear in Meta's docs; sent as given). */
-const ButtonIndexSchema = z.union([z.number(), z.string()], { error: 'must be a number from 0 to 9' }).superRefine((index, ctx) => {
+const ButtonIndexSchema = z.union([z.number(), z.string()], {
+  error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number from 0 to 9'),
+}).superRefine((index, ctx) => {
   const ok = typeof index === 'number' ? Number.isInteger(index) && index >= 0 && index <= LIMITS.templateButtonIndex : /^[0-9]$/.test(index);
   if (!ok) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(index)} is not a button position; it must be 0 to ${LIMITS.templateButtonIndex}` });
 });

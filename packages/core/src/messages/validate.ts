@@ -36,7 +36,7 @@ export function list<T extends z.ZodType>(item: T, noun: string, min: number, ma
     if (items.length < min) {
       ctx.addIssue({
         code: 'custom',
-        message: items.length === 0 ? `is empty, give at least ${min} ${noun}` : `${items.length} ${noun}, at least ${min} needed`,
+        message: items.length === 0 ? `is empty, at least ${min} needed` : `${items.length} ${noun}, at least ${min} needed`,
       });
     } else if (max !== undefined && items.length > max) {
       ctx.addIssue({ code: 'custom', message: `${items.length} ${noun}, the limit is ${max}` });
@@ -80,7 +80,7 @@ export function httpsUrl(options: { noShorteners: boolean }) {
  * @internal
  */
 export function degrees(bound: number) {
-  return z.union([z.number(), z.string()], { error: 'must be a number' }).superRefine((value, ctx) => {
+  return z.union([z.number(), z.string()], { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') }).superRefine((value, ctx) => {
     const number = typeof value === 'number' ? value : /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
     if (!Number.isFinite(number)) {
       ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a number` });
