@@ -6,6 +6,9 @@ import { decideRetry, type RetryOptions } from './http/retry-policy';
 import { LocalRateLimiter, limiterStoppedError } from './limiter/local-rate-limiter';
 import type { PairRate, RateLimiter } from './limiter/rate-limiter';
 import { WindowTracker, type WindowStatus } from './window/window-tracker';
+import { RedisConnection, type RedisOptions } from './redis/connection';
+import { RedisRateLimiter } from './redis/redis-rate-limiter';
+import { RedisWindowStore } from './redis/redis-window-store';
 import {
   isTemplateMessage,
   markAsReadBody,
@@ -57,6 +60,14 @@ export interface WhatsAppClientOptions extends GraphConnection {
   window?: WindowOptions;
   /** A shared limiter (e.g. Redis-backed); replaces the in-process one built from throughput/pairRate. */
   limiter?: RateLimiter;
+  /**
+   * Keep the send budget and the 24-hour windows in Redis, shared by every process with the same
+   * `keyPrefix` (n8n queue mode, several Node-RED instances). Used for the limiter unless `limiter`
+   * is given, and for the window store unless `window.tracker` is given. A Redis outage fails sends
+   * with `shared_store_unavailable` (nothing is sent) unless `fallbackToLocal` is set.
+   * @default undefined (in-process state)
+   */
+  redis?: RedisOptions;
 }
 
 export interface SendResult {
@@ -103,6 +114,8 @@ export class WhatsAppClient {
   private readonly closing = new AbortController();
   /** Only a limiter this client built is stopped by close(); a shared one keeps serving others. */
   private readonly ownsLimiter: boolean;
+  /** The Redis connection this client built from `redis` (closed by close() if it created the ioredis client). */
+  private readonly redis: RedisConnection | undefined;
 
   constructor(options: WhatsAppClientOptions) {
     if (!options.phoneNumberId || !/^\d+$/.test(options.phoneNumberId)) {
@@ -116,8 +129,12 @@ export class WhatsAppClient {
     this.wabaId = options.wabaId || undefined;
     this.graph = new GraphApi(options);
     this.ownsLimiter = !options.limiter;
-    this.limiter = options.limiter ?? new LocalRateLimiter({ throughput: options.throughput, pairRate: options.pairRate });
-    this.windowTracker = options.window?.tracker ?? new WindowTracker();
+    const limits = { throughput: options.throughput, pairRate: options.pairRate };
+    this.redis = options.redis && (!options.limiter || !options.window?.tracker) ? new RedisConnection(options.redis) : undefined;
+    this.limiter =
+      options.limiter ??
+      (this.redis ? new RedisRateLimiter(this.redis, { ...limits, phoneNumberId: this.phoneNumberId }) : new LocalRateLimiter(limits));
+    this.windowTracker = options.window?.tracker ?? new WindowTracker(this.redis ? new RedisWindowStore(this.redis) : undefined);
     this.windowPolicy = options.window?.policy ?? 'enforce';
     this.fallbackTemplate = options.window?.fallbackTemplate;
     this.retry = options.retry ?? {};
@@ -217,11 +234,13 @@ export class WhatsAppClient {
 
   /**
    * Stops retry waits and closes connections; an own limiter is stopped too, so sends still
-   * waiting for their turn fail with `client_closed`. An injected (shared) limiter is left running.
+   * waiting for their turn fail with `client_closed`. An injected (shared) limiter is left running,
+   * and so is an ioredis client passed in as `redis.client` (one built from `redis.url` is closed).
    */
   async close(): Promise<void> {
     this.closing.abort();
     if (this.ownsLimiter) await this.limiter.stop();
+    await this.redis?.close();
     await this.graph.close();
   }
 

@@ -1,4 +1,6 @@
 import { WebhookSignatureError } from '../errors/error-classes';
+import type { RedisOptions } from '../redis/connection';
+import { sharedRedisState } from '../registry';
 import type { WindowTracker } from '../window/window-tracker';
 import type { EventDeduplicator } from './dedupe';
 import { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from './errors';
@@ -21,6 +23,13 @@ export interface WebhookPostInput {
   deduplicator?: EventDeduplicator;
   /** Records the 24-hour window for inbound messages and closes it on 131047 failures. */
   windowTracker?: WindowTracker;
+  /**
+   * Dedupe and record windows in Redis, shared with the processes that send (same `keyPrefix`):
+   * used for whichever of `deduplicator` and `windowTracker` is not given, through the process's
+   * one connection per URL and prefix (`sharedRedisState`). A Redis outage rejects with
+   * `shared_store_unavailable` (answer 5xx: Meta delivers again) unless `fallbackToLocal` is set.
+   */
+  redis?: RedisOptions;
   /**
    * Check `X-Hub-Signature-256`. Turn off only behind something that already verified it
    * (the sandbox, a test). @default true
@@ -64,8 +73,11 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
     throw new WebhookSignatureError();
   }
   const parsed = parseWebhook(rawBody);
-  const events = input.deduplicator ? await input.deduplicator.filter(parsed) : parsed;
-  if (input.windowTracker) await applyWindowUpdates(input.windowTracker, events);
+  const shared = input.redis && (!input.deduplicator || !input.windowTracker) ? sharedRedisState(input.redis) : undefined;
+  const deduplicator = input.deduplicator ?? shared?.deduplicator;
+  const windowTracker = input.windowTracker ?? shared?.windowTracker;
+  const events = deduplicator ? await deduplicator.filter(parsed) : parsed;
+  if (windowTracker) await applyWindowUpdates(windowTracker, events);
   return { events, duplicates: parsed.length - events.length };
 }
 
