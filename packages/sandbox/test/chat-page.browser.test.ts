@@ -57,7 +57,7 @@ browserTest('chat page: API send appears with ticks, tapping a button delivers a
     await page.getByText('Hi Ana, your order A-1042 has shipped and is on its way.').waitFor({ timeout: 5000 });
     await page.getByText('Can we deliver tomorrow between 9 and 12?').waitFor();
     // Ticks: every business message reaches "read" (blue ✓✓).
-    await page.waitForFunction(() => document.querySelectorAll('.row.biz .tick.read').length === 3, undefined, { timeout: 5000 });
+    await page.waitForFunction("document.querySelectorAll('.row.biz .tick.read').length === 3", undefined, { timeout: 5000 });
     await page.screenshot({ path: SCREENSHOT });
 
     await page.getByRole('button', { name: 'Yes, works' }).click();

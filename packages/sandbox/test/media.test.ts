@@ -1,13 +1,13 @@
 import { startSandbox, type Sandbox } from '../src';
-import { graph, manualClock, send, setup, statusesOf } from './helpers';
+import { graph, manualClock, send, setup, statusesOf, type GraphAnswer } from './helpers';
 
-async function upload(sb: Sandbox, data: Buffer, mime: string, opts: { type?: string | null; product?: string | null; filename?: string } = {}) {
+async function upload(sb: Sandbox, data: Buffer, mime: string, opts: { type?: string | null; product?: string | null; filename?: string } = {}): Promise<GraphAnswer> {
   const form = new FormData();
   if (opts.product !== null) form.append('messaging_product', opts.product ?? 'whatsapp');
   form.append('file', new Blob([data], { type: mime }), opts.filename ?? 'file.bin');
   if (opts.type !== null) form.append('type', opts.type ?? mime);
   const res = await fetch(`${sb.url}/v23.0/${sb.phoneNumberId}/media`, { method: 'POST', headers: { authorization: `Bearer ${sb.accessToken}` }, body: form });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as GraphAnswer['json'] };
 }
 
 const JPEG = Buffer.from('ffd8ffe000104a464946000101ffd9', 'hex');

@@ -26,7 +26,7 @@ describe('POST /{phone}/messages request shape (code 100 naming the field)', () 
       body: JSON.stringify({ to, text: { body: 'x' } }),
     });
     expect(r.status).toBe(400);
-    const j = await r.json();
+    const j = (await r.json()) as { error: unknown };
     expect(j.error).toMatchObject({ code: 100, message: '(#100) The parameter messaging_product is required.' });
     await expect100(send(sb, { messaging_product: 'sms', to, text: { body: 'x' } }), /messaging_product/);
   });
