@@ -1,0 +1,32 @@
+import type { MessageTemplate, SendResult, WhatsAppClient, WhatsAppError } from './core';
+import type { ConfigSettings, Secrets } from './connection';
+import type { Node } from './node-red';
+
+/** A node using a config node (send or webhook): it gets the account-wide status. */
+export type UserNode = Pick<Node, 'id' | 'status'>;
+
+/** What the send and webhook nodes use of their `whatsapp-cloud-config` node. */
+export interface ConfigNode extends Node<Secrets> {
+  settings: ConfigSettings;
+  /** Undefined when the settings cannot make a client; `configError` says why. */
+  client?: WhatsAppClient;
+  configError?: WhatsAppError;
+  register(user: UserNode): void;
+  deregister(user: UserNode): void;
+  /** Sends through the client, tracked so that close() lets it finish. */
+  sendMessage(message: unknown): Promise<SendResult>;
+  /** Any other client call (upload, mark as read, download), tracked the same way. */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** The template, looked up at most once per 5 minutes (sends check parameters against it). */
+  template(name: string, language: string): Promise<MessageTemplate>;
+  /** Account-wide failures (token, policy, rate limit) are shown on every user node. */
+  report(error: unknown): void;
+  /** A call went through: clears an account-wide status. */
+  reportOk(): void;
+}
+
+/** `replyTo` and `bizOpaqueCallbackData`, as every core message builder takes them. */
+export interface EnvelopeOptions {
+  replyTo?: string;
+  bizOpaqueCallbackData?: string;
+}
