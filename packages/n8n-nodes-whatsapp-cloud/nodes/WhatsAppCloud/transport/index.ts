@@ -1,0 +1,169 @@
+import {
+  GraphApi,
+  isWhatsAppError,
+  sharedLimiter,
+  sharedWindowTracker,
+  WhatsAppClient,
+  type FallbackTemplate,
+  type RetryOptions,
+  type WindowPolicy,
+} from '@wa-cloud/core';
+import {
+  NodeApiError,
+  NodeOperationError,
+  type ICredentialDataDecryptedObject,
+  type IDataObject,
+  type IExecuteFunctions,
+  type IHookFunctions,
+  type ILoadOptionsFunctions,
+  type INode,
+  type IWebhookFunctions,
+  type JsonObject,
+} from 'n8n-workflow';
+
+/**
+ * The only place this package turns n8n credentials into core objects (a client, a Graph
+ * connection) and core errors into n8n errors. Operations never read credentials themselves.
+ */
+
+/** Name of the credential type (from the one definition in `credentials/`). */
+export const CREDENTIAL_NAME = 'whatsAppCloudApi';
+
+export interface WhatsAppCloudCredentials {
+  accessToken: string;
+  phoneNumberId: string;
+  wabaId?: string;
+  appSecret?: string;
+  verifyToken?: string;
+  apiVersion?: string;
+  baseUrl?: string;
+}
+
+type AnyContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
+
+/** Trimmed credential values; empty strings become undefined so core defaults apply. */
+export function normalizeCredentials(data: ICredentialDataDecryptedObject): WhatsAppCloudCredentials {
+  const pick = (key: string): string | undefined => {
+    const value = data[key];
+    if (value === undefined || value === null) return undefined;
+    const text = String(value).trim();
+    return text === '' ? undefined : text;
+  };
+  return {
+    accessToken: pick('accessToken') ?? '',
+    phoneNumberId: pick('phoneNumberId') ?? '',
+    wabaId: pick('wabaId'),
+    appSecret: pick('appSecret'),
+    verifyToken: pick('verifyToken'),
+    apiVersion: pick('apiVersion'),
+    baseUrl: pick('baseUrl'),
+  };
+}
+
+export async function getCredentials(ctx: AnyContext): Promise<WhatsAppCloudCredentials> {
+  return normalizeCredentials(await ctx.getCredentials(CREDENTIAL_NAME));
+}
+
+/** Sending behaviour chosen on the node (Options). */
+export interface SendSettings {
+  /** Node option values: `enforce`, `fallbackTemplate` or `off`. */
+  windowPolicy?: 'enforce' | 'fallbackTemplate' | 'off';
+  fallbackTemplate?: FallbackTemplate;
+  throughput?: number;
+  pairRate?: { burst: number; intervalMs: number };
+  retry?: RetryOptions;
+}
+
+const WINDOW_POLICY: Record<NonNullable<SendSettings['windowPolicy']>, WindowPolicy> = {
+  enforce: 'enforce',
+  fallbackTemplate: 'fallback-template',
+  off: 'off',
+};
+
+/**
+ * A core client for the credential's phone number. Pacing and the 24-hour window are
+ * process-wide (core's registry): every node and workflow sending from one number shares one
+ * limiter, and the trigger that hears a user feeds the tracker this client asks. Close it at the
+ * end of the execution; the shared limiter keeps running for the others.
+ */
+export function createClient(credentials: WhatsAppCloudCredentials, settings: SendSettings = {}): WhatsAppClient {
+  const limiterOptions = {
+    ...(settings.throughput ? { throughput: settings.throughput } : {}),
+    ...(settings.pairRate ? { pairRate: settings.pairRate } : {}),
+  };
+  return new WhatsAppClient({
+    accessToken: credentials.accessToken,
+    phoneNumberId: credentials.phoneNumberId,
+    wabaId: credentials.wabaId,
+    apiVersion: credentials.apiVersion,
+    baseUrl: credentials.baseUrl,
+    retry: settings.retry,
+    limiter: sharedLimiter(credentials.phoneNumberId, limiterOptions),
+    window: {
+      policy: WINDOW_POLICY[settings.windowPolicy ?? 'enforce'],
+      tracker: sharedWindowTracker(),
+      fallbackTemplate: settings.fallbackTemplate,
+    },
+  });
+}
+
+/** A Graph connection for management calls that need no limiter (load options, webhook setup). */
+export function createGraph(credentials: WhatsAppCloudCredentials): GraphApi {
+  return new GraphApi({ accessToken: credentials.accessToken, apiVersion: credentials.apiVersion, baseUrl: credentials.baseUrl });
+}
+
+/** Runs `fn` with a Graph connection and closes it afterwards. */
+export async function withGraph<T>(credentials: WhatsAppCloudCredentials, fn: (graph: GraphApi) => Promise<T>): Promise<T> {
+  const graph = createGraph(credentials);
+  try {
+    return await fn(graph);
+  } finally {
+    await graph.close();
+  }
+}
+
+/** The WABA ID, or an error that says where to put it. */
+export function requireWabaId(node: INode, credentials: WhatsAppCloudCredentials): string {
+  if (!credentials.wabaId) {
+    throw new NodeOperationError(node, 'This operation needs the WhatsApp Business Account ID', {
+      description: 'Fill in "WhatsApp Business Account ID" in the WhatsApp Cloud API credentials (WhatsApp Manager → API Setup).',
+    });
+  }
+  return credentials.wabaId;
+}
+
+/** The secret-free error object put on an item's output under `continueOnFail()`. */
+export function errorJson(error: unknown): IDataObject {
+  if (isWhatsAppError(error)) {
+    const json = error.toJSON() as IDataObject;
+    return { message: error.message, code: error.code, category: error.category, hint: error.hint, retryable: error.retryable, ...json };
+  }
+  if (error instanceof Error) return { message: error.message, code: 'unknown', category: 'unknown' };
+  return { message: String(error), code: 'unknown', category: 'unknown' };
+}
+
+/**
+ * Translates any error once, at the boundary: core errors become `NodeApiError` (a Graph answer)
+ * or `NodeOperationError` (input, window, network), always with core's hint as the description.
+ */
+export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
+  if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+  if (isWhatsAppError(error)) {
+    const json = errorJson(error);
+    if (error.name === 'GraphApiError') {
+      const status = (error as unknown as { status?: number }).status;
+      return new NodeApiError(node, json as JsonObject, {
+        message: error.message,
+        description: error.hint,
+        ...(status ? { httpCode: String(status) } : {}),
+        ...(itemIndex !== undefined ? { itemIndex } : {}),
+      });
+    }
+    return new NodeOperationError(node, error.message, {
+      description: error.hint,
+      ...(itemIndex !== undefined ? { itemIndex } : {}),
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new NodeOperationError(node, message, itemIndex !== undefined ? { itemIndex } : {});
+}

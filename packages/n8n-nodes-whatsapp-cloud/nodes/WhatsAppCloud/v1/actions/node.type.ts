@@ -1,0 +1,22 @@
+import type { AllEntities } from 'n8n-workflow';
+
+type NodeMap = {
+  message:
+    | 'markAsRead'
+    | 'sendAndWait'
+    | 'sendChoices'
+    | 'sendContacts'
+    | 'sendInteractive'
+    | 'sendLocation'
+    | 'sendMedia'
+    | 'sendReaction'
+    | 'sendSticker'
+    | 'sendTemplate'
+    | 'sendText';
+  media: 'upload' | 'download' | 'delete';
+  template: 'list' | 'get' | 'create' | 'delete';
+  phoneNumber: 'getHealth' | 'diagnose';
+  webhook: 'subscribeApp' | 'setOverride' | 'clearOverride';
+};
+
+export type WhatsAppCloudType = AllEntities<NodeMap>;

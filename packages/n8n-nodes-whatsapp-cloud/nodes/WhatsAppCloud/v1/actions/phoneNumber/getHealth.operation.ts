@@ -1,0 +1,17 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { pending } from '../../../transport/core-pending';
+import { runForEachItem } from '../../helpers/execute';
+
+export const description: INodeProperties[] = [];
+
+/** Quality rating, throughput level, status and messaging limit of the credential's number. */
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+  return await runForEachItem(
+    this,
+    async (client) => {
+      const { raw: _raw, ...info } = await pending('getPhoneNumber')(client.graph, client.phoneNumberId);
+      return info as IDataObject;
+    },
+    { mode: 'sequential' },
+  );
+}

@@ -1,0 +1,183 @@
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { SendSettings } from '../../transport';
+
+/** Operations of the message resource that send a message to `to`. */
+export const SENDING_OPERATIONS = [
+  'sendAndWait',
+  'sendChoices',
+  'sendContacts',
+  'sendInteractive',
+  'sendLocation',
+  'sendMedia',
+  'sendReaction',
+  'sendSticker',
+  'sendTemplate',
+  'sendText',
+];
+
+/** Operations whose message can be a reply to another one (a reaction names its target itself). */
+const REPLY_OPERATIONS = SENDING_OPERATIONS.filter((op) => op !== 'sendReaction' && op !== 'sendAndWait');
+
+export const recipientField: INodeProperties = {
+  displayName: 'Recipient',
+  name: 'to',
+  type: 'string',
+  required: true,
+  default: '',
+  placeholder: '+14155551234',
+  description: 'Phone number with country code (any formatting), or the business-scoped user ID (BSUID) from a trigger item',
+  displayOptions: { show: { resource: ['message'], operation: SENDING_OPERATIONS } },
+};
+
+/** The "Options" collection every sending operation has. */
+export const sendOptionsField: INodeProperties = {
+  displayName: 'Options',
+  name: 'options',
+  type: 'collection',
+  placeholder: 'Add Option',
+  default: {},
+  displayOptions: { show: { resource: ['message'], operation: [...SENDING_OPERATIONS, 'markAsRead'] } },
+  options: [
+    {
+      displayName: 'Callback Data',
+      name: 'bizOpaqueCallbackData',
+      type: 'string',
+      default: '',
+      description: 'Up to 512 characters that Meta echoes back in this message\'s status webhooks (biz_opaque_callback_data)',
+      displayOptions: { show: { '/operation': SENDING_OPERATIONS.filter((op) => op !== 'sendReaction') } },
+    },
+    {
+      displayName: 'Fallback Template Language',
+      name: 'fallbackTemplateLanguage',
+      type: 'string',
+      default: 'en_US',
+      description: 'Language code of the fallback template',
+      displayOptions: { show: { windowPolicy: ['fallbackTemplate'] } },
+    },
+    {
+      displayName: 'Fallback Template Name',
+      name: 'fallbackTemplateName',
+      type: 'string',
+      default: '',
+      description: 'Approved template sent instead when the 24-hour window is closed. For Send and Wait, its quick-reply buttons stand for the options, in order.',
+      displayOptions: { show: { windowPolicy: ['fallbackTemplate'] } },
+    },
+    {
+      displayName: 'Link Preview',
+      name: 'previewUrl',
+      type: 'boolean',
+      default: false,
+      description: 'Whether to show a preview of the first link in the text',
+      displayOptions: { show: { '/operation': ['sendText'] } },
+    },
+    {
+      displayName: 'Max Attempts',
+      name: 'maxAttempts',
+      type: 'number',
+      default: 5,
+      typeOptions: { minValue: 1, maxValue: 10 },
+      description: 'Tries per item (the first included) when Meta answers with a retryable error. Only that item is tried again.',
+    },
+    {
+      displayName: 'Reply To Message ID',
+      name: 'replyTo',
+      type: 'string',
+      default: '',
+      placeholder: 'wamid.HBgL…',
+      description: 'The message this one answers (the chat shows it quoted)',
+      displayOptions: { show: { '/operation': REPLY_OPERATIONS } },
+    },
+    {
+      displayName: 'Retry Base Delay (Ms)',
+      name: 'retryBaseDelayMs',
+      type: 'number',
+      default: 500,
+      typeOptions: { minValue: 0 },
+      description: 'First back-off delay; it doubles on each try (Meta\'s own wait hints win when given)',
+    },
+    {
+      displayName: 'Throughput (Messages/Second)',
+      name: 'throughput',
+      type: 'number',
+      default: 80,
+      typeOptions: { minValue: 1 },
+      description: 'Messages per second for this phone number, shared by every workflow sending from it in this n8n process (80 by default; 20 for coexistence numbers, up to 1000 after an upgrade)',
+    },
+    {
+      displayName: 'Typing Indicator',
+      name: 'typing',
+      type: 'boolean',
+      default: false,
+      description: 'Whether to show "typing…" to the user for up to 25 seconds or until you reply',
+      displayOptions: { show: { '/operation': ['markAsRead'] } },
+    },
+    {
+      displayName: 'Window Policy',
+      name: 'windowPolicy',
+      type: 'options',
+      default: 'enforce',
+      description: 'What to do with a free-form message when the user has not written in the last 24 hours',
+      displayOptions: { show: { '/operation': SENDING_OPERATIONS.filter((op) => op !== 'sendTemplate') } },
+      options: [
+        {
+          name: 'Block (Recommended)',
+          value: 'enforce',
+          description: 'Fail the item before sending, with a hint, instead of letting Meta drop it later (131047)',
+        },
+        {
+          name: 'Send Fallback Template',
+          value: 'fallbackTemplate',
+          description: 'Send the approved template below instead, and say so in the output',
+        },
+        {
+          name: 'Off',
+          value: 'off',
+          description: 'Send anyway (Meta will refuse it later on the status webhook if the window is closed)',
+        },
+      ],
+    },
+  ],
+};
+
+/** Per-item message options (reply-to, callback data). */
+export function envelopeOptions(ctx: IExecuteFunctions, itemIndex: number): { replyTo?: string; bizOpaqueCallbackData?: string } {
+  const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+  const replyTo = String(options.replyTo ?? '').trim();
+  const callback = String(options.bizOpaqueCallbackData ?? '');
+  return { ...(replyTo ? { replyTo } : {}), ...(callback ? { bizOpaqueCallbackData: callback } : {}) };
+}
+
+/** Graph envelope fields (`context`, `biz_opaque_callback_data`) for messages built in Graph shape. */
+export function envelopeGraphFields(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
+  const { replyTo, bizOpaqueCallbackData } = envelopeOptions(ctx, itemIndex);
+  return {
+    ...(replyTo ? { context: { message_id: replyTo } } : {}),
+    ...(bizOpaqueCallbackData ? { biz_opaque_callback_data: bizOpaqueCallbackData } : {}),
+  };
+}
+
+/**
+ * Sending settings, read once per execution from the first item: one client (and so one window
+ * policy, one throughput) serves the whole execution.
+ */
+export function readSendSettings(ctx: IExecuteFunctions, fallbackComponents?: unknown[]): SendSettings {
+  const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+  const operation = ctx.getNodeParameter('operation', 0) as string;
+  const policy = (options.windowPolicy as SendSettings['windowPolicy']) ?? 'enforce';
+  const settings: SendSettings = {
+    windowPolicy: operation === 'sendTemplate' ? 'enforce' : policy,
+    throughput: typeof options.throughput === 'number' ? options.throughput : undefined,
+    retry: {
+      ...(typeof options.maxAttempts === 'number' ? { maxAttempts: options.maxAttempts } : {}),
+      ...(typeof options.retryBaseDelayMs === 'number' ? { baseDelayMs: options.retryBaseDelayMs } : {}),
+    },
+  };
+  if (policy === 'fallbackTemplate') {
+    settings.fallbackTemplate = {
+      name: String(options.fallbackTemplateName ?? '').trim(),
+      languageCode: String(options.fallbackTemplateLanguage ?? 'en_US').trim(),
+      ...(fallbackComponents ? { components: fallbackComponents } : {}),
+    };
+  }
+  return settings;
+}

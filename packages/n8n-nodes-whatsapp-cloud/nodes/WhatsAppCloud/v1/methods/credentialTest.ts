@@ -1,0 +1,34 @@
+import { isWhatsAppError } from '@wa-cloud/core';
+import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import { normalizeCredentials, withGraph } from '../../transport';
+
+/**
+ * Calls the phone number endpoint with the credentials and says in words what is wrong: an
+ * expired token, a missing permission, or a WABA ID pasted as the phone number ID (core's hint
+ * for each Meta code).
+ */
+export async function whatsAppCloudApiTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+  const credentials = normalizeCredentials(credential.data ?? {});
+  if (!credentials.accessToken) return { status: 'Error', message: 'The access token is empty.' };
+  if (!/^\d+$/.test(credentials.phoneNumberId)) {
+    return { status: 'Error', message: `Phone Number ID "${credentials.phoneNumberId}" must be digits only: copy it from WhatsApp Manager → API Setup.` };
+  }
+  if (credentials.wabaId && credentials.wabaId === credentials.phoneNumberId) {
+    return { status: 'Error', message: 'The Phone Number ID and the WhatsApp Business Account ID are the same: one of them is wrong (API Setup shows both, one under the other).' };
+  }
+  try {
+    const phone = await withGraph(credentials, (graph) =>
+      graph.request<Record<string, unknown>>('GET', credentials.phoneNumberId, { query: { fields: 'display_phone_number,verified_name' } }),
+    );
+    if (!phone.display_phone_number) {
+      return {
+        status: 'Error',
+        message: `ID ${credentials.phoneNumberId} is not a phone number ID (it has no phone number; is it the WhatsApp Business Account ID?). Copy the Phone number ID from API Setup.`,
+      };
+    }
+    return { status: 'OK', message: `Connected: ${String(phone.verified_name ?? '')} ${String(phone.display_phone_number)}`.trim() };
+  } catch (error) {
+    if (isWhatsAppError(error)) return { status: 'Error', message: `${error.message}. ${error.hint}` };
+    return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
+  }
+}

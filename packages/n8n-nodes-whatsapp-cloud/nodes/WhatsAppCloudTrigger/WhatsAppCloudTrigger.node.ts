@@ -1,0 +1,383 @@
+import {
+  EventDeduplicator,
+  handleWebhookGet,
+  handleWebhookPost,
+  isWhatsAppError,
+  MAX_WEBHOOK_BYTES,
+  sharedWindowTracker,
+  verifySignature,
+  type InboundEvent,
+} from '@wa-cloud/core';
+import {
+  NodeConnectionTypes,
+  NodeOperationError,
+  type IDataObject,
+  type IHookFunctions,
+  type INodeExecutionData,
+  type INodeType,
+  type INodeTypeDescription,
+  type IWebhookFunctions,
+  type IWebhookResponseData,
+} from 'n8n-workflow';
+import { isWaitAnswer, takeAnswer } from '../shared/waiting';
+import { createClient, getCredentials, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
+import { pending } from '../WhatsAppCloud/transport/core-pending';
+
+/** Which trigger event option each core event kind belongs to. */
+const EVENT_OF_KIND: Record<InboundEvent['kind'], string> = {
+  message: 'messages',
+  status: 'statuses',
+  template_status: 'templateUpdates',
+  template_category: 'templateUpdates',
+  template_quality: 'templateUpdates',
+  phone_quality: 'accountUpdates',
+  account_update: 'accountUpdates',
+  user_preferences: 'userPreferences',
+  error: 'errors',
+  unknown: 'other',
+};
+
+/**
+ * One deduplicator per trigger (webhook id), for the life of the process: Meta redelivers for up
+ * to 7 days, and the same event may arrive again while an execution for it is still running.
+ */
+const deduplicators = new Map<string, EventDeduplicator>();
+function deduplicatorFor(key: string): EventDeduplicator {
+  let deduplicator = deduplicators.get(key);
+  if (!deduplicator) {
+    deduplicator = new EventDeduplicator();
+    deduplicators.set(key, deduplicator);
+  }
+  return deduplicator;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
+}
+
+/** A plain JSON copy of an event (dates as ISO strings). */
+function toJson(event: InboundEvent): IDataObject {
+  return JSON.parse(JSON.stringify(event)) as IDataObject;
+}
+
+function isTestUrl(url: string | undefined): boolean {
+  return typeof url === 'string' && /\/webhook-test\//.test(url);
+}
+
+export class WhatsAppCloudTrigger implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'WhatsApp Cloud Trigger',
+    name: 'whatsAppCloudTrigger',
+    icon: { light: 'file:whatsapp-cloud.svg', dark: 'file:whatsapp-cloud.dark.svg' },
+    group: ['trigger'],
+    version: 1,
+    subtitle: '={{ $parameter["events"].join(", ") }}',
+    description: 'Starts the workflow on WhatsApp messages and updates: signatures checked, one item per event, duplicates dropped',
+    defaults: { name: 'WhatsApp Cloud Trigger' },
+    inputs: [],
+    outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+    outputNames: ['Messages', 'Statuses', 'Other'],
+    credentials: [{ name: 'whatsAppCloudApi', required: true }],
+    webhooks: [
+      { name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'whatsapp' },
+      { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'whatsapp' },
+    ],
+    properties: [
+      {
+        displayName:
+          'Each phone number can send its webhooks to its own URL (an override), so several workflows and numbers work with one Meta app. This trigger registers its URL as the override of the credential\'s phone number when the workflow is published, and removes it only if it still points here.',
+        name: 'notice',
+        type: 'notice',
+        default: '',
+      },
+      {
+        displayName: 'Registration',
+        name: 'registration',
+        type: 'options',
+        default: 'phoneNumberOverride',
+        options: [
+          {
+            name: 'Register Phone Number Override (Recommended)',
+            value: 'phoneNumberOverride',
+            description: 'Point the credential\'s phone number webhooks at this trigger while the workflow is published',
+          },
+          {
+            name: 'Verify Only',
+            value: 'verifyOnly',
+            description: 'Register nothing: you set this URL and the verify token in the Meta App Dashboard yourself',
+          },
+        ],
+      },
+      {
+        displayName: 'Events',
+        name: 'events',
+        type: 'multiOptions',
+        required: true,
+        default: ['messages'],
+        description: 'Events that start the workflow. Others are acknowledged and dropped before any execution starts.',
+        options: [
+          { name: 'Account and Quality Updates', value: 'accountUpdates', description: 'Phone number quality, messaging limits, account bans and reviews' },
+          { name: 'Errors', value: 'errors', description: 'App- or system-level errors Meta reports on the webhook' },
+          { name: 'Messages', value: 'messages', description: 'Messages users send, one item per message' },
+          { name: 'Other Fields', value: 'other', description: 'Webhook fields not known yet, kept as received' },
+          { name: 'Statuses', value: 'statuses', description: 'Sent, delivered, read and failed updates of your messages' },
+          { name: 'Template Updates', value: 'templateUpdates', description: 'Template approvals, rejections, category and quality changes' },
+          { name: 'User Preferences', value: 'userPreferences', description: 'Users stopping or resuming marketing messages' },
+        ],
+      },
+      {
+        displayName: 'Statuses',
+        name: 'statuses',
+        type: 'multiOptions',
+        default: ['failed'],
+        description: 'Statuses that start the workflow; the rest cost no execution',
+        displayOptions: { show: { events: ['statuses'] } },
+        options: [
+          { name: 'Delivered', value: 'delivered' },
+          { name: 'Failed', value: 'failed' },
+          { name: 'Played', value: 'played' },
+          { name: 'Read', value: 'read' },
+          { name: 'Sent', value: 'sent' },
+        ],
+      },
+      {
+        displayName: 'Options',
+        name: 'options',
+        type: 'collection',
+        placeholder: 'Add Option',
+        default: {},
+        options: [
+          {
+            displayName: 'All Phone Numbers',
+            name: 'allPhoneNumbers',
+            type: 'boolean',
+            default: false,
+            description: 'Whether to pass on events of every phone number that reaches this URL, not only the credential\'s number',
+          },
+          {
+            displayName: 'Download Media',
+            name: 'downloadMedia',
+            type: 'boolean',
+            default: false,
+            description: 'Whether to download the media of incoming image, video, audio, document and sticker messages into the binary field "data"',
+          },
+          {
+            displayName: 'Mark as Read',
+            name: 'markAsRead',
+            type: 'boolean',
+            default: false,
+            description: 'Whether to mark incoming messages as read (blue ticks) as they arrive',
+          },
+          {
+            displayName: 'Pass On Send-and-Wait Answers',
+            name: 'passOnWaitAnswers',
+            type: 'boolean',
+            default: false,
+            description: 'Whether answers to a Send and Wait question also start this workflow (they always resume the waiting one)',
+          },
+          {
+            displayName: 'Show Typing Indicator',
+            name: 'typing',
+            type: 'boolean',
+            default: false,
+            description: 'Whether marking as read also shows "typing…" (up to 25 seconds or until you reply)',
+            displayOptions: { show: { markAsRead: [true] } },
+          },
+        ],
+      },
+    ],
+  };
+
+  webhookMethods = {
+    default: {
+      /** True when this trigger's URL is already the phone number's override (or nothing is to be registered). */
+      async checkExists(this: IHookFunctions): Promise<boolean> {
+        if (this.getNodeParameter('registration') === 'verifyOnly') return true;
+        const url = this.getNodeWebhookUrl('default');
+        const credentials = await getCredentials(this);
+        const current = (await withGraph(credentials, (graph) => pending('getPhoneNumberWebhook')(graph, credentials.phoneNumberId))).phoneNumber;
+        if (current === url) return true;
+        // Testing never re-points a published workflow's override: the test listens without one.
+        if (isTestUrl(url) && current && !isTestUrl(current)) {
+          this.logger.warn(`WhatsApp Cloud Trigger: phone number ${credentials.phoneNumberId} sends to a published workflow; the test URL is not registered.`);
+          return true;
+        }
+        return false;
+      },
+      /** Registers the override; Meta (or the sandbox) checks it at once with a GET challenge. */
+      async create(this: IHookFunctions): Promise<boolean> {
+        const url = this.getNodeWebhookUrl('default');
+        const credentials = await getCredentials(this);
+        requireTriggerSecrets(this, credentials);
+        await withGraph(credentials, (graph) =>
+          pending('setPhoneNumberWebhook')(graph, credentials.phoneNumberId, { callbackUri: url!, verifyToken: credentials.verifyToken! }),
+        );
+        return true;
+      },
+      /** Clears the override only while it still points at this trigger: never another workflow's. */
+      async delete(this: IHookFunctions): Promise<boolean> {
+        if (this.getNodeParameter('registration') === 'verifyOnly') return true;
+        const url = this.getNodeWebhookUrl('default');
+        const credentials = await getCredentials(this);
+        await withGraph(credentials, async (graph) => {
+          const current = (await pending('getPhoneNumberWebhook')(graph, credentials.phoneNumberId)).phoneNumber;
+          if (current === url) await pending('clearPhoneNumberWebhook')(graph, credentials.phoneNumberId);
+        });
+        return true;
+      },
+    },
+  };
+
+  async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+    const req = this.getRequestObject();
+    const res = this.getResponseObject();
+    const credentials = await getCredentials(this);
+
+    if (this.getWebhookName() === 'setup') {
+      try {
+        const challenge = handleWebhookGet(req.query as Record<string, string>, credentials.verifyToken ?? '');
+        res.status(200).type('text/plain').send(challenge);
+      } catch {
+        res.status(403).type('text/plain').send('Forbidden: the verify token does not match');
+      }
+      return { noWebhookResponse: true };
+    }
+
+    // POST: size and signature over the exact bytes, before anything else; a failure starts nothing.
+    const rawBody = (req as unknown as { rawBody?: Buffer }).rawBody;
+    if (!Buffer.isBuffer(rawBody)) {
+      res.status(400).type('text/plain').send('No request body');
+      return { noWebhookResponse: true };
+    }
+    if (rawBody.length > MAX_WEBHOOK_BYTES) {
+      res.status(413).type('text/plain').send('Payload too large');
+      return { noWebhookResponse: true };
+    }
+    if (!credentials.appSecret || !verifySignature(rawBody, header(req.headers['x-hub-signature-256']), credentials.appSecret)) {
+      if (!credentials.appSecret) this.logger.error('WhatsApp Cloud Trigger: the credentials have no App Secret, so no webhook can be verified');
+      res.status(401).type('text/plain').send('Invalid signature');
+      return { noWebhookResponse: true };
+    }
+    // Meta wants a fast 200; parsing, dedupe and the window record come after.
+    res.status(200).end();
+
+    let events: InboundEvent[];
+    try {
+      const key = `${this.getNode().webhookId ?? this.getNode().id}`;
+      ({ events } = await handleWebhookPost({
+        rawBody,
+        headers: req.headers,
+        appSecret: credentials.appSecret,
+        verify: false,
+        deduplicator: deduplicatorFor(key),
+        windowTracker: sharedWindowTracker(),
+      }));
+    } catch (error) {
+      this.logger.warn(`WhatsApp Cloud Trigger: dropped a webhook body: ${isWhatsAppError(error) ? error.message : String(error)}`);
+      return { noWebhookResponse: true };
+    }
+
+    const wanted = new Set(this.getNodeParameter('events', []) as string[]);
+    const statuses = new Set(this.getNodeParameter('statuses', []) as string[]);
+    const options = this.getNodeParameter('options', {}) as IDataObject;
+    const ours = (e: InboundEvent) => options.allPhoneNumbers === true || !e.phoneNumberId || e.phoneNumberId === credentials.phoneNumberId;
+
+    const messages: INodeExecutionData[] = [];
+    const statusItems: INodeExecutionData[] = [];
+    const other: INodeExecutionData[] = [];
+    const incoming: Array<{ event: InboundEvent & { kind: 'message' }; item: INodeExecutionData }> = [];
+
+    for (const event of events) {
+      if (!ours(event)) continue;
+      if (event.kind === 'message' && isWaitAnswer(event.reply?.id)) {
+        const resumed = await resumeWaiting(this, event);
+        if (resumed && options.passOnWaitAnswers !== true) continue;
+      }
+      if (!wanted.has(EVENT_OF_KIND[event.kind])) continue;
+      if (event.kind === 'status' && !statuses.has(event.status)) continue;
+      const item: INodeExecutionData = { json: toJson(event) };
+      if (event.kind === 'message') {
+        messages.push(item);
+        incoming.push({ event, item });
+      } else if (event.kind === 'status') statusItems.push(item);
+      else other.push(item);
+    }
+
+    if (incoming.length && (options.markAsRead === true || options.downloadMedia === true)) {
+      await afterReceive(this, credentials, incoming, options);
+    }
+    if (messages.length + statusItems.length + other.length === 0) return { noWebhookResponse: true };
+    return { noWebhookResponse: true, workflowData: [messages, statusItems, other] };
+  }
+}
+
+function requireTriggerSecrets(ctx: IHookFunctions, credentials: WhatsAppCloudCredentials): void {
+  if (!credentials.verifyToken || !credentials.appSecret) {
+    throw new NodeOperationError(ctx.getNode(), 'The credentials need an App Secret and a Verify Token for the trigger', {
+      description: 'Fill in "App Secret" (App Dashboard → App settings → Basic) and a "Verify Token" of your choice in the WhatsApp Cloud API credentials.',
+    });
+  }
+}
+
+/** Resumes the execution waiting for this answer (Send and Wait); true when one was found. */
+async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }): Promise<boolean> {
+  const answer = takeAnswer(event.reply!.id, event.phoneNumberId);
+  if (!answer) return false;
+  try {
+    await ctx.helpers.httpRequest({
+      method: 'POST',
+      url: answer.question.resumeUrl,
+      json: true,
+      body: {
+        choiceIndex: answer.index,
+        choiceValue: answer.choice.id,
+        choiceTitle: answer.choice.title,
+        from: event.from,
+        ...(event.userId ? { userId: event.userId } : {}),
+        ...(event.contactName ? { contactName: event.contactName } : {}),
+        messageId: event.messageId,
+        ...(event.context?.messageId ? { questionMessageId: event.context.messageId } : {}),
+      },
+    });
+  } catch (error) {
+    ctx.logger.warn(`WhatsApp Cloud Trigger: could not resume the waiting execution: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return true;
+}
+
+/** Options applied to incoming messages: mark as read (with typing) and media into binary. */
+async function afterReceive(
+  ctx: IWebhookFunctions,
+  credentials: WhatsAppCloudCredentials,
+  incoming: Array<{ event: InboundEvent & { kind: 'message' }; item: INodeExecutionData }>,
+  options: IDataObject,
+): Promise<void> {
+  const client = createClient(credentials, { windowPolicy: 'off' });
+  try {
+    await Promise.all(
+      incoming.map(async ({ event, item }) => {
+        if (options.markAsRead === true && event.phoneNumberId === credentials.phoneNumberId) {
+          try {
+            await client.markAsRead(event.messageId, { typing: options.typing === true });
+          } catch (error) {
+            item.json.markAsReadError = isWhatsAppError(error) ? { code: error.code, message: error.message, hint: error.hint } : String(error);
+          }
+        }
+        if (options.downloadMedia === true && event.media?.id) {
+          try {
+            const file = await pending('downloadMedia')(client.graph, event.media.id, {
+              ...(event.media.url ? { url: event.media.url } : {}),
+              phoneNumberId: event.phoneNumberId,
+            });
+            const fileName = file.filename ?? event.media.filename ?? `${event.type}-${event.media.id}`;
+            item.binary = { data: await ctx.helpers.prepareBinaryData(file.data, fileName, file.mimeType) };
+          } catch (error) {
+            item.json.mediaDownloadError = isWhatsAppError(error) ? { code: error.code, message: error.message, hint: error.hint } : String(error);
+          }
+        }
+      }),
+    );
+  } finally {
+    await client.close();
+  }
+}

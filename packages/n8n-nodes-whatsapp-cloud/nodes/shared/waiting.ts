@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Send-and-wait bookkeeping shared by the action node (which sends the question and puts its
+ * execution to wait) and the trigger (which hears the answer on the WhatsApp webhook and resumes
+ * that execution). The answer's button id carries only an opaque token, `wa-wait:<token>:<choice>`;
+ * the signed resume URL never leaves the n8n process. Kept on `globalThis` under a registered
+ * symbol because the trigger and the action node are separate bundles.
+ *
+ * One process: n8n's regular mode (and queue mode when the trigger's webhook is served by the
+ * process that ran the sending node). A restart forgets waiting questions; they then time out
+ * according to the node's "Limit Wait Time".
+ */
+export interface WaitingQuestion {
+  /** n8n's signed resume URL of the waiting execution. */
+  resumeUrl: string;
+  choices: Array<{ id: string; title: string }>;
+  /** Business phone number ID the question went out from; answers to other numbers are ignored. */
+  phoneNumberId: string;
+  /** ms since epoch after which the entry is forgotten. */
+  expiresAt: number;
+}
+
+export const WAIT_PREFIX = 'wa-wait:';
+const KEY = Symbol.for('@wa-cloud/n8n-nodes-whatsapp-cloud/waiting');
+/** Longest we remember a question without a wait limit (Meta keeps the chat, users forget). */
+export const MAX_WAIT_MS = 30 * 24 * 60 * 60 * 1000;
+
+function registry(): Map<string, WaitingQuestion> {
+  const holder = globalThis as unknown as Record<symbol, Map<string, WaitingQuestion> | undefined>;
+  return (holder[KEY] ??= new Map());
+}
+
+function prune(now: number): void {
+  for (const [token, entry] of registry()) if (entry.expiresAt <= now) registry().delete(token);
+}
+
+/** Registers a question and returns its token. */
+export function registerQuestion(question: WaitingQuestion): string {
+  prune(Date.now());
+  const token = randomBytes(12).toString('base64url');
+  registry().set(token, question);
+  return token;
+}
+
+/** The reply id for choice `index` of the question `token`. */
+export function choiceId(token: string, index: number): string {
+  return `${WAIT_PREFIX}${token}:${index}`;
+}
+
+/** True when `id` (a button reply id or a quick-reply payload) answers a send-and-wait question. */
+export function isWaitAnswer(id: string | undefined): boolean {
+  return typeof id === 'string' && id.startsWith(WAIT_PREFIX);
+}
+
+/**
+ * Takes the question answered by reply id `id` out of the registry (an answer resumes once) and
+ * returns it with the chosen option, or undefined when it is unknown here or expired.
+ */
+export function takeAnswer(id: string, phoneNumberId: string | undefined): { question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined {
+  const match = /^wa-wait:([A-Za-z0-9_-]+):(\d+)$/.exec(id);
+  if (!match) return undefined;
+  const [, token, indexText] = match;
+  const question = registry().get(token!);
+  if (!question || question.expiresAt <= Date.now()) return undefined;
+  if (phoneNumberId && question.phoneNumberId !== phoneNumberId) return undefined;
+  const index = Number(indexText);
+  const choice = question.choices[index];
+  if (!choice) return undefined;
+  registry().delete(token!);
+  return { question, choice, index };
+}
