@@ -81,6 +81,12 @@ describe('handleWebhookPost', () => {
     expect(error.status).toBe(413);
   });
 
+  it('a parsed object instead of the raw body is refused, not silently re-serialized', async () => {
+    const error = await rejects(handleWebhookPost({ rawBody: { object: 'whatsapp_business_account' } as unknown as Buffer, headers: {}, appSecret: SECRET }));
+    expect(error).toBeInstanceOf(WebhookPayloadError);
+    expect(error.message).toMatch(/raw body is missing/);
+  });
+
   it('verify: false skips the signature', async () => {
     const result = await handleWebhookPost({ rawBody: raw('msg-text.json'), headers: {}, appSecret: '', verify: false });
     expect(result.events).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { WebhookSignatureError } from '../errors/error-classes';
+import { WebhookPayloadError, WebhookSignatureError } from '../errors/error-classes';
 import type { RedisOptions } from '../redis/connection';
 import { sharedRedisState } from '../registry';
 import type { WindowTracker } from '../window/window-tracker';
@@ -67,6 +67,10 @@ function signatureHeader(headers: WebhookHeaders): string | undefined {
  */
 export async function handleWebhookPost(input: WebhookPostInput): Promise<WebhookPostResult> {
   const { rawBody } = input;
+  if (typeof rawBody !== 'string' && !Buffer.isBuffer(rawBody)) {
+    // An adapter that lost the raw body cannot verify anything; say so rather than answer 401.
+    throw new WebhookPayloadError('the raw body is missing (pass the request bytes as received, not a parsed object)');
+  }
   const size = typeof rawBody === 'string' ? Buffer.byteLength(rawBody, 'utf8') : rawBody.length;
   if (size > MAX_WEBHOOK_BYTES) throw new WebhookTooLargeError(size);
   if (input.verify !== false && !verifySignature(rawBody, signatureHeader(input.headers), input.appSecret)) {
