@@ -200,7 +200,7 @@ export class WhatsAppClient {
    * @example
    * await client.sendText('+14155551234', 'Thanks, we got it!', { replyTo: inboundMessageId });
    */
-  sendText(to: string, body: string, options?: Parameters<typeof textMessage>[2]): Promise<SendResult> {
+  async sendText(to: string, body: string, options?: Parameters<typeof textMessage>[2]): Promise<SendResult> {
     return this.send(textMessage(to, body, options));
   }
 
@@ -209,7 +209,7 @@ export class WhatsAppClient {
    * @example
    * await client.sendTemplate('+14155551234', 'hello_world', 'en_US');
    */
-  sendTemplate(to: string, name: string, languageCode: string, components?: unknown[]): Promise<SendResult> {
+  async sendTemplate(to: string, name: string, languageCode: string, components?: unknown[]): Promise<SendResult> {
     return this.send(templateMessage(to, name, languageCode, components as never));
   }
 
