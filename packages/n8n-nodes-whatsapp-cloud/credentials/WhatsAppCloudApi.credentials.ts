@@ -1,4 +1,4 @@
-import { CREDENTIAL_FIELDS, CREDENTIAL_TYPE, type CredentialField } from '@wa-cloud/core';
+import { CREDENTIAL_FIELDS, type CredentialField } from '@wa-cloud/core';
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
 /** One n8n credential property per field of the one definition in the repository's `credentials/`. */
@@ -21,11 +21,12 @@ function toProperty(field: CredentialField): INodeProperties {
  * instead of showing a bare HTTP status.
  */
 export class WhatsAppCloudApi implements ICredentialType {
-  name = CREDENTIAL_TYPE.name;
+  // Literals, so n8n's linter can read them; a unit test holds them equal to core's CREDENTIAL_TYPE.
+  name = 'whatsAppCloudApi';
 
-  displayName = CREDENTIAL_TYPE.displayName;
+  displayName = 'WhatsApp Cloud API';
 
-  documentationUrl = CREDENTIAL_TYPE.documentationUrl;
+  documentationUrl = 'https://developers.facebook.com/docs/whatsapp/cloud-api/get-started';
 
   icon: Icon = { light: 'file:whatsapp-cloud.svg', dark: 'file:whatsapp-cloud.dark.svg' };
 

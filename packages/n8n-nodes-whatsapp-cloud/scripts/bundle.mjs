@@ -67,7 +67,8 @@ if (bundled.some((p) => p.includes('node_modules/ioredis'))) {
 // Icons next to each node and credential file (n8n resolves `file:` icons relative to them),
 // and the codex files next to their nodes.
 const icons = ['whatsapp-cloud.svg', 'whatsapp-cloud.dark.svg'];
-for (const target of ['nodes/WhatsAppCloud', 'nodes/WhatsAppCloudTrigger', 'credentials']) {
+// dist/nodes/ too: the versioned node's v1 description says `file:../` (relative to its source file).
+for (const target of ['nodes', 'nodes/WhatsAppCloud', 'nodes/WhatsAppCloudTrigger', 'credentials']) {
   mkdirSync(join(dist, target), { recursive: true });
   for (const icon of icons) {
     const from = join(root, 'icons', icon);

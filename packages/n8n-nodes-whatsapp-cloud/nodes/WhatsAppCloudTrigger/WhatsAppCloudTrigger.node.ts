@@ -22,6 +22,7 @@ import {
 import { isWaitAnswer, takeAnswer } from '../shared/waiting';
 import { createClient, getCredentials, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { pending } from '../WhatsAppCloud/transport/core-pending';
+import { credentialTest } from '../WhatsAppCloud/v1/methods';
 
 /** Which trigger event option each core event kind belongs to. */
 const EVENT_OF_KIND: Record<InboundEvent['kind'], string> = {
@@ -77,7 +78,7 @@ export class WhatsAppCloudTrigger implements INodeType {
     inputs: [],
     outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
     outputNames: ['Messages', 'Statuses', 'Other'],
-    credentials: [{ name: 'whatsAppCloudApi', required: true }],
+    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' }],
     webhooks: [
       { name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'whatsapp' },
       { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'whatsapp' },
@@ -187,6 +188,8 @@ export class WhatsAppCloudTrigger implements INodeType {
       },
     ],
   };
+
+  methods = { credentialTest };
 
   webhookMethods = {
     default: {

@@ -1,22 +1,64 @@
-import type {
-  IExecuteFunctions,
-  INodeExecutionData,
-  INodeType,
-  INodeTypeBaseDescription,
-  INodeTypeDescription,
-  IWebhookFunctions,
-  IWebhookResponseData,
+import {
+  NodeConnectionTypes,
+  type IExecuteFunctions,
+  type INodeExecutionData,
+  type INodeType,
+  type INodeTypeBaseDescription,
+  type INodeTypeDescription,
+  type IWebhookFunctions,
+  type IWebhookResponseData,
 } from 'n8n-workflow';
-import { webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
+import * as media from './actions/media/Media.resource';
+import * as message from './actions/message/Message.resource';
+import { sendAndWaitWebhooks, webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
+import * as phoneNumber from './actions/phoneNumber/PhoneNumber.resource';
 import { router } from './actions/router';
-import { versionDescription } from './actions/versionDescription';
+import * as template from './actions/template/Template.resource';
+import * as webhook from './actions/webhook/Webhook.resource';
 import { credentialTest, listSearch, loadOptions, resourceMapping } from './methods';
 
 export class WhatsAppCloudV1 implements INodeType {
-  description: INodeTypeDescription;
+  description: INodeTypeDescription = {
+    displayName: 'WhatsApp Cloud',
+    name: 'whatsAppCloud',
+    // Relative to this file in the source and to dist/nodes/WhatsAppCloud/ in the bundle (copied to both).
+    icon: { light: 'file:../whatsapp-cloud.svg', dark: 'file:../whatsapp-cloud.dark.svg' },
+    group: ['output'],
+    version: 1,
+    subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+    description: 'Send WhatsApp messages through the Cloud API: paced, window-aware, with errors explained',
+    defaults: { name: 'WhatsApp Cloud' },
+    usableAsTool: true,
+    inputs: [NodeConnectionTypes.Main],
+    outputs: [NodeConnectionTypes.Main],
+    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' }],
+    // n8n's waiting webhooks: Send and Wait resumes through them (called by the trigger with the answer).
+    webhooks: sendAndWaitWebhooks,
+    properties: [
+      {
+        displayName: 'Resource',
+        name: 'resource',
+        type: 'options',
+        noDataExpression: true,
+        options: [
+          { name: 'Media', value: 'media' },
+          { name: 'Message', value: 'message' },
+          { name: 'Phone Number', value: 'phoneNumber' },
+          { name: 'Template', value: 'template' },
+          { name: 'Webhook', value: 'webhook' },
+        ],
+        default: 'message',
+      },
+      ...message.description,
+      ...media.description,
+      ...template.description,
+      ...phoneNumber.description,
+      ...webhook.description,
+    ],
+};
 
   constructor(baseDescription: INodeTypeBaseDescription) {
-    this.description = { ...baseDescription, ...versionDescription };
+    this.description = { ...baseDescription, ...this.description };
   }
 
   methods = { credentialTest, listSearch, loadOptions, resourceMapping };

@@ -11,7 +11,7 @@ export const description: INodeProperties[] = [
     type: 'string',
     required: true,
     default: '',
-    description: 'From a trigger item (media.id) or an upload. Inbound media can be downloaded for 7 days.',
+    description: 'The media ID from a trigger item or an upload. Inbound media can be downloaded for 7 days.',
     displayOptions: { show },
   },
   {

@@ -6,6 +6,7 @@ import {
   type IExecuteFunctions,
   type INodeExecutionData,
   type INodeProperties,
+  type IWebhookDescription,
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
@@ -14,6 +15,16 @@ import { createClient, getCredentials, toNodeError } from '../../../transport';
 import { envelopeOptions, readSendSettings } from '../../helpers/options';
 
 const show = { resource: ['message'], operation: ['sendAndWait'] };
+
+/**
+ * n8n's waiting webhooks (as in its own send-and-wait nodes): `restartWebhook` endpoints under
+ * /webhook-waiting/<executionId>/<nodeId>, served by n8n for a waiting execution only. Nothing is
+ * registered with Meta for them.
+ */
+export const sendAndWaitWebhooks: IWebhookDescription[] = [
+  { name: 'default', httpMethod: 'GET', responseMode: 'onReceived', responseData: '', path: '={{ $nodeId }}', restartWebhook: true, isFullPath: true },
+  { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', responseData: '', path: '={{ $nodeId }}', restartWebhook: true, isFullPath: true },
+];
 
 export const description: INodeProperties[] = [
   {

@@ -10,7 +10,7 @@ export const description: INodeProperties[] = [
     type: 'json',
     required: true,
     default: '[\n  {\n    "name": { "formatted_name": "Ana Lima" },\n    "phones": [{ "phone": "+55 11 91234-5678", "type": "CELL" }]\n  }\n]',
-    description: 'One to 257 contact cards in Meta\'s contact format: name.formatted_name is required; phones, emails, addresses, org, urls and birthday are optional',
+    description: 'One to 257 contact cards in Meta\'s contact format: name.formatted_name is required; phones, emails, addresses, org, URLs and birthday are optional',
     displayOptions: { show: { resource: ['message'], operation: ['sendContacts'] } },
   },
 ];

@@ -165,7 +165,7 @@ export const description: INodeProperties[] = [
       },
       {
         displayName: 'Flow Token',
-        name: 'flowToken',
+        name: 'flowSession',
         type: 'string',
         default: '',
         description: 'Identifies this flow session in your data-exchange endpoint',
@@ -241,7 +241,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
               body,
               cta: this.getNodeParameter('flowCta', i) as string,
               flowId: this.getNodeParameter('flowId', i) as string,
-              ...(extra.flowToken ? { flowToken: String(extra.flowToken) } : {}),
+              ...(extra.flowSession ? { flowToken: String(extra.flowSession) } : {}),
               ...(extra.flowMode ? { mode: extra.flowMode as 'draft' | 'published' } : {}),
               ...(extra.flowAction ? { flowAction: extra.flowAction as 'navigate' | 'data_exchange' } : {}),
               ...(extra.flowScreen ? { screen: String(extra.flowScreen) } : {}),

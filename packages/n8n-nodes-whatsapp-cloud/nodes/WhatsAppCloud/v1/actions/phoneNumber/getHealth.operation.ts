@@ -9,8 +9,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
   return await runForEachItem(
     this,
     async (client) => {
-      const { raw: _raw, ...info } = await pending('getPhoneNumber')(client.graph, client.phoneNumberId);
-      return info as IDataObject;
+      const info = { ...(await pending('getPhoneNumber')(client.graph, client.phoneNumberId)) } as IDataObject;
+      delete info.raw;
+      return info;
     },
     { mode: 'sequential' },
   );

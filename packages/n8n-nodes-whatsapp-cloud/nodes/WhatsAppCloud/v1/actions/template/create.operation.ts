@@ -27,8 +27,8 @@ export const description: INodeProperties[] = [
     default: 'positional',
     displayOptions: { show },
     options: [
-      { name: 'Positional ({{1}})', value: 'positional' },
-      { name: 'Named ({{first_name}})', value: 'named' },
+      { name: 'Positional', value: 'positional', description: 'Variables are numbered: {{1}}, {{2}}, …' },
+      { name: 'Named', value: 'named', description: 'Variables have names: {{first_name}}' },
     ],
   },
   {
