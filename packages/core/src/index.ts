@@ -65,7 +65,13 @@ export { type RateLimiter, type PairRate, type LimiterOptions, DEFAULT_THROUGHPU
 export { LocalRateLimiter } from './limiter/local-rate-limiter';
 export { WindowTracker, windowKey, SERVICE_WINDOW_MS, FREE_ENTRY_POINT_WINDOW_MS, type WindowStatus } from './window/window-tracker';
 export { MemoryKeyedExpiryStore, type WindowStore } from './window/window-store';
-export { sharedLimiter, sharedWindowTracker } from './registry';
+export { sharedLimiter, sharedWindowTracker, sharedRedisState, closeSharedRedis, type SharedRedisState } from './registry';
+
+// Scale-out on Redis
+export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis/redis-rate-limiter';
+export { RedisWindowStore } from './redis/redis-window-store';
+export { RedisDedupeStore } from './redis/redis-dedupe-store';
+export { DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_URL, type RedisOptions } from './redis/connection';
 
 // Webhooks
 export {
@@ -90,3 +96,54 @@ export {
   type InboundErrorInfo,
   type InboundMedia,
 } from './webhook';
+
+// Media
+export {
+  uploadMedia,
+  getMedia,
+  downloadMedia,
+  deleteMedia,
+  checkMedia,
+  mediaKindOf,
+  MEDIA_LIMITS,
+  type MediaKind,
+  type UploadMediaInput,
+  type UploadMediaResult,
+  type MediaInfo,
+  type DownloadedMedia,
+} from './media';
+
+// Templates
+export {
+  listTemplates,
+  getTemplate,
+  findTemplate,
+  createTemplate,
+  deleteTemplate,
+  validateTemplateDefinition,
+  templateParameters,
+  buildTemplateComponents,
+  type MessageTemplate,
+  type TemplateComponent,
+  type TemplateDefinition,
+  type TemplateCategory,
+  type ListTemplatesOptions,
+  type TemplateParameterSpec,
+  type TemplateParameterFormat,
+  type OutboundTemplateComponent,
+} from './templates';
+
+// Account: phone numbers, subscriptions, diagnosis
+export { getPhoneNumber, listPhoneNumbers, type PhoneNumberInfo } from './phone-numbers';
+export {
+  listSubscribedApps,
+  subscribeApp,
+  unsubscribeApp,
+  clearWabaWebhook,
+  setPhoneNumberWebhook,
+  clearPhoneNumberWebhook,
+  getPhoneNumberWebhook,
+  type SubscribedApp,
+  type PhoneNumberWebhook,
+} from './subscriptions';
+export { debugToken, diagnose, REQUIRED_SCOPES, type TokenInfo, type DiagnosticCheck, type DiagnoseReport, type DiagnoseInput } from './diagnose';

@@ -94,6 +94,14 @@ export class GraphApi {
     return response;
   }
 
+  /**
+   * Asks Graph's `debug_token` about this connection's own token (scopes, expiry). The token is
+   * sent as the `input_token` query parameter, as Graph requires, and never returned.
+   */
+  inspectOwnToken<T = unknown>(): Promise<T> {
+    return this.request<T>('GET', 'debug_token', { query: { input_token: this.accessToken } });
+  }
+
   async close(): Promise<void> {
     if (this.ownsTransport) await this.transport.close?.();
   }

@@ -64,6 +64,12 @@ function errorCode(error: unknown): string | undefined {
   return typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
 }
 
+/** Names a URL without its query: a query may carry a secret (debug_token's input_token). */
+function withoutQuery(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
 /** Keep-alive HTTP over undici, with a request timeout. */
 export class UndiciTransport implements Transport {
   private readonly agent: Agent;
@@ -99,8 +105,7 @@ export class UndiciTransport implements Transport {
       const code = errorCode(error);
       const sent = !(code && CONNECT_PHASE_CODES.has(code));
       const what = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeout} ms` : code ?? String(error);
-      // The URL never carries secrets (the token travels in a header), so it may be named.
-      throw new NetworkError(`${req.method} ${req.url} failed: ${what}`, sent, error);
+      throw new NetworkError(`${req.method} ${withoutQuery(req.url)} failed: ${what}`, sent, error);
     }
   }
 

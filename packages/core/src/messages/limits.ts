@@ -73,18 +73,7 @@ export const LIMITS = {
  * creation checks use the same list. A host matches itself and its `www.` form.
  */
 export const URL_SHORTENER_HOSTS: readonly string[] = Object.freeze([
-  'bit.ly',
-  'tinyurl.com',
-  'goo.gl',
-  't.co',
-  'ow.ly',
-  'is.gd',
-  'buff.ly',
-  'rebrand.ly',
-  'cutt.ly',
-  'shorturl.at',
-  'tiny.cc',
-  'rb.gy',
-  'bl.ink',
-  's.id',
+  'bit.ly', 'bitly.com', 'tinyurl.com', 'goo.gl', 't.co', 'ow.ly', 'is.gd', 'buff.ly', 'rebrand.ly', 'cutt.ly',
+  'shorturl.at', 'tiny.cc', 'rb.gy', 'bl.ink', 's.id', 't.ly', 'lnkd.in', 'v.gd', 'shorte.st', 'adf.ly', 'soo.gd',
+  'clck.ru', 'qrco.de', 'short.io', 'tiny.one', 'shorturl.com', 'u.to', 'x.co',
 ]);

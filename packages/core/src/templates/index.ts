@@ -10,7 +10,7 @@ export {
   type ListTemplatesOptions,
   type CreateTemplateResult,
 } from './api';
-export { validateTemplateDefinition, URL_SHORTENER_HOSTS } from './validate';
+export { validateTemplateDefinition } from './validate';
 export {
   templateParameters,
   buildTemplateComponents,

@@ -1,16 +1,7 @@
 import { ValidationError } from '../errors/error-classes';
+import { URL_SHORTENER_HOSTS } from '../messages/limits';
 import type { TemplateComponent, TemplateDefinition } from './types';
 import { NAMED_PARAMETER, placeholders, upper, type Placeholder } from './variables';
-
-/**
- * Link shorteners Meta rejects in templates (they hide the destination). Not exhaustive: the
- * common public ones.
- */
-export const URL_SHORTENER_HOSTS: readonly string[] = [
-  'bit.ly', 'bitly.com', 'tinyurl.com', 'goo.gl', 't.co', 'ow.ly', 'is.gd', 'buff.ly', 'rebrand.ly', 'cutt.ly',
-  'shorturl.at', 'tiny.cc', 'rb.gy', 'bl.ink', 's.id', 't.ly', 'lnkd.in', 'v.gd', 'shorte.st', 'adf.ly', 'soo.gd',
-  'clck.ru', 'qrco.de', 'short.io', 'tiny.one', 'shorturl.com', 'u.to', 'x.co',
-];
 
 const CATEGORIES = ['MARKETING', 'UTILITY', 'AUTHENTICATION'];
 const HEADER_FORMATS = ['TEXT', 'IMAGE', 'VIDEO', 'DOCUMENT', 'LOCATION'];
