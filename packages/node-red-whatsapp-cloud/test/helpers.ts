@@ -1,0 +1,105 @@
+/**
+ * Shared set-up for the node-red-node-test-helper tests: the three node modules wrapped to capture
+ * the RED object (node routes live on `RED.httpNode`, which `helper.request()` does not reach), a
+ * listening server for `RED.httpNode` (so the sandbox can deliver webhooks to the in-node), and
+ * flows with a config node pointed at the sandbox.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/src';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const configModule = require('../src/whatsapp-cloud-config/whatsapp-cloud-config');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const outModule = require('../src/whatsapp-cloud-out/whatsapp-cloud-out');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const inModule = require('../src/whatsapp-cloud-in/whatsapp-cloud-in');
+
+export interface Loaded {
+  RED: any;
+  /** A real listening server in front of `RED.httpNode` (for the sandbox's webhooks). */
+  nodeUrl: string;
+  close(): Promise<void>;
+}
+
+let captured: any;
+const capture = (mod: (RED: unknown) => void) =>
+  function (RED: unknown) {
+    captured = RED;
+    return mod(RED);
+  };
+const modules = [capture(configModule), outModule, inModule];
+
+export async function load(flow: object[], credentials: Record<string, object> = {}): Promise<Loaded> {
+  await helper.load(modules, flow, credentials);
+  const RED = captured;
+  const server = http.createServer(RED.httpNode);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    RED,
+    nodeUrl: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export function startServer(): Promise<void> {
+  return new Promise((resolve) => helper.startServer(resolve));
+}
+
+export async function stop(loaded?: Loaded): Promise<void> {
+  await helper.unload();
+  await loaded?.close();
+  await new Promise<void>((resolve) => helper.stopServer(resolve));
+}
+
+export function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox({ statusDelaysMs: { sent: 5, delivered: 10, read: 15 }, ...options });
+}
+
+/** A config node on the sandbox, its credentials keyed by id as `helper.load` takes them. */
+export function configFor(sb: Sandbox, props: Record<string, unknown> = {}, id = 'cfg') {
+  return {
+    node: { id, type: 'whatsapp-cloud-config', name: 'sandbox', phoneNumberId: sb.phoneNumberId, wabaId: sb.wabaId, baseUrl: sb.url, throughput: 80, windowPolicy: 'enforce', ...props },
+    credentials: { [id]: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } },
+  };
+}
+
+/** Resolves with the next msg a helper node receives. */
+export function nextMessage(node: any, timeoutMs = 5000): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no message on ${node.id} within ${timeoutMs} ms`)), timeoutMs);
+    node.once('input', (msg: unknown) => {
+      clearTimeout(timer);
+      resolve(msg);
+    });
+  });
+}
+
+/** Collects every msg a helper node receives. */
+export function collect(node: any): any[] {
+  const seen: any[] = [];
+  node.on('input', (msg: unknown) => seen.push(msg));
+  return seen;
+}
+
+export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let counter = 0;
+/** A fresh recipient per test: the window tracker and dedupe store are process-wide. */
+export function uniqueUser(): string {
+  counter += 1;
+  return `1555${String(Date.now() % 1_000_000).padStart(6, '0')}${String(counter).padStart(2, '0')}`.slice(0, 15);
+}
