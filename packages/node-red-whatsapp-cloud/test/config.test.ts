@@ -1,0 +1,100 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CREDENTIAL_FIELDS, SECRET_FIELDS } from '@wa-cloud/core';
+import type { Sandbox } from '../../sandbox/src';
+import { configFor, helper, load, sandbox, startServer, stop, type Loaded } from './helpers';
+
+const SRC = path.join(__dirname, '..', 'src');
+const read = (file: string) => fs.readFileSync(path.join(SRC, file), 'utf8');
+
+describe('whatsapp-cloud-config admin endpoints', () => {
+  let sb: Sandbox;
+  let loaded: Loaded | undefined;
+
+  beforeEach(async () => {
+    await startServer();
+    sb = await sandbox();
+    const config = configFor(sb);
+    loaded = await load([config.node], config.credentials);
+  });
+  afterEach(async () => {
+    await stop(loaded);
+    await sb.close();
+  });
+
+  test('templates: only APPROVED ones, each with the parameters a send needs; saved token used for the placeholder', async () => {
+    const res = await helper
+      .request()
+      .post('/whatsapp-cloud/templates')
+      .send({ id: 'cfg', accessToken: '__PWRD__', phoneNumberId: sb.phoneNumberId, wabaId: sb.wabaId, baseUrl: sb.url });
+    expect(res.status).toBe(200);
+    const names = res.body.templates.map((t: { name: string }) => t.name);
+    expect(names).toContain('order_update');
+    expect(names).not.toContain('new_feature_announcement'); // PENDING
+    const orderUpdate = res.body.templates.find((t: { name: string }) => t.name === 'order_update');
+    expect(orderUpdate.parameters.map((p: { key: string }) => p.key)).toEqual(['body.1', 'body.2']);
+    expect(JSON.stringify(res.body)).not.toContain(sb.accessToken);
+  });
+
+  test('templates for an unsaved config node use the typed token; a wrong one is reported with its hint', async () => {
+    const typed = await helper.request().post('/whatsapp-cloud/templates').send({ accessToken: sb.accessToken, wabaId: sb.wabaId, baseUrl: sb.url });
+    expect(typed.status).toBe(200);
+    const wrong = await helper.request().post('/whatsapp-cloud/templates').send({ accessToken: 'nope', wabaId: sb.wabaId, baseUrl: sb.url });
+    expect(wrong.status).toBe(502);
+    expect(wrong.body.error).toMatchObject({ category: 'auth' });
+    expect(wrong.body.error.hint).toBeTruthy();
+    const noWaba = await helper.request().post('/whatsapp-cloud/templates').send({ accessToken: sb.accessToken, baseUrl: sb.url });
+    expect(noWaba.status).toBe(400);
+  });
+
+  test('diagnose (Test connection) returns every check with what it saw', async () => {
+    const res = await helper.request().post('/whatsapp-cloud/diagnose').send({ id: 'cfg', accessToken: '__PWRD__', phoneNumberId: sb.phoneNumberId, wabaId: sb.wabaId, baseUrl: sb.url });
+    expect(res.status).toBe(200);
+    expect(res.body.checks.length).toBeGreaterThan(3);
+    for (const check of res.body.checks) expect(check).toMatchObject({ id: expect.any(String), title: expect.any(String), status: expect.stringMatching(/pass|warn|fail|unknown/) });
+    expect(res.body.checks.find((c: { id: string }) => c.id === 'token').status).toBe('pass');
+    expect(JSON.stringify(res.body)).not.toContain(sb.accessToken);
+  });
+});
+
+describe('config node editor matches the one credential definition', () => {
+  const html = read('whatsapp-cloud-config/whatsapp-cloud-config.html');
+  const credentialsBlock = /credentials:\s*\{([\s\S]*?)\n\s*\},/.exec(html)![1]!;
+  const defaultsBlock = /defaults:\s*\{([\s\S]*?)\n\s*\},/.exec(html)![1]!;
+
+  test.each(CREDENTIAL_FIELDS.map((f) => [f.name, f.type] as const))('%s (%s) is in the form and stored the right way', (name, type) => {
+    expect(html).toContain(`id="node-config-input-${name}"`);
+    if (type === 'password') {
+      expect(credentialsBlock).toMatch(new RegExp(`\\b${name}: \\{ type: "password"`));
+      expect(html).toMatch(new RegExp(`<input type="password" id="node-config-input-${name}">`));
+      expect(defaultsBlock).not.toMatch(new RegExp(`\\b${name}:`));
+    } else {
+      expect(defaultsBlock).toMatch(new RegExp(`\\b${name}:`));
+      expect(credentialsBlock).not.toMatch(new RegExp(`\\b${name}:`));
+    }
+  });
+
+  test('the runtime registers exactly the secret fields as credentials', () => {
+    const registered: Record<string, unknown>[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require('../src/whatsapp-cloud-config/whatsapp-cloud-config');
+    mod({
+      nodes: { registerType: (_t: string, _c: unknown, opts: Record<string, unknown>) => registered.push(opts) },
+      httpAdmin: { post() {} },
+      auth: { needsPermission: () => () => undefined },
+    });
+    expect(Object.keys(registered[0]!.credentials as object).sort()).toEqual([...SECRET_FIELDS].sort());
+  });
+
+  test('every data-i18n key of every editor exists in its locale', () => {
+    for (const name of ['whatsapp-cloud-config', 'whatsapp-cloud-out', 'whatsapp-cloud-in']) {
+      const editor = read(`${name}/${name}.html`);
+      const locale = JSON.parse(read(`${name}/locales/en-US/${name}.json`));
+      for (const [, key] of editor.matchAll(/data-i18n="(?:\[placeholder\])?([^"]+)"/g)) {
+        if (key!.startsWith('whatsapp-cloud-config.fields.')) continue; // filled from CREDENTIAL_FIELDS at build time
+        const value = key!.split('.').reduce<any>((o, k) => (o ? o[k] : undefined), locale);
+        expect([name, key, typeof value]).toEqual([name, key, 'string']);
+      }
+    }
+  });
+});
