@@ -108,6 +108,10 @@ export class RedisConnection {
   /** Whether this connection created the client (and so closes it). */
   readonly ownsClient: boolean;
   private closed = false;
+  /** One wait for the connection shared by every concurrent call (one set of listeners). */
+  private connecting: Promise<void> | undefined;
+  /** Set by a connection error, cleared when ready again (tracked on clients we created). */
+  private lastError: Error | undefined;
 
   constructor(options: RedisOptions = {}) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
@@ -129,12 +133,20 @@ export class RedisConnection {
         maxRetriesPerRequest: 1,
         connectTimeout: READY_TIMEOUT_MS,
         commandTimeout: 5000,
+        // disconnect() arms a timer of this length that only a later socket 'close' clears; after
+        // an outage the socket is already closed, so the timer would hold the process for 2 s.
+        disconnectTimeout: 100,
         // Keep trying in the background (long-running n8n / Node-RED), at most once a second.
         retryStrategy: (times) => Math.min(times * 100, 1000),
       });
       this.ownsClient = true;
       // Errors reach callers through run(); without a listener ioredis would print each retry.
-      this.client.on('error', () => undefined);
+      this.client.on('error', (error: Error) => {
+        this.lastError = error;
+      });
+      this.client.on('ready', () => {
+        this.lastError = undefined;
+      });
     }
   }
 
@@ -179,22 +191,40 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.closed || !this.ownsClient) return;
     this.closed = true;
+    // Only a live socket has an 'end' to wait for; a client retrying in the background stops its timer in disconnect().
+    const live = ['connecting', 'connect', 'ready'].includes(this.client.status);
+    const ended = new Promise<void>((resolve) => {
+      if (!live) return resolve();
+      const timer = setTimeout(resolve, 1000).unref();
+      this.client.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     if (this.client.status === 'ready') {
-      try {
-        await this.client.quit();
-        return;
-      } catch {
-        // fall through: drop the socket
-      }
+      // QUIT lets Redis finish what it was sent; a reply that never comes still ends in disconnect.
+      await Promise.race([this.client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     }
     this.client.disconnect();
+    // Resolve only once the socket is gone, so a test (or a process shutting down) sees no open handle.
+    await ended;
   }
 
+  /**
+   * Resolves when the client is ready. A first connection (or a passed-in client still connecting)
+   * is waited for, up to 2 s; a client that lost its connection and is retrying in the background
+   * fails at once, so an outage costs callers no time.
+   */
   private ready(): Promise<void> {
     const client = this.client;
     if (client.status === 'ready') return Promise.resolve();
     if (this.closed || client.status === 'end') return Promise.reject(new Error('the connection was closed'));
-    return new Promise<void>((resolve, reject) => {
+    // Down and retrying in the background (its status may still read 'connecting' for a tick).
+    if (this.lastError || client.status === 'reconnecting' || client.status === 'close') {
+      return Promise.reject(new Error(this.lastError?.message ? `not connected: ${this.lastError.message}` : 'not connected'));
+    }
+    if (this.connecting) return this.connecting;
+    const waiting = new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
         client.off('ready', onReady);
@@ -213,5 +243,11 @@ export class RedisConnection {
       // lazyConnect: the first call connects. Failures arrive as 'error' events (handled above).
       if (client.status === 'wait') client.connect().catch(() => undefined);
     });
+    this.connecting = waiting;
+    const settled = () => {
+      if (this.connecting === waiting) this.connecting = undefined;
+    };
+    waiting.then(settled, settled);
+    return waiting;
   }
 }

@@ -1,0 +1,222 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { WhatsAppClient, type WhatsAppClientOptions } from '../src/client';
+import { RedisConnection } from '../src/redis/connection';
+import { RedisRateLimiter } from '../src/redis/redis-rate-limiter';
+import { closeSharedRedis, sharedRedisState } from '../src/registry';
+import { LoopbackServer, accepted } from './support/loopback-server';
+import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix } from './support/redis-env';
+
+const PREFIX = uniquePrefix('limiter');
+const PHONE = '106540352242922';
+let admin: Redis;
+let server: LoopbackServer;
+const cleanups: Array<() => Promise<void>> = [];
+
+function limiter(options: Partial<ConstructorParameters<typeof RedisRateLimiter>[1]> = {}, prefix = PREFIX): RedisRateLimiter {
+  const created = new RedisRateLimiter({ url: REDIS_URL, keyPrefix: prefix }, { phoneNumberId: PHONE, ...options });
+  cleanups.push(() => created.stop());
+  return created;
+}
+
+function client(options: Partial<WhatsAppClientOptions>): WhatsAppClient {
+  const created = new WhatsAppClient({
+    accessToken: 'EAAG-test',
+    phoneNumberId: PHONE,
+    baseUrl: server.url,
+    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    window: { policy: 'off' },
+    ...options,
+  });
+  // Some tests close the client themselves; a second close() is not what these tests check.
+  cleanups.push(() => created.close().catch(() => undefined));
+  return created;
+}
+
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Runs `count` tasks through `limiters` in turn, all scheduled at once; returns start times (ms after t0). */
+async function starts(limiters: RedisRateLimiter[], count: number, recipient: (i: number) => string | undefined): Promise<number[]> {
+  const t0 = Date.now();
+  const times: number[] = [];
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => limiters[i % limiters.length]!.schedule(recipient(i), async () => void times.push(Date.now() - t0))),
+  );
+  return times.sort((a, b) => a - b);
+}
+
+beforeAll(async () => {
+  await requireRedis('redis-limiter');
+  admin = adminClient();
+  admin.on('error', () => undefined);
+  if (!SKIP_REDIS) await admin.connect();
+});
+beforeEach(async () => {
+  server = await LoopbackServer.start((req) => accepted(req.json?.to ?? ''));
+});
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+  await server.close();
+});
+afterAll(async () => {
+  await closeSharedRedis();
+  await deleteKeys(PREFIX);
+  admin?.disconnect();
+});
+
+describe('RedisRateLimiter (GCRA in Redis)', () => {
+  redisTest('two limiters (two processes) with one prefix share the number\'s throughput', async () => {
+    const prefix = uniquePrefix('limiter-shared');
+    cleanups.push(() => deleteKeys(prefix));
+    const a = limiter({ throughput: 50 }, prefix);
+    const b = limiter({ throughput: 50 }, prefix);
+    const times = await starts([a, b], 40, (i) => `+1415555${String(i).padStart(4, '0')}`);
+    // 40 slots at 50/s in all span 39 × 20 ms = 780 ms (each limiter alone would take 380 ms).
+    // Measured starts carry timer lateness, the first one's included: allow two slots of it.
+    expect(times[39]! - times[0]!).toBeGreaterThanOrEqual(39 * 20 - 40);
+    // Spaced, not bunched: no 200 ms stretch holds more than 10 (+2 for timer jitter at the edges).
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 200).length).toBeLessThanOrEqual(12);
+    const ttl = await admin.pttl(`${prefix}limiter:${PHONE}`);
+    expect(ttl).toBeGreaterThan(0);
+  });
+
+  redisTest('a different key prefix is a different budget', async () => {
+    const a = limiter({ throughput: 10 }, uniquePrefix('limiter-a'));
+    const b = limiter({ throughput: 10 }, uniquePrefix('limiter-b'));
+    const times = await starts([a, b], 4, () => undefined);
+    // Each budget has one slot now and the next 100 ms later: two starts at once, two at ~100 ms.
+    expect(times[1]!).toBeLessThan(60);
+    expect(times[3]!).toBeLessThan(180);
+  });
+
+  redisTest('per recipient: the burst goes at once, then one per interval; others are not held', async () => {
+    const [one, two] = [limiter({ throughput: 1000, pairRate: { burst: 3, intervalMs: 300 } }), limiter({ throughput: 1000, pairRate: { burst: 3, intervalMs: 300 } })];
+    const t0 = Date.now();
+    const times: Record<string, number[]> = { a: [], b: [] };
+    await Promise.all([
+      ...[0, 1, 2, 3, 4].map((i) => (i % 2 ? one : two).schedule('+14155550101', async () => void times.a!.push(Date.now() - t0))),
+      one.schedule('+14155550102', async () => void times.b!.push(Date.now() - t0)),
+    ]);
+    const a = times.a!.sort((x, y) => x - y);
+    expect(a[2]!).toBeLessThan(100); // the burst of 3
+    expect(a[3]!).toBeGreaterThanOrEqual(295);
+    expect(a[4]!).toBeGreaterThanOrEqual(595);
+    expect(times.b![0]!).toBeLessThan(100);
+    // The pair key holds the recipient as digits and expires once the bucket is full again.
+    const ttl = await admin.pttl(`${PREFIX}pair:${PHONE}:14155550101`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5 * 300 + 1000);
+  });
+
+  redisTest('a recipient held by its pair rate does not burn the number\'s slots', async () => {
+    const paced = limiter({ throughput: 10, pairRate: { burst: 1, intervalMs: 1000 } });
+    const t0 = Date.now();
+    const times: Record<string, number> = {};
+    await Promise.all([
+      paced.schedule('+14155550201', async () => void (times.first = Date.now() - t0)),
+      paced.schedule('+14155550201', async () => void (times.held = Date.now() - t0)),
+      paced.schedule('+14155550202', async () => void (times.other = Date.now() - t0)),
+    ]);
+    expect(times.held).toBeGreaterThanOrEqual(995);
+    // Slot 0 went to the first, slot 100 ms to the other user: not 200 ms behind a slot the held one kept.
+    expect(times.other).toBeGreaterThanOrEqual(95);
+    expect(times.other).toBeLessThan(180);
+  });
+
+  redisTest('stop rejects waiting sends with client_closed and does not run them', async () => {
+    const slow = limiter({ throughput: 2 }, uniquePrefix('limiter-stop'));
+    let ran = 0;
+    const first = slow.schedule(undefined, async () => void ran++);
+    const second = slow.schedule(undefined, async () => void ran++);
+    await first;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(slow.queued()).toBe(1);
+    const secondOutcome = rejection(second);
+    await slow.stop();
+    expect(await secondOutcome).toMatchObject({ code: 'client_closed' });
+    expect(ran).toBe(1);
+    expect(await rejection(slow.schedule(undefined, async () => void ran++))).toMatchObject({ code: 'client_closed' });
+  });
+});
+
+describe('WhatsAppClient with redis', () => {
+  redisTest('uses the Redis limiter and window store, and closes the connection it created', async () => {
+    const prefix = uniquePrefix('client');
+    cleanups.push(() => deleteKeys(prefix));
+    const sender = client({ redis: { url: REDIS_URL, keyPrefix: prefix }, window: { policy: 'enforce' } });
+    expect(sender.limiter).toBeInstanceOf(RedisRateLimiter);
+    // A window recorded by another process (the webhook side) lets a free-form message through.
+    const webhookSide = sharedRedisState({ url: REDIS_URL, keyPrefix: prefix });
+    await webhookSide.windowTracker.recordInbound(PHONE, '+14155550301');
+    await sender.sendText('+14155550301', 'Thanks!');
+    expect(server.requests).toHaveLength(1);
+    expect(await admin.exists(`${prefix}limiter:${PHONE}`, `${prefix}pair:${PHONE}:14155550301`, `${prefix}window:${PHONE}:14155550301`)).toBe(3);
+    const connection = (sender as unknown as { redis: RedisConnection }).redis;
+    await sender.close();
+    expect(connection.client.status).toBe('end');
+  });
+
+  redisTest('a client passed in is shared and left open', async () => {
+    const redis = new Redis(REDIS_URL);
+    try {
+      const sender = client({ redis: { client: redis, keyPrefix: PREFIX } });
+      await sender.sendTemplate('+14155550302', 'hello_world', 'en_US');
+      await sender.close();
+      expect(redis.status).toBe('ready');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  redisTest('Redis down: the send fails fast with shared_store_unavailable and nothing is sent', async () => {
+    const port = await closedPort();
+    const sender = client({ redis: { url: `redis://user:hunter2@127.0.0.1:${port}/0`, keyPrefix: PREFIX } });
+    const started = Date.now();
+    const error = await rejection(sender.sendTemplate('+14155550303', 'hello_world', 'en_US'));
+    expect(error).toMatchObject({ code: 'shared_store_unavailable', category: 'network', retryable: true });
+    expect(error.hint).toBe(
+      `Redis at 127.0.0.1:${port} is unreachable: start it or check REDIS_URL; sends are held back so the number is never over its limit.`,
+    );
+    expect(`${error.message} ${error.hint} ${JSON.stringify(error)}`).not.toContain('hunter2');
+    // Concurrent sends during the outage fail the same way, none reaches Meta.
+    const more = await Promise.all([1, 2, 3].map(() => rejection(sender.sendTemplate('+14155550304', 'hello_world', 'en_US'))));
+    expect(more.map((e) => e.code)).toEqual(['shared_store_unavailable', 'shared_store_unavailable', 'shared_store_unavailable']);
+    expect(server.requests).toHaveLength(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+    // The window check under the enforce policy reports the outage the same way.
+    const enforcing = client({ redis: { url: `redis://127.0.0.1:${port}` }, window: { policy: 'enforce' } });
+    expect(await rejection(enforcing.sendText('+14155550305', 'hi'))).toMatchObject({ code: 'shared_store_unavailable' });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  redisTest('Redis down with fallbackToLocal: sends go through the in-process limiter after one warning', async () => {
+    const port = await closedPort();
+    const warnings: string[] = [];
+    const sender = client({
+      throughput: 50,
+      redis: { url: `redis://127.0.0.1:${port}`, fallbackToLocal: true, onFallback: (error) => warnings.push(error.hint) },
+    });
+    const t0 = Date.now();
+    await Promise.all([1, 2, 3, 4, 5].map((i) => sender.sendTemplate(`+1415555040${i}`, 'hello_world', 'en_US')));
+    expect(server.requests).toHaveLength(5);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4 * 20 - 5); // still paced, by the local limiter
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`127.0.0.1:${port}`);
+  });
+});

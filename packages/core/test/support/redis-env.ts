@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+
+/** The Redis the tests use: REDIS_URL, else the one every project machine and CI runs. */
+export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** Only an explicit WA_SKIP_REDIS=1 skips the Redis tests (loudly); an unreachable Redis fails them. */
+export const SKIP_REDIS = process.env.WA_SKIP_REDIS === '1';
+
+const START_HINT =
+  'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or set REDIS_URL); set WA_SKIP_REDIS=1 to skip these tests';
+
+/** A key prefix no other run (or test file) uses, so runs on one Redis never see each other's keys. */
+export function uniquePrefix(name: string): string {
+  return `wa-test:${name}:${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}:`;
+}
+
+/** A plain client for assertions (TTL, raw values); the caller quits it. */
+export function adminClient(): Redis {
+  return new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+}
+
+/**
+ * For beforeAll: resolves when Redis answers PING, throws a message that says how to start it when
+ * it does not, and with WA_SKIP_REDIS=1 warns once and resolves (the tests then return early).
+ */
+export async function requireRedis(suite: string): Promise<void> {
+  if (SKIP_REDIS) {
+    console.warn(`\n!!! WA_SKIP_REDIS=1: the Redis tests of "${suite}" were NOT run (multi-process limiter, shared windows, dedupe). !!!\n`);
+    return;
+  }
+  const client = adminClient();
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    throw new Error(`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}) — ${START_HINT}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Deletes every key under `prefix` (keys expire anyway; this keeps a shared Redis tidy). */
+export async function deleteKeys(prefix: string): Promise<void> {
+  if (SKIP_REDIS) return;
+  const client = adminClient();
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A test that returns at once when the Redis tests are skipped (so they pass without `.skip`). */
+export function redisTest(name: string, fn: () => Promise<void>, timeout?: number): void {
+  test(name, async () => {
+    if (SKIP_REDIS) return;
+    await fn();
+  }, timeout);
+}
