@@ -4,14 +4,15 @@
  * state (registration, PIN, profile, blocked users), timers. Routes translate HTTP to calls on this.
  */
 import { randomBytes } from 'node:crypto';
-import { GraphError, webhookError } from './errors';
+import { ERROR_CATALOG, GraphError, webhookError } from './errors';
 import { FaultPlanner } from './faults';
 import { IdFactory, Rng } from './ids';
 import { KeyedBuckets, TokenBucket } from './buckets';
 import { MediaStore } from './media';
 import { DEFAULT_TEMPLATES, TemplateStore } from './templates';
 import type {
-  InboundMessage, InboundRecord, Json, JsonObject, MessageRecord, RequestRecord, SandboxOptions, StatusRecord, WebhookError,
+  InboundMessage, InboundRecord, Json, JsonObject, MessageRecord, QualityRating, RequestRecord, SandboxOptions, SendFailureRule,
+  StatusRecord, WebhookError,
 } from './types';
 import { HttpClient, WebhookSender, redactUrl } from './webhooks';
 import { WindowTracker } from './window';
@@ -118,6 +119,10 @@ export class Engine {
     wabaSubscribed: true,
     wabaOverride: undefined as string | undefined,
     blocked: new Set<string>(),
+    /** GREEN / YELLOW / RED: `quality_rating`; RED also turns the number's status to FLAGGED. */
+    qualityRating: 'GREEN' as QualityRating,
+    /** Users who stopped marketing messages: MARKETING templates to them fail with 131050. */
+    marketingOptOut: new Set<string>(),
     profile: {
       about: 'Testing flows with the WhatsApp Cloud API sandbox',
       address: '1 Sandbox Way',
@@ -136,6 +141,8 @@ export class Engine {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly undeliverable: Set<string>;
   private readonly messagesById = new Map<string, MessageRecord>();
+  /** Injected send failures, consumed in order (see {@link SendFailureRule}). */
+  private sendFailures: Array<Required<Pick<SendFailureRule, 'code' | 'sync' | 'times'>> & SendFailureRule> = [];
 
   constructor(options: SandboxOptions) {
     this.o = resolveOptions(options);
@@ -274,6 +281,11 @@ export class Engine {
     }
     const fail = (code: number, details: string): Outcome => ({ ...base, category, failure: webhookError(code, details) });
     if (this.undeliverable.has(waId) || this.account.blocked.has(waId)) return fail(131026, 'Message Undeliverable.');
+    if (category === 'marketing' && this.account.marketingOptOut.has(waId)) {
+      return fail(131050, 'This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.');
+    }
+    const injected = this.takeSendFailure(waId, category, false);
+    if (injected) return fail(injected.code, injected.details);
     if (send.type !== 'template' && !windowOpen) {
       return fail(131047, 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.');
     }
@@ -330,6 +342,83 @@ export class Engine {
     if (errors) rec.errors.push(...errors);
     this.changed();
     void this.deliverChange('messages', { messaging_product: 'whatsapp', metadata: this.metadata(), statuses: [st] });
+  }
+
+  // ---- quality rules ------------------------------------------------------------------------------
+
+  /** Adds a send failure rule (see {@link SendFailureRule}). */
+  addSendFailure(rule: SendFailureRule): void {
+    if (!Number.isInteger(rule.code) || rule.code <= 0) throw new Error('failSends: `code` must be a Graph error code');
+    this.sendFailures.push({ ...rule, sync: rule.sync ?? false, times: rule.times ?? 1 });
+  }
+
+  clearSendFailures(): void {
+    this.sendFailures = [];
+  }
+
+  /**
+   * The first rule matching this send (recipient digits, template category, sync or not), consumed
+   * once; undefined when none matches. `category` is the template category, or `service` for
+   * non-template messages (which a category rule never matches).
+   */
+  takeSendFailure(waId: string, category: string, sync: boolean): { code: number; details: string } | undefined {
+    const rule = this.sendFailures.find(
+      (r) => r.sync === sync && (!r.to || r.to.replace(/\D/g, '') === waId) && (!r.category || r.category.toLowerCase() === category.toLowerCase()),
+    );
+    if (!rule) return undefined;
+    rule.times -= 1;
+    if (rule.times <= 0) this.sendFailures = this.sendFailures.filter((r) => r !== rule);
+    const title = ERROR_CATALOG[rule.code]?.title ?? 'Unknown error';
+    return { code: rule.code, details: rule.details ?? `${title} (injected by the sandbox).` };
+  }
+
+  /**
+   * Changes the number's quality rating. Meta sends `phone_number_quality_update` only when the number
+   * is flagged (quality reached RED: `FLAGGED`) or no longer is (`UNFLAGGED`); a move between GREEN and
+   * YELLOW is seen only by reading `quality_rating`. Resolves with the webhook's first attempt status,
+   * or undefined when no webhook was due.
+   */
+  setQualityRating(rating: QualityRating): Promise<number | undefined> {
+    if (!['GREEN', 'YELLOW', 'RED'].includes(rating)) throw new Error(`setQualityRating: ${String(rating)} is not GREEN, YELLOW or RED`);
+    const previous = this.account.qualityRating;
+    this.account.qualityRating = rating;
+    this.changed();
+    const event = rating === 'RED' && previous !== 'RED' ? 'FLAGGED' : previous === 'RED' && rating !== 'RED' ? 'UNFLAGGED' : undefined;
+    if (!event) return Promise.resolve(undefined);
+    return this.deliverChange('phone_number_quality_update', {
+      display_phone_number: this.o.displayPhoneNumber,
+      event,
+      current_limit: 'TIER_2K',
+      max_daily_conversations_per_business: 'TIER_2K',
+    });
+  }
+
+  /**
+   * The user stops or resumes marketing messages (the "Stop promotions" button in WhatsApp): recorded,
+   * and told with a `user_preferences` webhook unless `webhook` is false (a receiver not subscribed to
+   * that field). While stopped, MARKETING templates to the user fail with 131050 on the status webhook.
+   */
+  setMarketingPreference(waId: string, value: 'stop' | 'resume', webhook = true): Promise<number | undefined> {
+    const id = waId.replace(/\D/g, '');
+    if (value === 'stop') this.account.marketingOptOut.add(id);
+    else if (value === 'resume') this.account.marketingOptOut.delete(id);
+    else throw new Error(`setMarketingPreference: ${String(value)} is not stop or resume`);
+    this.changed();
+    if (!webhook) return Promise.resolve(undefined);
+    return this.deliverChange('user_preferences', {
+      messaging_product: 'whatsapp',
+      metadata: this.metadata(),
+      contacts: [{ wa_id: id }],
+      user_preferences: [
+        {
+          wa_id: id,
+          detail: `User requested to ${value} marketing messages`,
+          category: 'marketing_messages',
+          value,
+          timestamp: Math.floor(this.o.now() / 1000),
+        },
+      ],
+    });
   }
 
   // ---- inbound messages ---------------------------------------------------------------------------

@@ -15,5 +15,5 @@ export { signBody } from './webhooks';
 export { ERROR_CATALOG } from './errors';
 export type {
   SandboxOptions, FaultOptions, FaultKind, TemplateDefinition, TemplateComponent, MessageRecord, StatusRecord, WebhookError,
-  RequestRecord, WebhookDelivery, InboundMessage, InboundRecord, Json, JsonObject,
+  RequestRecord, WebhookDelivery, InboundMessage, InboundRecord, Json, JsonObject, SendFailureRule, QualityRating,
 } from './types';

@@ -27,10 +27,11 @@ function phoneObject(e: Engine): JsonObject {
     verified_name: e.o.verifiedName,
     code_verification_status: 'VERIFIED',
     display_phone_number: displayNumber(e.o.displayPhoneNumber),
-    quality_rating: 'GREEN',
+    quality_rating: e.account.qualityRating,
     platform_type: e.account.registered ? 'CLOUD_API' : 'NOT_APPLICABLE',
     throughput: { level: e.o.throughput > 80 ? 'HIGH' : 'STANDARD' },
-    status: e.account.registered ? 'CONNECTED' : 'DISCONNECTED',
+    // A number whose quality reached RED is FLAGGED (api-facts §4 status values).
+    status: !e.account.registered ? 'DISCONNECTED' : e.account.qualityRating === 'RED' ? 'FLAGGED' : 'CONNECTED',
     name_status: 'APPROVED',
     account_mode: 'LIVE',
     is_official_business_account: false,

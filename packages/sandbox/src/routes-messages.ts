@@ -27,11 +27,16 @@ export async function postMessages(ctx: Ctx): Promise<RouteResult> {
     return { success: true };
   }
   if (!v.bsuid && v.waId === e.o.displayPhoneNumber) throw new GraphError(131021, 'The recipient phone number is the sender phone number.');
+  let category = 'service';
   if (v.type === 'template') {
     const t = v.body.template as JsonObject;
     const def = e.templates.resolveForSend(t.name as string, (t.language as JsonObject).code as string);
     e.templates.checkSendComponents(def, t.components);
+    category = def.category;
   }
+  // An injected synchronous failure (e.g. 131048 spam rate limit): refused before it costs quota.
+  const injected = e.takeSendFailure(v.waId, category, true);
+  if (injected) throw new GraphError(injected.code, injected.details);
 
   const fault = e.faults.decide();
   if (fault) {

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { Engine } from './engine';
 import { createRequestListener } from './router';
 import type {
-  InboundMessage, InboundRecord, Json, MessageRecord, RequestRecord, SandboxOptions, WebhookDelivery,
+  InboundMessage, InboundRecord, Json, MessageRecord, QualityRating, RequestRecord, SandboxOptions, SendFailureRule, WebhookDelivery,
 } from './types';
 
 /** A running sandbox. Create it with {@link startSandbox}; always {@link Sandbox.close} it. */
@@ -109,6 +109,41 @@ export class Sandbox {
   /** Closes the window of `waId` (the next non-template message fails with 131047). */
   clearWindow(waId: string): void {
     this.engine.window.clear(waId.replace(/\D/g, ''));
+  }
+
+  /**
+   * Sets the number's quality rating (`GET /{phone}` `quality_rating`; RED also makes its `status`
+   * FLAGGED). Like Meta, sends `phone_number_quality_update` with `event` FLAGGED when the rating
+   * reaches RED and UNFLAGGED when it leaves RED; GREEN ↔ YELLOW sends no webhook. Resolves with the
+   * first attempt's HTTP status, or undefined when no webhook was sent.
+   */
+  setQualityRating(rating: QualityRating): Promise<number | undefined> {
+    return this.engine.setQualityRating(rating);
+  }
+
+  /**
+   * Plays the user tapping "Stop promotions" (`stop`) or resuming them (`resume`): sends the
+   * `user_preferences` webhook (unless `options.webhook` is false) and, while stopped, fails
+   * MARKETING templates to them with 131050 on the status webhook (utility and authentication go).
+   */
+  setMarketingPreference(waId: string, value: 'stop' | 'resume', options: { webhook?: boolean } = {}): Promise<number | undefined> {
+    return this.engine.setMarketingPreference(waId, value, options.webhook ?? true);
+  }
+
+  /**
+   * Makes matching sends fail with `rule.code`: synchronously (a Graph error, nothing accepted) or on
+   * the status webhook (default). For Meta's rules the sandbox does not model by itself: the per-user
+   * marketing limit (131049), the spam rate limit (131048), or a 131026 answered at once.
+   * @example
+   * sb.failSends({ code: 131049, to: '15551230001', category: 'MARKETING' });
+   */
+  failSends(rule: SendFailureRule): void {
+    this.engine.addSendFailure(rule);
+  }
+
+  /** Removes every rule added by {@link failSends}. */
+  clearSendFailures(): void {
+    this.engine.clearSendFailures();
   }
 
   /**

@@ -99,6 +99,31 @@ export interface SandboxOptions {
   log?: (line: string) => void;
 }
 
+/** A phone number's quality rating as Meta reports it (`quality_rating`). */
+export type QualityRating = 'GREEN' | 'YELLOW' | 'RED';
+
+/**
+ * A failure to inject into sends (api-facts §6): Meta's quality rules the sandbox cannot derive on its
+ * own (per-user marketing limit 131049, spam rate limit 131048) or that a test wants at a given moment.
+ */
+export interface SendFailureRule {
+  /** Graph error code, e.g. 131049, 131048, 131026, 131050 (title and HTTP status from the catalog). */
+  code: number;
+  /** Only sends to this recipient (compared as digits). Default: any recipient. */
+  to?: string;
+  /** Only templates of this category (MARKETING, UTILITY, AUTHENTICATION). Default: any message. */
+  category?: string;
+  /**
+   * `true`: answered at once as a Graph error (nothing accepted, no quota used); `false` (default):
+   * accepted with a wamid, then a `failed` status webhook carries the error (as Meta mostly does).
+   */
+  sync?: boolean;
+  /** How many sends it hits (default 1; `Infinity` until {@link Sandbox.clearSendFailures}). */
+  times?: number;
+  /** `error_data.details` (default: a sentence naming the rule). */
+  details?: string;
+}
+
 /** A status the sandbox reported for an accepted message. */
 export interface StatusRecord {
   status: 'sent' | 'delivered' | 'read' | 'failed';
