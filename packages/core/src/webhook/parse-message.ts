@@ -1,4 +1,4 @@
-import { arr, bool, compact, errorList, num, obj, str, unixDate, type Json } from './fields';
+import { arr, bool, compact, errorList, num, obj, str, unixDate, unsafeNesting, type Json } from './fields';
 import type {
   InboundContext,
   InboundFlowReply,
@@ -48,7 +48,9 @@ function flowReply(nfm: Json): InboundFlowReply {
   let response: unknown = text;
   if (text !== undefined) {
     try {
-      response = JSON.parse(text);
+      const parsed: unknown = JSON.parse(text);
+      // Too deep to hand on safely (see MAX_WEBHOOK_DEPTH): kept as the string, like invalid JSON.
+      if (!unsafeNesting(parsed, true)) response = parsed;
     } catch {
       // kept as the string Meta sent
     }

@@ -1,5 +1,5 @@
 import { WebhookPayloadError } from '../errors/error-classes';
-import { arr, isObject, obj, str, unixDate, type Json } from './fields';
+import { arr, isObject, obj, str, unixDate, unsafeNesting, type Json } from './fields';
 import { parseMessage } from './parse-message';
 import { parseAccountField, parsePreference, parseStatus, parseValueError, type ChangeScope } from './parse-fields';
 import type { InboundEvent } from './types';
@@ -8,12 +8,18 @@ import type { InboundEvent } from './types';
 const WABA_OBJECT = 'whatsapp_business_account';
 
 function readBody(body: unknown): unknown {
-  if (typeof body !== 'string' && !Buffer.isBuffer(body)) return body;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new WebhookPayloadError('the body is not JSON');
+  const fromText = typeof body === 'string' || Buffer.isBuffer(body);
+  let parsed: unknown = body;
+  if (fromText) {
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new WebhookPayloadError('the body is not JSON');
+    }
   }
+  const unsafe = unsafeNesting(parsed, fromText);
+  if (unsafe) throw new WebhookPayloadError(unsafe);
+  return parsed;
 }
 
 /** Arrays of items must be arrays of objects; anything else is a broken envelope, not an unknown field. */
@@ -78,8 +84,9 @@ function changeEvents(change: unknown, wabaId: string, entryTime: Date | undefin
  * Unknown fields and unknown keys never throw (unknown fields become `unknown` events); a body
  * that is not a WhatsApp Business Account envelope throws.
  *
- * @throws WebhookPayloadError (`status: 400`) when the body is not JSON, `object` is not
- *   `whatsapp_business_account`, `entry` is not a list, or an entry/change is not shaped as Meta sends it.
+ * @throws WebhookPayloadError (`status: 400`) when the body is not JSON, is nested deeper than
+ *   100 levels (`MAX_WEBHOOK_DEPTH`), `object` is not `whatsapp_business_account`, `entry` is not a
+ *   list, or an entry/change is not shaped as Meta sends it.
  * @example
  * for (const event of parseWebhook(rawBody)) if (event.kind === 'message') console.log(event.from, event.text);
  */
