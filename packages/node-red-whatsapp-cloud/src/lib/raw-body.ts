@@ -1,5 +1,5 @@
 import { MAX_WEBHOOK_BYTES } from './core';
-import type { Handler, Request } from './node-red';
+import type { ExpressApp, Handler, Request, Response } from './node-red';
 
 /** Where the reader leaves the exact request bytes. */
 export interface RawBodyRequest extends Request {
@@ -16,55 +16,127 @@ export interface RawBodyRequest extends Request {
 export function rawBodyReader(onConsumed: () => void, limit = MAX_WEBHOOK_BYTES): Handler {
   return (req, res, next) => {
     const raw = req as RawBodyRequest;
+    if (Buffer.isBuffer(raw.whatsappRawBody)) {
+      next(); // read by the root-level capture below
+      return;
+    }
     if (raw._body === true || req.readableEnded) {
       onConsumed();
       res.status(500).type('text/plain').send('Webhook body was already read by another middleware (httpNodeMiddleware): its signature cannot be checked');
       return;
     }
-    const tooLarge = () => {
-      res.set('Connection', 'close');
-      res.status(413).type('text/plain').send(`Webhook body is larger than ${limit} bytes`);
-      res.once('finish', () => req.destroy());
-    };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
+    readInto(raw, res, limit, next);
+  };
+}
+
+/** Reads the body into `req.whatsappRawBody`, or answers 413 once it passes `limit`. */
+function readInto(req: RawBodyRequest, res: Response, limit: number, next: (err?: unknown) => void): void {
+  const raw = req;
+  const tooLarge = () => {
+    res.statusCode = 413;
+    res.setHeader('Connection', 'close');
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end(`Webhook body is larger than ${limit} bytes`);
+    res.once('finish', () => req.destroy());
+  };
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    tooLarge();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const cleanup = () => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+  };
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      finished = true;
+      cleanup();
+      req.pause();
       tooLarge();
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let finished = false;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
+    chunks.push(chunk);
+  };
+  const onEnd = () => {
+    if (finished) return;
+    finished = true;
+    cleanup();
+    raw.whatsappRawBody = Buffer.concat(chunks, size);
+    next();
+  };
+  const onError = (error: Error) => {
+    if (finished) return;
+    finished = true;
+    cleanup();
+    next(error);
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+}
+
+/**
+ * The webhook routes' bodies, read before anything else sees them. Node-RED mounts its admin app
+ * and `RED.httpNode` under one root app; with both at "/" (the default) the admin app's JSON body
+ * parser consumes every JSON POST before it reaches a node route. Like Node-RED's own http in node
+ * (raw body option, 4.1), one middleware at the top of the root app's stack reads the exact bytes
+ * of the registered routes (and marks the request parsed, so no parser touches it afterwards).
+ */
+const captured = new Map<string, number>();
+const installed = new WeakSet<object>();
+
+interface AppWithParent extends ExpressApp {
+  parent?: AppWithParent;
+  path?: () => string;
+  use?: (handler: Handler) => void;
+}
+
+function rootApp(app: AppWithParent): AppWithParent {
+  return app.parent ? rootApp(app.parent) : app;
+}
+
+function routeKey(method: string, path: string): string {
+  return `${method.toUpperCase()}:${path.replace(/\/{2,}/g, '/').replace(/\/$/, '')}`;
+}
+
+function fullPath(app: AppWithParent, path: string): string {
+  const mount = typeof app.path === 'function' ? app.path() : '';
+  return `${mount}/${path}`;
+}
+
+/** Starts capturing POST bodies for `path` of `app` (RED.httpNode); returns the release function. */
+export function captureRawBodies(app: ExpressApp, path: string, limit = MAX_WEBHOOK_BYTES): () => void {
+  const node = app as AppWithParent;
+  const root = rootApp(node);
+  const key = routeKey('POST', fullPath(node, path));
+  if (!installed.has(root) && typeof root.use === 'function') {
+    installed.add(root);
+    const capture: Handler = (req, res, next) => {
+      if (req.method !== 'POST' || captured.size === 0) return next();
+      const pathname = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://localhost').pathname;
+      if (!captured.has(routeKey('POST', pathname))) return next();
+      const raw = req as RawBodyRequest;
+      if (raw._body === true || req.readableEnded) return next();
+      readInto(raw, res, limit, (err) => {
+        if (!err) raw._body = true;
+        next(err);
+      });
     };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        finished = true;
-        cleanup();
-        req.pause();
-        tooLarge();
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      if (finished) return;
-      finished = true;
-      cleanup();
-      raw.whatsappRawBody = Buffer.concat(chunks, size);
-      next();
-    };
-    const onError = (error: Error) => {
-      if (finished) return;
-      finished = true;
-      cleanup();
-      next(error);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
+    root.use(capture);
+    const stack = (root._router ?? root.router)?.stack as Array<{ handle?: unknown }> | undefined;
+    const index = stack?.findIndex((layer) => layer.handle === capture) ?? -1;
+    if (stack && index > 0) stack.unshift(stack.splice(index, 1)[0]!);
+  }
+  captured.set(key, (captured.get(key) ?? 0) + 1);
+  return () => {
+    const count = (captured.get(key) ?? 1) - 1;
+    if (count > 0) captured.set(key, count);
+    else captured.delete(key);
   };
 }

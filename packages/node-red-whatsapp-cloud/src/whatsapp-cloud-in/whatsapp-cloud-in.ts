@@ -15,7 +15,7 @@ import {
   type InboundMessageEvent,
 } from '../lib/core';
 import { statusText, toNodeRedError } from '../lib/errors';
-import { rawBodyReader, type RawBodyRequest } from '../lib/raw-body';
+import { captureRawBodies, rawBodyReader, type RawBodyRequest } from '../lib/raw-body';
 import type { ExpressApp, Node, NodeAPI, NodeDef, NodeMessage, Request, Response } from '../lib/node-red';
 import type { ConfigNode } from '../lib/types';
 
@@ -170,11 +170,13 @@ export = function register(RED: NodeAPI): void {
           `Let requests to ${path} through that middleware untouched.`,
       );
     });
+    const release = captureRawBodies(RED.httpNode, path);
     RED.httpNode.get(path, onGet);
     RED.httpNode.post(path, reader, onPost);
 
     node.on('close', (_removed, done) => {
       removeRoutes(RED.httpNode, path, ['get', 'post']);
+      release();
       config.deregister(node);
       node.status({});
       done();
