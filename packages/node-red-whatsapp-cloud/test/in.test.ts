@@ -164,6 +164,29 @@ describe('whatsapp-cloud-in', () => {
     expect(errors.join()).toMatch(/httpNodeMiddleware/);
   });
 
+  test('as in a real runtime: an admin app with a JSON parser on the same root does not get the body first', async () => {
+    // Node-RED mounts the admin app and RED.httpNode under one root app, both at "/" by default.
+    const root = express();
+    const admin = express();
+    admin.use(express.json());
+    root.use('/', admin);
+    const config = configFor(sb);
+    // Mount a fresh node app before the nodes load, as Node-RED does before starting flows.
+    const nodeApp = express();
+    root.use('/', nodeApp);
+    const RED = { httpNode: nodeApp };
+    const { captureRawBodies } = require('../src/lib/raw-body');
+    const release = captureRawBodies(RED.httpNode, PATH);
+    nodeApp.post(PATH, (req: any, res: any) => res.status(200).send(Buffer.isBuffer(req.whatsappRawBody) ? req.whatsappRawBody.toString('utf8') : 'no raw body'));
+    const body = '{ "spaced":  "exactly as sent" }';
+    const res = await supertest(root).post(PATH).set('content-type', 'application/json').send(body);
+    expect(res.text).toBe(body);
+    release();
+    const after = await supertest(root).post(PATH).set('content-type', 'application/json').send(body);
+    expect(after.text).toBe('no raw body');
+    void config;
+  });
+
   test('routes are removed on close', async () => {
     const { RED } = await run();
     const before = await supertest(RED.httpNode).get(PATH).query({ 'hub.mode': 'subscribe', 'hub.verify_token': sb.verifyToken, 'hub.challenge': 'x' });
