@@ -1,5 +1,6 @@
 import { ValidationError } from './errors/error-classes';
 import type { GraphApi } from './http/graph-api';
+import { DEFAULT_BASE_URL } from './version';
 
 /** An app subscribed to a WABA's webhooks. */
 export interface SubscribedApp {
@@ -13,8 +14,13 @@ export interface SubscribedApp {
 /** Meta's limit on alternate callback URLs. */
 const MAX_CALLBACK_URI = 200;
 
-function checkCallback(field: string, uri: unknown, verifyToken: unknown, tokenField: string): void {
-  if (typeof uri !== 'string' || !/^https:\/\/[^\s/]+/i.test(uri)) throw new ValidationError(field, 'must be an https:// URL (Meta refuses http and self-signed certificates)');
+/**
+ * Meta only calls https URLs with a CA-signed certificate; a local Graph emulator (the sandbox)
+ * calls plain http too, so the https rule applies when the calls go to Meta's host.
+ */
+function checkCallback(graph: GraphApi, field: string, uri: unknown, verifyToken: unknown, tokenField: string): void {
+  const scheme = graph.baseUrl === DEFAULT_BASE_URL ? /^https:\/\/[^\s/]+/i : /^https?:\/\/[^\s/]+/i;
+  if (typeof uri !== 'string' || !scheme.test(uri)) throw new ValidationError(field, 'must be an https:// URL (Meta refuses http and self-signed certificates)');
   if (uri.length > MAX_CALLBACK_URI) throw new ValidationError(field, `${uri.length} characters, the limit is ${MAX_CALLBACK_URI}`);
   if (typeof verifyToken !== 'string' || verifyToken === '') throw new ValidationError(tokenField, 'a verify token is required with a callback URL (Meta verifies the URL with it)');
 }
@@ -47,7 +53,7 @@ export async function listSubscribedApps(graph: GraphApi, wabaId: string): Promi
 export async function subscribeApp(graph: GraphApi, wabaId: string, options: { overrideCallbackUri?: string; verifyToken?: string } = {}): Promise<boolean> {
   let json: Record<string, string> | undefined;
   if (options.overrideCallbackUri !== undefined || options.verifyToken !== undefined) {
-    checkCallback('overrideCallbackUri', options.overrideCallbackUri, options.verifyToken, 'verifyToken');
+    checkCallback(graph, 'overrideCallbackUri', options.overrideCallbackUri, options.verifyToken, 'verifyToken');
     json = { override_callback_uri: options.overrideCallbackUri!, verify_token: options.verifyToken! };
   }
   const body = await graph.request<{ success?: boolean }>('POST', `${encodeURIComponent(wabaId)}/subscribed_apps`, json ? { json } : {});
@@ -75,7 +81,7 @@ export async function unsubscribeApp(graph: GraphApi, wabaId: string): Promise<b
  * await setPhoneNumberWebhook(graph, phoneNumberId, { callbackUri: 'https://n8n.example/webhook/a', verifyToken });
  */
 export async function setPhoneNumberWebhook(graph: GraphApi, phoneNumberId: string, options: { callbackUri: string; verifyToken: string }): Promise<boolean> {
-  checkCallback('callbackUri', options?.callbackUri, options?.verifyToken, 'verifyToken');
+  checkCallback(graph, 'callbackUri', options?.callbackUri, options?.verifyToken, 'verifyToken');
   const body = await graph.request<{ success?: boolean }>('POST', encodeURIComponent(phoneNumberId), {
     json: { webhook_configuration: { override_callback_uri: options.callbackUri, verify_token: options.verifyToken } },
   });

@@ -67,7 +67,7 @@ describe('WABA subscription', () => {
   });
 
   it.each([
-    [{ overrideCallbackUri: 'http://alt.example/webhook', verifyToken: 'v' }, /overrideCallbackUri: must be an https/],
+    [{ overrideCallbackUri: 'ftp://alt.example/webhook', verifyToken: 'v' }, /overrideCallbackUri: must be an https/],
     [{ overrideCallbackUri: `https://a.example/${'x'.repeat(200)}`, verifyToken: 'v' }, /characters, the limit is 200/],
     [{ overrideCallbackUri: 'https://alt.example/webhook' }, /verifyToken: a verify token is required/],
     [{ verifyToken: 'v' }, /overrideCallbackUri/],
@@ -102,5 +102,12 @@ describe('phone number webhook override', () => {
   it('refuses a missing verify token', async () => {
     await expect(setPhoneNumberWebhook(graph, '1', { callbackUri: 'https://a.example', verifyToken: '' })).rejects.toBeInstanceOf(ValidationError);
     expect(server.requests).toHaveLength(0);
+  });
+
+  it('Meta only calls https; a local Graph emulator may call plain http', async () => {
+    const meta = new GraphApi({ accessToken: 'token', transport: { request: async () => { throw new Error('must not be called'); } } });
+    await expect(setPhoneNumberWebhook(meta, '1', { callbackUri: 'http://n8n.local/webhook/a', verifyToken: 'v' })).rejects.toThrow(/callbackUri: must be an https/);
+    expect(await setPhoneNumberWebhook(graph, '1', { callbackUri: 'http://127.0.0.1:5678/webhook/a', verifyToken: 'v' })).toBe(true);
+    expect(last().json).toEqual({ webhook_configuration: { override_callback_uri: 'http://127.0.0.1:5678/webhook/a', verify_token: 'v' } });
   });
 });
