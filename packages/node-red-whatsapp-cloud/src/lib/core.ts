@@ -6,8 +6,3 @@
  */
 export * from '@wa-cloud/core';
 
-// TEMPORARY until core's index exports its management functions (asked for in the report):
-// the same functions, reached through core's compiled folders.
-export { listTemplates, findTemplate, templateParameters, buildTemplateComponents, type MessageTemplate, type TemplateParameterSpec } from '@wa-cloud/core/dist/templates';
-export { uploadMedia, downloadMedia, mediaKindOf } from '@wa-cloud/core/dist/media';
-export { diagnose, type DiagnoseReport } from '@wa-cloud/core/dist/diagnose';
