@@ -9,6 +9,17 @@ export const SKIP_REDIS = process.env.WA_SKIP_REDIS === '1';
 const START_HINT =
   'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or set REDIS_URL); set WA_SKIP_REDIS=1 to skip these tests';
 
+/** The URL without its password, for messages that end up in CI logs. */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable REDIS_URL)';
+  }
+}
+
 /** A key prefix no other run (or test file) uses, so runs on one Redis never see each other's keys. */
 export function uniquePrefix(name: string): string {
   return `wa-test:${name}:${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}:`;
@@ -29,12 +40,14 @@ export async function requireRedis(suite: string): Promise<void> {
     return;
   }
   const client = adminClient();
-  client.on('error', () => undefined);
+  let firstError: Error | undefined;
+  client.on('error', (error: Error) => (firstError ??= error));
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (${(error as Error).message}) — ${START_HINT}`);
+    const reason = (firstError ?? (error as Error)).message;
+    throw new Error(`Redis is not reachable at ${redacted(REDIS_URL)} (${reason}) — ${START_HINT}`);
   } finally {
     client.disconnect();
   }
