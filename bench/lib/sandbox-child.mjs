@@ -1,0 +1,38 @@
+// The sandbox (the far side) in its own process, so its CPU does not share an event loop with the
+// code being measured. Options come as JSON in argv[2]; the parent asks for what it received.
+import { sandboxPkg, serveParent } from './common.mjs';
+
+const options = JSON.parse(process.argv[2] ?? '{}');
+const { startSandbox } = sandboxPkg();
+const sb = await startSandbox({ statusDelaysMs: { sent: 20, delivered: null, read: null }, ...options });
+
+const sendPath = (r) => r.method === 'POST' && /\/messages$/.test(r.path);
+
+serveParent({
+  /** Indices to slice from later. */
+  mark: () => ({ requests: sb.requests.length, messages: sb.messages.length }),
+  /** Send requests and accepted messages since a mark, reduced to what the measures need. */
+  stats: ({ since = { requests: 0, messages: 0 } }) => ({
+    requests: sb.requests
+      .slice(since.requests)
+      .filter(sendPath)
+      .map((r) => ({ at: r.at, status: r.status, errorCode: r.errorCode ?? null, to: r.body?.to ?? null })),
+    messages: sb.messages.slice(since.messages).map((m) => ({ to: m.to, at: m.acceptedAt, type: m.type })),
+  }),
+  close: async () => {
+    await sb.close();
+    setImmediate(() => process.exit(0));
+    return {};
+  },
+});
+
+process.send({
+  type: 'ready',
+  url: sb.url,
+  accessToken: sb.accessToken,
+  phoneNumberId: sb.phoneNumberId,
+  wabaId: sb.wabaId,
+  appSecret: sb.appSecret,
+  verifyToken: sb.verifyToken,
+  displayPhoneNumber: sb.displayPhoneNumber,
+});
