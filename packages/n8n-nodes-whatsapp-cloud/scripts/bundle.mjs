@@ -26,13 +26,6 @@ function coreSideEffectFree() {
   return {
     name: 'core-side-effect-free',
     setup(b) {
-      // `@wa-cloud/core/dist/<module>` (names core's index does not export yet) → core's source.
-      b.onResolve({ filter: /^@wa-cloud\/core\/dist\// }, async (args) => {
-        const sub = args.path.replace(/^@wa-cloud\/core\/dist\//, '');
-        const resolved = await b.resolve(`./${sub}`, { resolveDir: coreSrc, kind: args.kind, pluginData: { inner: true } });
-        if (resolved.errors.length) return { errors: resolved.errors };
-        return { path: resolved.path, sideEffects: false };
-      });
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.pluginData?.inner) return undefined;
         const fromCore = args.importer.startsWith(coreSrc) && args.path.startsWith('.');

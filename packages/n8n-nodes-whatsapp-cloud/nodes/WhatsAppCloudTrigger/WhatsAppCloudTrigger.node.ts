@@ -1,3 +1,4 @@
+import { clearPhoneNumberWebhook, downloadMedia, getPhoneNumberWebhook, setPhoneNumberWebhook } from '@wa-cloud/core';
 import {
   EventDeduplicator,
   handleWebhookGet,
@@ -21,7 +22,6 @@ import {
 } from 'n8n-workflow';
 import { isWaitAnswer, takeAnswer } from '../shared/waiting';
 import { createClient, getCredentials, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
-import { pending } from '../WhatsAppCloud/transport/core-pending';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
 
 /** Which trigger event option each core event kind belongs to. */
@@ -198,7 +198,7 @@ export class WhatsAppCloudTrigger implements INodeType {
         if (this.getNodeParameter('registration') === 'verifyOnly') return true;
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
-        const current = (await withGraph(credentials, (graph) => pending('getPhoneNumberWebhook')(graph, credentials.phoneNumberId))).phoneNumber;
+        const current = (await withGraph(credentials, (graph) => getPhoneNumberWebhook(graph, credentials.phoneNumberId))).phoneNumber;
         if (current === url) return true;
         // Testing never re-points a published workflow's override: the test listens without one.
         if (isTestUrl(url) && current && !isTestUrl(current)) {
@@ -213,7 +213,7 @@ export class WhatsAppCloudTrigger implements INodeType {
         const credentials = await getCredentials(this);
         requireTriggerSecrets(this, credentials);
         await withGraph(credentials, (graph) =>
-          pending('setPhoneNumberWebhook')(graph, credentials.phoneNumberId, { callbackUri: url!, verifyToken: credentials.verifyToken! }),
+          setPhoneNumberWebhook(graph, credentials.phoneNumberId, { callbackUri: url!, verifyToken: credentials.verifyToken! }),
         );
         return true;
       },
@@ -223,8 +223,8 @@ export class WhatsAppCloudTrigger implements INodeType {
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
         await withGraph(credentials, async (graph) => {
-          const current = (await pending('getPhoneNumberWebhook')(graph, credentials.phoneNumberId)).phoneNumber;
-          if (current === url) await pending('clearPhoneNumberWebhook')(graph, credentials.phoneNumberId);
+          const current = (await getPhoneNumberWebhook(graph, credentials.phoneNumberId)).phoneNumber;
+          if (current === url) await clearPhoneNumberWebhook(graph, credentials.phoneNumberId);
         });
         return true;
       },
@@ -368,7 +368,7 @@ async function afterReceive(
         }
         if (options.downloadMedia === true && event.media?.id) {
           try {
-            const file = await pending('downloadMedia')(client.graph, event.media.id, {
+            const file = await downloadMedia(client.graph, event.media.id, {
               ...(event.media.url ? { url: event.media.url } : {}),
               phoneNumberId: event.phoneNumberId,
             });

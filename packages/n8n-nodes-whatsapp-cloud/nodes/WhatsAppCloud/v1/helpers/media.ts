@@ -1,6 +1,6 @@
+import { uploadMedia } from '@wa-cloud/core';
 import type { WhatsAppClient } from '@wa-cloud/core';
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { pending } from '../../transport/core-pending';
 
 /** Fields that say where a media message's file comes from. */
 export function mediaSourceFields(operation: string): INodeProperties[] {
@@ -55,7 +55,7 @@ export async function mediaSource(ctx: IExecuteFunctions, itemIndex: number, cli
   const property = ctx.getNodeParameter('binaryPropertyName', itemIndex) as string;
   const binary = ctx.helpers.assertBinaryData(itemIndex, property);
   const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
-  const uploaded = await pending('uploadMedia')(client.graph, client.phoneNumberId, {
+  const uploaded = await uploadMedia(client.graph, client.phoneNumberId, {
     data,
     mimeType: binary.mimeType,
     ...(binary.fileName ? { filename: binary.fileName } : {}),

@@ -1,6 +1,6 @@
+import { findTemplate, type MessageTemplate, type TemplateParameterSpec } from '@wa-cloud/core';
 import { WhatsAppError, type GraphApi } from '@wa-cloud/core';
 import type { IDataObject } from 'n8n-workflow';
-import { pending, type TemplateInfo, type TemplateParameterSpec } from '../../transport/core-pending';
 
 /**
  * Resource-mapper field ids are core's parameter keys with the first `.` written as `-`
@@ -30,8 +30,8 @@ export function parameterLabel(spec: TemplateParameterSpec): string {
 }
 
 /** Finds an APPROVED template by name and language (every page is searched). */
-export async function approvedTemplate(graph: GraphApi, wabaId: string, name: string, language: string): Promise<TemplateInfo> {
-  const template = await pending('findTemplate')(graph, wabaId, name, language);
+export async function approvedTemplate(graph: GraphApi, wabaId: string, name: string, language: string): Promise<MessageTemplate> {
+  const template = await findTemplate(graph, wabaId, name, language);
   if (!template) {
     throw new WhatsAppError(`There is no template "${name}" in language "${language}" in this WhatsApp Business Account`, {
       code: 'template_not_found',

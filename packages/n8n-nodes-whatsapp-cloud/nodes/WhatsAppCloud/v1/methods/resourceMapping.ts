@@ -1,6 +1,6 @@
+import { templateParameters } from '@wa-cloud/core';
 import type { ILoadOptionsFunctions, ResourceMapperFields } from 'n8n-workflow';
 import { getCredentials, requireWabaId, withGraph } from '../../transport';
-import { pending } from '../../transport/core-pending';
 import { approvedTemplate, fieldId, parameterLabel } from '../helpers/templates';
 
 /**
@@ -14,7 +14,7 @@ export async function getTemplateParameters(this: ILoadOptionsFunctions): Promis
   const credentials = await getCredentials(this);
   const wabaId = requireWabaId(this.getNode(), credentials);
   const template = await withGraph(credentials, (graph) => approvedTemplate(graph, wabaId, name, language));
-  const fields = pending('templateParameters')(template).map((spec) => ({
+  const fields = templateParameters(template).map((spec) => ({
     id: fieldId(spec.key),
     displayName: `${parameterLabel(spec)}${spec.example ? ` — e.g. ${spec.example}` : ''}`,
     required: spec.required,

@@ -1,5 +1,5 @@
+import { deleteMedia } from '@wa-cloud/core';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 export const description: INodeProperties[] = [
@@ -18,7 +18,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     this,
     async (client, i) => {
       const mediaId = (this.getNodeParameter('mediaId', i) as string).trim();
-      const deleted = await pending('deleteMedia')(client.graph, mediaId, { phoneNumberId: client.phoneNumberId });
+      const deleted = await deleteMedia(client.graph, mediaId, { phoneNumberId: client.phoneNumberId });
       return { mediaId, deleted };
     },
     { mode: 'sequential' },

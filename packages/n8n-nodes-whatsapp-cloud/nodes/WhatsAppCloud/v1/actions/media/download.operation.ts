@@ -1,5 +1,5 @@
+import { downloadMedia } from '@wa-cloud/core';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 const show = { resource: ['media'], operation: ['download'] };
@@ -32,7 +32,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     async (client, i) => {
       const mediaId = (this.getNodeParameter('mediaId', i) as string).trim();
       const property = this.getNodeParameter('binaryPropertyName', i) as string;
-      const file = await pending('downloadMedia')(client.graph, mediaId, { phoneNumberId: client.phoneNumberId });
+      const file = await downloadMedia(client.graph, mediaId, { phoneNumberId: client.phoneNumberId });
       const binary = await this.helpers.prepareBinaryData(file.data, file.filename ?? mediaId, file.mimeType);
       return {
         json: { ...items[i]!.json, mediaId, mimeType: file.mimeType, fileSize: file.fileSize, ...(file.sha256 ? { sha256: file.sha256 } : {}) },

@@ -1,5 +1,5 @@
+import { uploadMedia } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 const show = { resource: ['media'], operation: ['upload'] };
@@ -32,7 +32,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
       const binary = this.helpers.assertBinaryData(i, property);
       const data = await this.helpers.getBinaryDataBuffer(i, property);
       const fileName = (this.getNodeParameter('fileName', i, '') as string) || binary.fileName;
-      const uploaded = await pending('uploadMedia')(client.graph, client.phoneNumberId, {
+      const uploaded = await uploadMedia(client.graph, client.phoneNumberId, {
         data,
         mimeType: binary.mimeType,
         ...(fileName ? { filename: fileName } : {}),

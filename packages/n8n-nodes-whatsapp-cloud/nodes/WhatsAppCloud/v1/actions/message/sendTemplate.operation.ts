@@ -1,8 +1,7 @@
+import { buildTemplateComponents, type MessageTemplate } from '@wa-cloud/core';
 import { templateMessage } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { requireWabaId, getCredentials } from '../../../transport';
-import type { TemplateInfo } from '../../../transport/core-pending';
-import { pending } from '../../../transport/core-pending';
 import { sendEach } from '../../helpers/execute';
 import { envelopeOptions, readSendSettings } from '../../helpers/options';
 import { approvedTemplate, templateValues } from '../../helpers/templates';
@@ -70,7 +69,7 @@ export const description: INodeProperties[] = [
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
   const wabaId = requireWabaId(this.getNode(), await getCredentials(this));
   // One lookup per template and language per execution, shared by every item that uses it.
-  const templates = new Map<string, Promise<TemplateInfo>>();
+  const templates = new Map<string, Promise<MessageTemplate>>();
   return await sendEach(
     this,
     async (i, client) => {
@@ -84,7 +83,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
       }
       const template = await templates.get(key)!;
       const mapped = this.getNodeParameter('templateParameters.value', i, {}) as IDataObject | null;
-      const components = pending('buildTemplateComponents')(template, templateValues(mapped));
+      const components = buildTemplateComponents(template, templateValues(mapped));
       return templateMessage(this.getNodeParameter('to', i) as string, name, language, (components.length ? components : undefined) as never, envelopeOptions(this, i));
     },
     readSendSettings(this),

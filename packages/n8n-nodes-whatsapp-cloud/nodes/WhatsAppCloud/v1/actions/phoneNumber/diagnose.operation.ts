@@ -1,5 +1,5 @@
+import { diagnose } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 export const description: INodeProperties[] = [];
@@ -9,7 +9,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
   const perItem = await runForEachItem(
     this,
     async (client) => {
-      const report = await pending('diagnose')({ graph: client.graph, phoneNumberId: client.phoneNumberId, ...(client.wabaId ? { wabaId: client.wabaId } : {}) });
+      const report = await diagnose({ graph: client.graph, phoneNumberId: client.phoneNumberId, ...(client.wabaId ? { wabaId: client.wabaId } : {}) });
       return { checks: report.checks as unknown as IDataObject[] };
     },
     { mode: 'sequential' },

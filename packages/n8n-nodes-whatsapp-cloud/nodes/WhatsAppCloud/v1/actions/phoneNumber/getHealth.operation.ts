@@ -1,5 +1,5 @@
+import { getPhoneNumber } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 export const description: INodeProperties[] = [];
@@ -9,7 +9,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
   return await runForEachItem(
     this,
     async (client) => {
-      const info = { ...(await pending('getPhoneNumber')(client.graph, client.phoneNumberId)) } as IDataObject;
+      const info = { ...(await getPhoneNumber(client.graph, client.phoneNumberId)) } as IDataObject;
       delete info.raw;
       return info;
     },

@@ -1,6 +1,6 @@
+import { createTemplate, type TemplateDefinition } from '@wa-cloud/core';
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { getCredentials, requireWabaId } from '../../../transport';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 const show = { resource: ['template'], operation: ['create'] };
@@ -61,8 +61,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
         category: this.getNodeParameter('category', i) as string,
         parameter_format: this.getNodeParameter('parameterFormat', i) as string,
         components,
-      };
-      return (await pending('createTemplate')(client.graph, wabaId, definition)) as IDataObject;
+      } as TemplateDefinition;
+      return { ...(await createTemplate(client.graph, wabaId, definition)) } as IDataObject;
     },
     { mode: 'sequential' },
   );

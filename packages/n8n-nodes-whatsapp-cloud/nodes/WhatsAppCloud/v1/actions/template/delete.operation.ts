@@ -1,6 +1,6 @@
+import { deleteTemplate } from '@wa-cloud/core';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { getCredentials, requireWabaId } from '../../../transport';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 const show = { resource: ['template'], operation: ['delete'] };
@@ -17,7 +17,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     async (client, i) => {
       const name = this.getNodeParameter('name', i) as string;
       const id = (this.getNodeParameter('templateId', i, '') as string).trim();
-      const deleted = await pending('deleteTemplate')(client.graph, wabaId, { name, ...(id ? { id } : {}) });
+      const deleted = await deleteTemplate(client.graph, wabaId, { name, ...(id ? { id } : {}) });
       return { name, ...(id ? { templateId: id } : {}), deleted };
     },
     { mode: 'sequential' },

@@ -1,6 +1,6 @@
+import { findTemplate, templateParameters } from '@wa-cloud/core';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { getCredentials, requireWabaId } from '../../../transport';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 import { fieldId, parameterLabel } from '../../helpers/templates';
 
@@ -19,9 +19,9 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     async (client, i) => {
       const name = this.getNodeParameter('name', i) as string;
       const language = this.getNodeParameter('language', i) as string;
-      const template = await pending('findTemplate')(client.graph, wabaId, name, language);
+      const template = await findTemplate(client.graph, wabaId, name, language);
       if (!template) return { found: false, name, language };
-      const parameters = pending('templateParameters')(template).map((spec) => ({ ...spec, field: fieldId(spec.key), label: parameterLabel(spec) }));
+      const parameters = templateParameters(template).map((spec) => ({ ...spec, field: fieldId(spec.key), label: parameterLabel(spec) }));
       return { found: true, ...template, parameters };
     },
     { mode: 'sequential' },

@@ -1,6 +1,6 @@
+import { listTemplates } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { getCredentials, requireWabaId } from '../../../transport';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 const show = { resource: ['template'], operation: ['list'] };
@@ -51,7 +51,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     this,
     async (client, i) => {
       const filters = this.getNodeParameter('filters', i, {}) as IDataObject;
-      const templates = await pending('listTemplates')(client.graph, wabaId, filters as Record<string, string>);
+      const templates = await listTemplates(client.graph, wabaId, filters as Record<string, string>);
       return { templates: templates as unknown as IDataObject[] };
     },
     { mode: 'sequential' },

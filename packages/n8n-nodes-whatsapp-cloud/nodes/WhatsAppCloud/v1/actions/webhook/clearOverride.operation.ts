@@ -1,5 +1,5 @@
+import { clearPhoneNumberWebhook } from '@wa-cloud/core';
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 export const description: INodeProperties[] = [];
@@ -8,7 +8,7 @@ export const description: INodeProperties[] = [];
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
   return await runForEachItem(
     this,
-    async (client) => ({ phoneNumberId: client.phoneNumberId, cleared: await pending('clearPhoneNumberWebhook')(client.graph, client.phoneNumberId) }),
+    async (client) => ({ phoneNumberId: client.phoneNumberId, cleared: await clearPhoneNumberWebhook(client.graph, client.phoneNumberId) }),
     { mode: 'sequential' },
   );
 }

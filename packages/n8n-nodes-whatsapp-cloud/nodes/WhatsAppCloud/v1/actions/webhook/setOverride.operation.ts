@@ -1,6 +1,6 @@
+import { setPhoneNumberWebhook } from '@wa-cloud/core';
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { getCredentials } from '../../../transport';
-import { pending } from '../../../transport/core-pending';
 import { runForEachItem } from '../../helpers/execute';
 
 export const description: INodeProperties[] = [
@@ -27,7 +27,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     this,
     async (client, i) => {
       const callbackUrl = (this.getNodeParameter('callbackUrl', i) as string).trim();
-      const set = await pending('setPhoneNumberWebhook')(client.graph, client.phoneNumberId, { callbackUri: callbackUrl, verifyToken: credentials.verifyToken! });
+      const set = await setPhoneNumberWebhook(client.graph, client.phoneNumberId, { callbackUri: callbackUrl, verifyToken: credentials.verifyToken! });
       return { phoneNumberId: client.phoneNumberId, callbackUrl, set };
     },
     { mode: 'sequential' },
