@@ -1,0 +1,3 @@
+export async function n8nIngest() {
+  throw new Error('n8n part not written yet');
+}

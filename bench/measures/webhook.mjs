@@ -1,0 +1,136 @@
+// Measure 4: webhook ingest. Signed POSTs (the BATCH_MIX of realistic batch sizes, fresh ids)
+// from autocannon on loopback at: a bare node:http server (reads the body, answers 200), the core
+// inbound call, the Node-RED in-node in real Node-RED, and the n8n trigger in real n8n.
+// Each figure is a ratio to the bare server on the same Node in the same run:
+//   events ratio  = target events/s ÷ bare events/s           (1.0 = as fast as bare)
+//   latency ratio = bare ack latency ÷ target ack latency      (1.0 = as fast as bare)
+// so "≥ 0.4" reads the same way for both. The bare server runs before and after the targets and
+// its mean is used, which evens out drift on a shared machine.
+import * as path from 'node:path';
+import { atLeast, BENCH_DIR, forkChild, log, percentile, result, round } from '../lib/common.mjs';
+import { autocannon } from '../lib/tools.mjs';
+import { MEAN_EVENTS, sign, webhookBody } from '../lib/webhook-payloads.mjs';
+
+export const id = 'webhook';
+export const title = 'Webhook ingest (signed POSTs, autocannon on loopback)';
+
+const CONNECTIONS = 10;
+let seq = 0;
+
+/** autocannon against `url` for `duration` s (after a 1 s warm-up); every request a fresh signed body. */
+export async function load(url, duration, { secret } = {}) {
+  const ac = await autocannon();
+  const opts = (d) => ({
+    url,
+    connections: CONNECTIONS,
+    duration: d,
+    method: 'POST',
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const body = webhookBody(seq++);
+          return { ...req, body, headers: { ...req.headers, 'content-type': 'application/json', 'x-hub-signature-256': sign(body, secret) } };
+        },
+      },
+    ],
+  });
+  await runOnce(ac, opts(1));
+  // autocannon's own percentiles are whole milliseconds; loopback acks are sub-millisecond, so
+  // keep every response time (float ms, from hrtime) and take the percentiles here.
+  const times = [];
+  const r = await runOnce(ac, opts(duration), (time) => times.push(time));
+  times.sort((a, b) => a - b);
+  const ok = r['2xx'];
+  const seconds = r.duration || duration;
+  return {
+    requestsPerS: ok / seconds,
+    eventsPerS: (ok / seconds) * MEAN_EVENTS,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    ok,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
+}
+
+function runOnce(ac, opts, onTime) {
+  return new Promise((resolve, reject) => {
+    const instance = ac(opts, (err, res) => (err ? reject(err) : resolve(res)));
+    if (onTime) instance.on('response', (_client, _status, _bytes, time) => onTime(time));
+  });
+}
+
+async function startServer(mode, execPath) {
+  const h = forkChild(path.join(BENCH_DIR, 'measures', 'webhook-server.mjs'), [mode], execPath ? { execPath } : {});
+  const { url } = await h.wait('ready', 30_000);
+  return { url, counts: () => h.request({ type: 'counts' }), stop: () => h.stop() };
+}
+
+/** Runs the bare server on `execPath` (undefined = this Node). */
+async function bare(duration, execPath) {
+  const s = await startServer('bare', execPath);
+  try {
+    return await load(s.url, duration);
+  } finally {
+    await s.stop();
+  }
+}
+
+function mean(a, b) {
+  return { eventsPerS: (a.eventsPerS + b.eventsPerS) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2 };
+}
+
+function ratios(prefix, target, base, goal, extra = {}) {
+  const details = { target: roundAll(target), bare: roundAll(base), ...extra };
+  const clean = target.non2xx === 0 && target.errors === 0;
+  const note = clean ? undefined : `${target.non2xx} non-2xx, ${target.errors} errors`;
+  return [
+    result(`${prefix}_events_per_s`, target.eventsPerS, 'report', { unit: 'events/s', details, note }),
+    result(`${prefix}_events_ratio`, clean ? target.eventsPerS / base.eventsPerS : 0, goal),
+    result(`${prefix}_ack_p50_ms`, target.p50, 'report', { unit: 'ms' }),
+    result(`${prefix}_ack_p99_ms`, target.p99, 'report', { unit: 'ms' }),
+    result(`${prefix}_latency_ratio_p50`, clean ? base.p50 / target.p50 : 0, goal),
+    result(`${prefix}_latency_ratio_p99`, clean ? base.p99 / target.p99 : 0, goal),
+  ];
+}
+
+function roundAll(o) {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v, 2)]));
+}
+
+export async function run({ quick }) {
+  const duration = quick ? 4 : 12;
+  const out = [];
+
+  log(`webhook: bare node:http (${process.version}) …`);
+  const bareBefore = await bare(duration);
+  out.push(result('webhook_bare_events_per_s', bareBefore.eventsPerS, 'report', { unit: 'events/s', details: roundAll(bareBefore) }));
+
+  log('webhook: core inbound call …');
+  const coreServer = await startServer('core');
+  let coreLoad;
+  try {
+    coreLoad = await load(coreServer.url, duration);
+    coreLoad.serverCounts = await coreServer.counts();
+  } finally {
+    await coreServer.stop();
+  }
+
+  const { nodeRedIngest } = await import('./webhook-node-red.mjs');
+  const nodeRed = await nodeRedIngest({ duration, load }).catch((e) => ({ error: e }));
+
+  log('webhook: bare node:http again …');
+  const bareAfter = await bare(duration);
+  const base20 = mean(bareBefore, bareAfter);
+  out.push(...ratios('webhook_core', coreLoad, base20, atLeast(0.4), { serverCounts: coreLoad.serverCounts, meanEventsPerPost: MEAN_EVENTS, connections: CONNECTIONS, duration }));
+  if (nodeRed.error) out.push(result('webhook_node_red_events_ratio', null, atLeast(0.4), { note: `not done: ${String(nodeRed.error.message).split('\n')[0].slice(0, 200)}` }));
+  else out.push(...ratios('webhook_node_red', nodeRed.load, base20, atLeast(0.4), { nodeRed: nodeRed.info }));
+
+  const { n8nIngest } = await import('./webhook-n8n.mjs');
+  const n8n = await n8nIngest({ duration, load, bare }).catch((e) => ({ error: e }));
+  if (n8n.error) out.push(result('webhook_n8n_events_ratio', null, 'report', { note: `not done: ${String(n8n.error.message).split('\n')[0].slice(0, 200)}` }));
+  else out.push(...ratios('webhook_n8n', n8n.load, n8n.base, 'report', { n8n: n8n.info }));
+  return out;
+}
