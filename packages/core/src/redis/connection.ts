@@ -30,7 +30,8 @@ export interface RedisOptions {
    */
   fallbackToLocal?: boolean;
   /**
-   * Called once each time the fallback starts (again after Redis came back and went away again).
+   * Called once per connection each time the fallback starts (again after Redis came back and
+   * went away again), however many limiters and stores share the connection.
    * @default process.emitWarning with code `WA_CLOUD_REDIS_FALLBACK`
    */
   onFallback?: (error: WhatsAppError) => void;
@@ -112,6 +113,8 @@ export class RedisConnection {
   private connecting: Promise<void> | undefined;
   /** Set by a connection error, cleared when ready again (tracked on clients we created). */
   private lastError: Error | undefined;
+  /** A fallback was reported and Redis has not answered since. */
+  private fallbackReported = false;
 
   constructor(options: RedisOptions = {}) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
@@ -162,7 +165,9 @@ export class RedisConnection {
   async run<T>(use: SharedStoreUse, operation: (client: Redis) => Promise<T>): Promise<T> {
     try {
       await this.ready();
-      return await operation(this.client);
+      const result = await operation(this.client);
+      this.fallbackReported = false;
+      return result;
     } catch (error) {
       throw sharedStoreUnavailableError(this.address, use, error);
     }
@@ -180,6 +185,8 @@ export class RedisConnection {
 
   /** Reports the start of a fallback to in-process state (see {@link RedisOptions.fallbackToLocal}). */
   reportFallback(error: WhatsAppError): void {
+    if (this.fallbackReported) return;
+    this.fallbackReported = true;
     try {
       this.onFallback(error);
     } catch {

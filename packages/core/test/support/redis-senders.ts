@@ -15,7 +15,7 @@ export function buildCore(): void {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/core'], { cwd: ROOT, stdio: 'pipe' });
   } catch (error) {
     const output = String((error as { stdout?: Buffer }).stdout ?? '') + String((error as { stderr?: Buffer }).stderr ?? '');
-    throw new Error(`Building packages/core failed, so the multi-process test cannot run:\n${output}`);
+    throw new Error(`Building packages/core failed, so the multi-process test cannot run (in a fresh checkout run \`npm run build\` first: it also copies the generated assets):\n${output}`);
   }
 }
 
