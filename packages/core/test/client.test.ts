@@ -210,3 +210,9 @@ describe('pacing', () => {
     }
   }, 20_000);
 });
+
+test('close() may be called twice', async () => {
+  const c = new WhatsAppClient({ accessToken: TOKEN, phoneNumberId: PHONE_ID, baseUrl: 'http://127.0.0.1:1' });
+  await c.close();
+  await expect(c.close()).resolves.toBeUndefined();
+});

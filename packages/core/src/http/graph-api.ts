@@ -37,6 +37,7 @@ export class GraphApi {
   private readonly accessToken: string;
   private readonly ownsTransport: boolean;
   private readonly timeoutMs: number | undefined;
+  private closed = false;
 
   constructor(connection: GraphConnection) {
     if (!connection.accessToken || typeof connection.accessToken !== 'string') {
@@ -102,7 +103,10 @@ export class GraphApi {
     return this.request<T>('GET', 'debug_token', { query: { input_token: this.accessToken } });
   }
 
+  /** Closes an own transport; safe to call more than once (adapters close on every redeploy). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (this.ownsTransport) await this.transport.close?.();
   }
 }
