@@ -126,7 +126,10 @@ export async function run({ quick }) {
   const base20 = mean(bareBefore, bareAfter);
   out.push(...ratios('webhook_core', coreLoad, base20, atLeast(0.4), { serverCounts: coreLoad.serverCounts, meanEventsPerPost: MEAN_EVENTS, connections: CONNECTIONS, duration }));
   if (nodeRed.error) out.push(result('webhook_node_red_events_ratio', null, atLeast(0.4), { note: `not done: ${String(nodeRed.error.message).split('\n')[0].slice(0, 200)}` }));
-  else out.push(...ratios('webhook_node_red', nodeRed.load, base20, atLeast(0.4), { nodeRed: nodeRed.info }));
+  else {
+    out.push(...ratios('webhook_node_red', nodeRed.load, base20, atLeast(0.4), { nodeRed: nodeRed.info }));
+    out.push(result('webhook_node_red_plain_http_in_events_ratio', nodeRed.httpIn.eventsPerS / base20.eventsPerS, "report: Node-RED's own http in → http response", { details: roundAll(nodeRed.httpIn) }));
+  }
 
   const { n8nIngest } = await import('./webhook-n8n.mjs');
   const n8n = await n8nIngest({ duration, load, bare }).catch((e) => ({ error: e }));
