@@ -19,6 +19,8 @@ import {
   type OutboundMessage,
 } from './messages';
 import { normalizeRecipient } from './recipient';
+import { healthSnapshot, type HealthSnapshot } from './account';
+import { QualityGuard, QUALITY_CODES, resolveQualityRules, type QualityOptions, type QualityRules, type QualityStatus } from './quality/quality-guard';
 
 /**
  * What to do with a free-form (non-template) message when the user's 24-hour window is not known
@@ -68,6 +70,16 @@ export interface WhatsAppClientOptions extends GraphConnection {
    * @default undefined (in-process state)
    */
   redis?: RedisOptions;
+  /**
+   * The quality guard that protects the number's quality rating (on by default, each rule can be
+   * switched off): holds recipients Meta could not deliver to (131026), refuses marketing templates
+   * to users who opted out (131050 / `user_preferences`) or hit the per-user marketing limit
+   * (131049), pauses marketing after a spam-rate limit (131048), slows down while the rating is
+   * YELLOW or RED and stops business-initiated templates while it is RED. Refusals are
+   * `QualityGuardError`s thrown before any request.
+   * @default { enabled: true } with a guard of this client's own (in Redis with `redis`)
+   */
+  quality?: QualityOptions;
 }
 
 export interface SendResult {
@@ -108,6 +120,10 @@ export class WhatsAppClient {
   readonly graph: GraphApi;
   readonly limiter: RateLimiter;
   readonly windowTracker: WindowTracker;
+  /** The quality guard this client checks and feeds (shared when `quality.guard` was given). */
+  readonly qualityGuard: QualityGuard;
+  private readonly qualityRules: QualityRules;
+  private readonly detachQuality: Array<() => void> = [];
   private readonly windowPolicy: WindowPolicy;
   private readonly fallbackTemplate: FallbackTemplate | undefined;
   private readonly retry: RetryOptions;
@@ -138,6 +154,17 @@ export class WhatsAppClient {
     this.windowPolicy = options.window?.policy ?? 'enforce';
     this.fallbackTemplate = options.window?.fallbackTemplate;
     this.retry = options.retry ?? {};
+    this.qualityGuard =
+      options.quality?.guard ?? new QualityGuard(this.redis ? { store: new RedisWindowStore(this.redis) } : {});
+    this.qualityRules = resolveQualityRules(options.quality, this.qualityGuard);
+    if (this.qualityRules.enabled) {
+      this.detachQuality.push(this.qualityGuard.attachLimiter(this.phoneNumberId, this.limiter, this.qualityRules.yellowThroughputFactor));
+    }
+    if (options.quality?.onChange) {
+      const listener = options.quality.onChange;
+      const phoneNumberId = this.phoneNumberId;
+      this.detachQuality.push(this.qualityGuard.onChange((change) => change.phoneNumberId === phoneNumberId && listener(change)));
+    }
     if (this.windowPolicy === 'fallback-template' && !this.fallbackTemplate?.name) {
       throw new WhatsAppError('window.fallbackTemplate is required when the window policy is fallback-template', {
         code: 'invalid_option',
@@ -173,10 +200,28 @@ export class WhatsAppClient {
       }
     }
 
-    const body = toGraphBody(outbound);
-    const { response, attempts } = await this.withRetries(recipient.to, () =>
-      this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/messages`, { json: body }),
+    const template = isTemplateMessage(outbound) ? { name: outbound.template.name, language: outbound.template.language.code } : undefined;
+    await this.qualityGuard.check(
+      {
+        phoneNumberId: this.phoneNumberId,
+        recipient: recipient.to,
+        template,
+        wabaId: this.wabaId,
+        graph: this.graph,
+        windowOpen: async () => (await this.windowStatus(recipient.to)).open,
+      },
+      this.qualityRules,
     );
+
+    const body = toGraphBody(outbound);
+    let sent: { response: SendResponse; attempts: number };
+    try {
+      sent = await this.withRetries(recipient.to, () => this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/messages`, { json: body }));
+    } catch (error) {
+      await this.learnFromFailure(error, recipient.to);
+      throw error;
+    }
+    const { response, attempts } = sent;
     const accepted = response.messages?.[0];
     if (!accepted?.id) {
       throw new WhatsAppError('Meta accepted the request but returned no message id', {
@@ -227,6 +272,26 @@ export class WhatsAppClient {
     return { success: response.success === true };
   }
 
+  /**
+   * Reads the number's health (quality rating, status, messaging limit, throughput, name and code
+   * verification) with plain-words advice, and records the rating and tier in the quality guard
+   * (a YELLOW or RED rating slows this client's limiter).
+   * @example
+   * const health = await client.health(); // health.qualityRating === 'GREEN', health.advice
+   */
+  health(): Promise<HealthSnapshot> {
+    return healthSnapshot(this.graph, this.phoneNumberId, { qualityGuard: this.qualityRules.enabled ? this.qualityGuard : undefined });
+  }
+
+  /**
+   * The quality guard's view of this number: rating, tier, throughput share, marketing pause, notes.
+   * @example
+   * const { rating, notes } = await client.qualityStatus();
+   */
+  qualityStatus(): Promise<QualityStatus> {
+    return this.qualityGuard.status(this.phoneNumberId);
+  }
+
   /** Whether the 24-hour window with `user` (phone number or BSUID) is open, and until when. */
   windowStatus(user: string): Promise<WindowStatus> {
     return this.windowTracker.status(this.phoneNumberId, user);
@@ -239,9 +304,27 @@ export class WhatsAppClient {
    */
   async close(): Promise<void> {
     this.closing.abort();
+    for (const detach of this.detachQuality.splice(0)) detach();
     if (this.ownsLimiter) await this.limiter.stop();
     await this.redis?.close();
     await this.graph.close();
+  }
+
+  /** A sync answer Meta gives for quality reasons (131026, 131050, 131049, 131048) feeds the guard. */
+  private async learnFromFailure(error: unknown, recipient: string): Promise<void> {
+    const rules = this.qualityRules;
+    if (!rules.enabled || !(error instanceof GraphApiError) || error.graphCode === undefined) return;
+    if (!(Object.values(QUALITY_CODES) as number[]).includes(error.graphCode)) return;
+    try {
+      await this.qualityGuard.recordFailure(this.phoneNumberId, recipient, error.graphCode, {
+        suppressionMs: rules.suppressionMs,
+        respectMarketingOptOut: rules.respectMarketingOptOut,
+        marketingCoolDownMs: rules.marketingCoolDownMs,
+        spamPauseMs: rules.spamPauseMs,
+      });
+    } catch {
+      // Meta's own error is what the caller must see; a store outage while recording must not hide it.
+    }
   }
 
   private async withRetries<T>(recipient: string | undefined, call: () => Promise<T>): Promise<{ response: T; attempts: number }> {

@@ -6,6 +6,7 @@ import { DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_URL, RedisConnection, type Redi
 import { RedisDedupeStore } from './redis/redis-dedupe-store';
 import { RedisRateLimiter } from './redis/redis-rate-limiter';
 import { RedisWindowStore } from './redis/redis-window-store';
+import { QualityGuard } from './quality/quality-guard';
 
 /**
  * Process-wide state shared by every node of a process: one limiter per phone number (two
@@ -16,6 +17,7 @@ import { RedisWindowStore } from './redis/redis-window-store';
 interface Registry {
   limiters: Map<string, { limiter: RateLimiter; settings: string }>;
   windowTracker?: WindowTracker;
+  qualityGuard?: QualityGuard;
 }
 
 const KEY = Symbol.for('@wa-cloud/core/registry');
@@ -45,6 +47,15 @@ export function sharedWindowTracker(): WindowTracker {
   return (registry().windowTracker ??= new WindowTracker());
 }
 
+/**
+ * The process's in-memory quality guard: the trigger that hears a 131026 status, an opt-out or a
+ * quality event and the nodes that send must use the same one (pass it as `quality.guard` and as
+ * `handleWebhookPost`'s `qualityGuard`). Keys include the phone number ID.
+ */
+export function sharedQualityGuard(): QualityGuard {
+  return (registry().qualityGuard ??= new QualityGuard());
+}
+
 /** What {@link sharedRedisState} hands out: one Redis connection's limiters, window tracker and deduplicator. */
 export interface SharedRedisState {
   /** The process's connection for this URL (or client) and key prefix. */
@@ -53,6 +64,8 @@ export interface SharedRedisState {
   readonly windowTracker: WindowTracker;
   /** A deduplicator whose seen-event keys live in Redis. */
   readonly deduplicator: EventDeduplicator;
+  /** A quality guard whose records live in Redis (keys `<keyPrefix>window:quality:…`). */
+  readonly qualityGuard: QualityGuard;
   /**
    * The Redis limiter of `phoneNumberId`. Like {@link sharedLimiter}, other settings give a new
    * limiter (the budget in Redis stays the same: it is keyed by prefix and number only, so every
@@ -105,6 +118,7 @@ export function sharedRedisState(options: RedisOptions = {}): SharedRedisState {
     connection,
     windowTracker: new WindowTracker(new RedisWindowStore(connection)),
     deduplicator: new EventDeduplicator(new RedisDedupeStore(connection)),
+    qualityGuard: new QualityGuard({ store: new RedisWindowStore(connection) }),
     limiter(phoneNumberId: string, limiterOptions: LimiterOptions = {}): RateLimiter {
       const limiterSettings = JSON.stringify(validateLimiterOptions(limiterOptions));
       const current = limiters.get(phoneNumberId);

@@ -25,6 +25,18 @@ export function validateLimiterOptions(options: LimiterOptions): { throughput: n
   return { throughput, pairRate };
 }
 
+/** Checks a throughput factor (quality-aware pacing): a share of the configured rate, above 0 and at most 1. */
+export function validateThroughputFactor(factor: number): number {
+  if (!Number.isFinite(factor) || factor <= 0 || factor > 1) {
+    throw new WhatsAppError(`throughput factor: ${factor} is not a share above 0 and at most 1`, {
+      code: 'invalid_option',
+      category: 'validation',
+      hint: 'Use a factor such as 0.5 (half the throughput); 1 restores the full rate.',
+    });
+  }
+  return factor;
+}
+
 /**
  * The in-process limiter: bottleneck spaces starts evenly at `throughput` per second (its
  * `minTime` accumulates from the planned start, so timer lateness does not slow the rate down),
@@ -33,13 +45,20 @@ export function validateLimiterOptions(options: LimiterOptions): { throughput: n
 export class LocalRateLimiter implements RateLimiter {
   private readonly bottleneck: Bottleneck;
   private readonly pairs: PairPacer;
+  private readonly throughput: number;
   private readonly sleeping = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
   private stopped = false;
 
   constructor(options: LimiterOptions = {}) {
     const { throughput, pairRate } = validateLimiterOptions(options);
+    this.throughput = throughput;
     this.bottleneck = new Bottleneck({ minTime: 1000 / throughput });
     this.pairs = new PairPacer(pairRate);
+  }
+
+  /** Spaces starts at `throughput × factor` per second from now on (the pair rate is Meta's and stays). */
+  setThroughputFactor(factor: number): void {
+    this.bottleneck.updateSettings({ minTime: 1000 / (this.throughput * validateThroughputFactor(factor)) });
   }
 
   async schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T> {

@@ -14,6 +14,12 @@ export interface RateLimiter {
   queued(): number;
   /** Stops timers; pending tasks are rejected with a clear error. */
   stop(): Promise<void>;
+  /**
+   * Scales the number's throughput by `factor` (0 < factor ≤ 1; 1 restores the configured rate).
+   * The quality guard lowers it while the number's quality rating is YELLOW or RED. Optional, so a
+   * custom limiter without it still works (it then keeps its rate).
+   */
+  setThroughputFactor?(factor: number): void;
 }
 
 export interface PairRate {

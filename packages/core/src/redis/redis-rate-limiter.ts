@@ -1,5 +1,5 @@
 import { WhatsAppError } from '../errors/whatsapp-error';
-import { LocalRateLimiter, limiterStoppedError, validateLimiterOptions } from '../limiter/local-rate-limiter';
+import { LocalRateLimiter, limiterStoppedError, validateLimiterOptions, validateThroughputFactor } from '../limiter/local-rate-limiter';
 import type { LimiterOptions, RateLimiter } from '../limiter/rate-limiter';
 import { windowKey } from '../window/window-tracker';
 import { RedisConnection, redisScript, type RedisOptions } from './connection';
@@ -90,7 +90,9 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly ownsConnection: boolean;
   private readonly numberKey: string;
   private readonly phoneNumberId: string;
-  private readonly numberInterval: number;
+  private readonly baseInterval: number;
+  /** Interval between this process's number slots; widened by {@link setThroughputFactor}. */
+  private numberInterval: number;
   private readonly pairInterval: number;
   private readonly pairTolerance: number;
   private readonly options: LimiterOptions;
@@ -99,6 +101,7 @@ export class RedisRateLimiter implements RateLimiter {
   private stopped = false;
   private local: LocalRateLimiter | undefined;
   private fellBack = false;
+  private factor = 1;
 
   /**
    * @param redis connection settings (a connection is created and closed by {@link stop}) or a
@@ -110,7 +113,8 @@ export class RedisRateLimiter implements RateLimiter {
     this.connection = redis instanceof RedisConnection ? redis : new RedisConnection(redis);
     this.phoneNumberId = options.phoneNumberId;
     this.numberKey = this.connection.key(`limiter:${options.phoneNumberId}`);
-    this.numberInterval = 1000 / throughput;
+    this.baseInterval = 1000 / throughput;
+    this.numberInterval = this.baseInterval;
     this.pairInterval = pairRate.intervalMs;
     this.pairTolerance = pairRate.intervalMs * (pairRate.burst - 1);
     this.options = { throughput, pairRate };
@@ -133,6 +137,17 @@ export class RedisRateLimiter implements RateLimiter {
 
   queued(): number {
     return this.waiting + (this.local?.queued() ?? 0);
+  }
+
+  /**
+   * Reserves number slots `1 / factor` times further apart (the interval the script gets). Each
+   * process moves the shared budget's TAT by its own interval, so every process should apply the
+   * same factor: the quality guard reads the rating from the same Redis and does.
+   */
+  setThroughputFactor(factor: number): void {
+    this.numberInterval = this.baseInterval / validateThroughputFactor(factor);
+    this.local?.setThroughputFactor(factor);
+    this.factor = factor;
   }
 
   /** Reserves the pair slot, then the number slot, sleeping out the waits; resolves when the task may start. */
@@ -185,7 +200,11 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   private localLimiter(): LocalRateLimiter {
-    return (this.local ??= new LocalRateLimiter(this.options));
+    if (!this.local) {
+      this.local = new LocalRateLimiter(this.options);
+      if (this.factor !== 1) this.local.setThroughputFactor(this.factor);
+    }
+    return this.local;
   }
 
   private sleep(ms: number): Promise<void> {

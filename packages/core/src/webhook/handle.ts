@@ -8,6 +8,8 @@ import { parseWebhook } from './parse';
 import type { InboundEvent } from './types';
 import { verifySignature, verifySubscription, type SubscriptionQuery } from './verify';
 import { applyWindowUpdates } from './window-updates';
+import type { QualityGuard } from '../quality/quality-guard';
+import { applyQualityUpdates } from '../quality/webhook-updates';
 
 /** HTTP request headers as Node and most frameworks give them. */
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
@@ -23,6 +25,12 @@ export interface WebhookPostInput {
   deduplicator?: EventDeduplicator;
   /** Records the 24-hour window for inbound messages and closes it on 131047 failures. */
   windowTracker?: WindowTracker;
+  /**
+   * Feeds the quality guard: 131026 / 131049 / 131050 / 131048 failures, `user_preferences`
+   * stop/resume, `phone_number_quality_update` and inbound messages (which lift a suppression).
+   * Pass the guard the sending side uses (`sharedQualityGuard()`, `sharedRedisState().qualityGuard`).
+   */
+  qualityGuard?: QualityGuard;
   /**
    * Dedupe and record windows in Redis, shared with the processes that send (same `keyPrefix`):
    * used for whichever of `deduplicator` and `windowTracker` is not given, through the process's
@@ -56,7 +64,8 @@ function signatureHeader(headers: WebhookHeaders): string | undefined {
 /**
  * Everything an adapter does with a webhook POST, in order: size check, signature check (raw
  * bytes, constant time), parse (every item), dedupe, then window updates (every inbound user
- * message opens the window under its phone number and its BSUID; a 131047 failure closes it).
+ * message opens the window under its phone number and its BSUID; a 131047 failure closes it), then
+ * quality-guard updates when a `qualityGuard` is given.
  * Answer 200 as soon as this resolves, and hand the events on.
  *
  * @throws WebhookTooLargeError (413) for a body over 3 MB, WebhookSignatureError (401) for a
@@ -82,6 +91,7 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const windowTracker = input.windowTracker ?? shared?.windowTracker;
   const events = deduplicator ? await deduplicator.filter(parsed) : parsed;
   if (windowTracker) await applyWindowUpdates(windowTracker, events);
+  if (input.qualityGuard) await applyQualityUpdates(input.qualityGuard, events);
   return { events, duplicates: parsed.length - events.length };
 }
 
