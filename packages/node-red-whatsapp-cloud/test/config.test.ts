@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { CREDENTIAL_FIELDS, SECRET_FIELDS } from '@wa-cloud/core';
 import type { Sandbox } from '../../sandbox/src';
 import { configFor, helper, load, sandbox, startServer, stop, type Loaded } from './helpers';
+import { sharedStoreSettings } from '../src/lib/connection';
 
 const SRC = path.join(__dirname, '..', 'src');
 const read = (file: string) => fs.readFileSync(path.join(SRC, file), 'utf8');
@@ -83,7 +84,7 @@ describe('config node editor matches the one credential definition', () => {
       httpAdmin: { post() {} },
       auth: { needsPermission: () => () => undefined },
     });
-    expect(Object.keys(registered[0]!.credentials as object).sort()).toEqual([...SECRET_FIELDS].sort());
+    expect(Object.keys(registered[0]!.credentials as object).sort()).toEqual([...SECRET_FIELDS, 'redisPassword'].sort());
   });
 
   test('every data-i18n key of every editor exists in its locale', () => {
@@ -96,5 +97,33 @@ describe('config node editor matches the one credential definition', () => {
         expect([name, key, typeof value]).toEqual([name, key, 'string']);
       }
     }
+  });
+});
+
+describe('shared store settings (Redis)', () => {
+  const def = (props: Record<string, unknown>) => ({ id: 'c', type: 'whatsapp-cloud-config', ...props });
+
+  test('none by default: nothing about Redis', () => {
+    expect(sharedStoreSettings(def({}), {})).toEqual({ store: 'none', redisTls: false });
+  });
+
+  test('the password credential goes into the URL core connects with; TLS switches to rediss://; the address never shows it', () => {
+    const s = sharedStoreSettings(def({ store: 'redis', redisUrl: 'redis://app@redis.internal:6380/2', redisKeyPrefix: 'shop:', redisTls: true }), { redisPassword: 'p@ss:w/rd' });
+    expect(s).toMatchObject({ store: 'redis', redisKeyPrefix: 'shop:', redisAddress: 'redis.internal:6380', redisTls: true });
+    expect(s.redisUrl).toBe('rediss://app:p%40ss%3Aw%2Frd@redis.internal:6380/2');
+    const decoded = decodeURIComponent(new URL(s.redisUrl!).password);
+    expect(decoded).toBe('p@ss:w/rd');
+  });
+
+  test('defaults: 127.0.0.1:6379 and prefix wa:; a bare host:port gets the scheme', () => {
+    expect(sharedStoreSettings(def({ store: 'redis' }), {})).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', redisKeyPrefix: 'wa:' });
+    expect(sharedStoreSettings(def({ store: 'redis', redisUrl: '10.0.0.5:7000' }), {}).redisUrl).toBe('redis://10.0.0.5:7000');
+  });
+
+  test('the editor stores the password as a credential, never in the flow', () => {
+    const html = read('whatsapp-cloud-config/whatsapp-cloud-config.html');
+    expect(/credentials:\s*\{([\s\S]*?)\n\s*\},/.exec(html)![1]).toMatch(/redisPassword: \{ type: "password" \}/);
+    expect(/defaults:\s*\{([\s\S]*?)\n\s*\},/.exec(html)![1]).not.toMatch(/redisPassword/);
+    expect(html).toContain('<input type="password" id="node-config-input-redisPassword">');
   });
 });

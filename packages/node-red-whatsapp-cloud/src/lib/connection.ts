@@ -2,12 +2,15 @@ import { CREDENTIAL_FIELDS, SECRET_FIELDS, type WindowPolicy } from './core';
 import type { NodeDef } from './node-red';
 
 /** The credential fields the runtime stores encrypted (password type in the one definition). */
-export type SecretName = 'accessToken' | 'appSecret' | 'verifyToken';
+export type SecretName = 'accessToken' | 'appSecret' | 'verifyToken' | 'redisPassword';
 export type Secrets = Partial<Record<SecretName, string>>;
 
-/** Config node credentials for `RED.nodes.registerType`: every secret of the one definition. */
+/**
+ * Config node credentials for `RED.nodes.registerType`: every secret of the one definition, plus
+ * the password of the shared store's Redis URL (Node-RED only: the URL itself is a property).
+ */
 export const CREDENTIALS_DEFINITION: Record<string, { type: 'password' }> = Object.fromEntries(
-  SECRET_FIELDS.map((name) => [name, { type: 'password' as const }]),
+  [...SECRET_FIELDS, 'redisPassword'].map((name) => [name, { type: 'password' as const }]),
 );
 
 /** Non-secret credential fields (phone number ID, WABA ID, API version, base URL): node properties. */
@@ -26,7 +29,19 @@ export interface ConnectionSettings {
   baseUrl?: string;
 }
 
-export interface ConfigSettings extends ConnectionSettings {
+/** Where the state several Node-RED instances must share lives (send budget, windows, seen events). */
+export interface SharedStoreSettings {
+  /** `none`: this process only; `redis`: shared by every instance with the same Redis and key prefix. */
+  store: 'none' | 'redis';
+  /** The full URL for core (password and TLS scheme filled in). Never logged: use `redisAddress`. */
+  redisUrl?: string;
+  /** `host:port` for status and log lines. */
+  redisAddress?: string;
+  redisKeyPrefix?: string;
+  redisTls: boolean;
+}
+
+export interface ConfigSettings extends ConnectionSettings, SharedStoreSettings {
   throughput?: number;
   windowPolicy: WindowPolicy;
   fallbackTemplate?: string;
@@ -63,7 +78,51 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
     windowPolicy: policy && POLICIES.includes(policy) ? policy : 'enforce',
     fallbackTemplate: str(def.fallbackTemplate),
     fallbackLanguage: str(def.fallbackLanguage),
+    ...sharedStoreSettings(def, credentials),
   };
+}
+
+export const DEFAULT_NODE_RED_REDIS_URL = 'redis://127.0.0.1:6379';
+export const DEFAULT_NODE_RED_KEY_PREFIX = 'wa:';
+
+/**
+ * The Redis settings of a config node: URL (a property, without password), password (a
+ * credential), key prefix and TLS (`rediss://`). A password typed into the URL still works (the
+ * editor moves it into the credential on save; an `${ENV}` URL may carry one), but the password
+ * credential wins.
+ */
+export function sharedStoreSettings(def: NodeDef, credentials: Secrets): SharedStoreSettings {
+  const store = def.store === 'redis' ? 'redis' : 'none';
+  const tls = def.redisTls === true || def.redisTls === 'true';
+  if (store === 'none') return { store, redisTls: tls };
+  const raw = str(def.redisUrl) ?? DEFAULT_NODE_RED_REDIS_URL;
+  const keyPrefix = str(def.redisKeyPrefix) ?? DEFAULT_NODE_RED_KEY_PREFIX;
+  const url = redisUrl(raw, str(credentials.redisPassword), tls);
+  return { store, redisTls: tls, redisUrl: url, redisAddress: addressOf(url), redisKeyPrefix: keyPrefix };
+}
+
+/** `redis://host:port/db` + password + TLS → the URL core connects with. */
+export function redisUrl(raw: string, password: string | undefined, tls: boolean): string {
+  const withScheme = /^rediss?:\/\//i.test(raw) ? raw : `redis://${raw}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(withScheme);
+  } catch {
+    return withScheme; // core reports it as unreachable, naming no password
+  }
+  if (password !== undefined) parsed.password = encodeURIComponent(password);
+  if (tls && parsed.protocol === 'redis:') return 'rediss:' + parsed.href.slice('redis:'.length);
+  return parsed.href;
+}
+
+/** `host:port` of a Redis URL: never the user or password. */
+export function addressOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return 'an unparsable Redis URL';
+  }
 }
 
 /**
@@ -73,7 +132,7 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
  */
 export function editorConnection(body: Record<string, unknown>, saved: { settings?: ConnectionSettings; credentials?: Secrets }): ConnectionSettings {
   const out: ConnectionSettings = {};
-  for (const name of SECRET_FIELDS as SecretName[]) {
+  for (const name of SECRET_FIELDS as Array<'accessToken' | 'appSecret' | 'verifyToken'>) {
     const typed = str(body[name]);
     out[name] = typed === undefined || typed === SAVED_PASSWORD_PLACEHOLDER ? str(saved.credentials?.[name]) : env(typed);
   }

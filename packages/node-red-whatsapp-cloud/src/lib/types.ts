@@ -1,9 +1,21 @@
-import type { MessageTemplate, SendResult, WhatsAppClient, WhatsAppError } from './core';
+import type { EventDeduplicator, MessageTemplate, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
 import type { ConfigSettings, Secrets } from './connection';
 import type { Node } from './node-red';
 
 /** A node using a config node (send or webhook): it gets the account-wide status. */
 export type UserNode = Pick<Node, 'id' | 'status'>;
+
+/**
+ * What the send side and the webhook side of a number must agree on: the window tracker (the
+ * webhook opens windows the sender checks), the deduplicator (redeliveries) and the number's
+ * limiter. In this process's memory, or in Redis for several Node-RED instances.
+ */
+export interface SharedState {
+  kind: 'memory' | 'redis';
+  windowTracker: WindowTracker;
+  deduplicator: EventDeduplicator;
+  limiter(phoneNumberId: string, throughput?: number): RateLimiter;
+}
 
 /** What the send and webhook nodes use of their `whatsapp-cloud-config` node. */
 export interface ConfigNode extends Node<Secrets> {
@@ -11,6 +23,8 @@ export interface ConfigNode extends Node<Secrets> {
   /** Undefined when the settings cannot make a client; `configError` says why. */
   client?: WhatsAppClient;
   configError?: WhatsAppError;
+  /** Undefined only when the Redis settings are unusable (then `configError` says so). */
+  shared?: SharedState;
   register(user: UserNode): void;
   deregister(user: UserNode): void;
   /** Sends through the client, tracked so that close() lets it finish. */

@@ -3,16 +3,56 @@
  * owns the connection (one core client, on the process-wide limiter of its number and the shared
  * window tracker) and every send/webhook node that uses it registers here for status fan-out.
  */
-import { WhatsAppClient, WhatsAppError, findTemplate, sharedLimiter, sharedWindowTracker, type MessageTemplate } from '../lib/core';
+import {
+  EventDeduplicator,
+  WhatsAppClient,
+  WhatsAppError,
+  closeSharedRedis,
+  findTemplate,
+  sharedLimiter,
+  sharedRedisState,
+  sharedWindowTracker,
+  type MessageTemplate,
+} from '../lib/core';
 import { CREDENTIALS_DEFINITION, configSettings } from '../lib/connection';
 import { registerAdminRoutes } from '../lib/admin';
 import { toNodeRedError } from '../lib/errors';
 import type { NodeAPI, NodeDef, NodeStatus } from '../lib/node-red';
-import type { ConfigNode, UserNode } from '../lib/types';
+import type { ConfigNode, SharedState, UserNode } from '../lib/types';
 
 /** Categories that concern the whole number, not one message. */
 const ACCOUNT_WIDE = new Set(['auth', 'policy', 'rate_limit']);
 const TEMPLATE_TTL_MS = 5 * 60_000;
+
+/**
+ * Config nodes of this process that use Redis. The shared connections (one per URL and prefix,
+ * core's `sharedRedisState`) are closed when the last of them closes (stop, full redeploy), so a
+ * changed URL leaves no connection retrying in the background and nothing keeps the process alive.
+ */
+let redisUsers = 0;
+
+/** Without Redis: one per process, since Meta redelivers to whichever node listens, for up to 7 days. */
+let memoryDeduplicator: EventDeduplicator | undefined;
+const processDeduplicator = () => (memoryDeduplicator ??= new EventDeduplicator());
+
+/** The state the send side and the webhook side must share: in memory, or in Redis. */
+function sharedState(s: ReturnType<typeof configSettings>): SharedState {
+  if (s.store === 'redis') {
+    const state = sharedRedisState({ url: s.redisUrl, keyPrefix: s.redisKeyPrefix });
+    return {
+      kind: 'redis',
+      windowTracker: state.windowTracker,
+      deduplicator: state.deduplicator,
+      limiter: (phoneNumberId, throughput) => state.limiter(phoneNumberId, { throughput }),
+    };
+  }
+  return {
+    kind: 'memory',
+    windowTracker: sharedWindowTracker(),
+    deduplicator: processDeduplicator(),
+    limiter: (phoneNumberId, throughput) => sharedLimiter(phoneNumberId, { throughput }),
+  };
+}
 
 function missing(field: string, hint: string): WhatsAppError {
   return new WhatsAppError(`${field} is not set on the WhatsApp Cloud config node`, { code: 'invalid_option', category: 'validation', hint });
@@ -31,7 +71,26 @@ export = function register(RED: NodeAPI): void {
     node.settings = configSettings(def, node.credentials ?? {});
     const s = node.settings;
 
+    let usesRedis = false;
     try {
+      node.shared = sharedState(s);
+      if (node.shared.kind === 'redis') {
+        usesRedis = true;
+        redisUsers += 1;
+      }
+    } catch (error) {
+      // An unusable Redis URL: nothing is shared, so nothing may be sent or accepted.
+      node.configError = new WhatsAppError(`The Redis settings of the config node are not usable (${s.redisAddress})`, {
+        code: 'shared_store_unavailable',
+        category: 'network',
+        hint: 'Check the Redis URL (redis://host:port/db) on the config node.',
+        cause: error,
+      });
+      node.error(toNodeRedError(node.configError).message);
+    }
+
+    try {
+      if (node.configError) throw node.configError;
       if (!s.accessToken) throw missing('Access Token', 'Open the config node and paste a System User access token (or ${ENV_VAR}).');
       if (!s.phoneNumberId) throw missing('Phone Number ID', 'Copy the Phone number ID from WhatsApp Manager → API Setup.');
       node.client = new WhatsAppClient({
@@ -40,16 +99,18 @@ export = function register(RED: NodeAPI): void {
         wabaId: s.wabaId,
         apiVersion: s.apiVersion,
         baseUrl: s.baseUrl,
-        limiter: sharedLimiter(s.phoneNumberId, { throughput: s.throughput }),
+        limiter: node.shared!.limiter(s.phoneNumberId, s.throughput),
         window: {
           policy: s.windowPolicy,
-          tracker: sharedWindowTracker(),
+          tracker: node.shared!.windowTracker,
           fallbackTemplate: s.fallbackTemplate ? { name: s.fallbackTemplate, languageCode: s.fallbackLanguage ?? 'en_US' } : undefined,
         },
       });
     } catch (error) {
-      node.configError = error instanceof WhatsAppError ? error : (toNodeRedError(error) as never);
-      node.error(toNodeRedError(error).message);
+      if (error !== node.configError) {
+        node.configError = error instanceof WhatsAppError ? error : (toNodeRedError(error) as never);
+        node.error(toNodeRedError(error).message);
+      }
     }
 
     const notReady = (): Promise<never> => Promise.reject(node.configError ?? missing('Access Token', 'Check the config node.'));
@@ -97,6 +158,12 @@ export = function register(RED: NodeAPI): void {
     };
     node.report = (error) => {
       const category = (error as { category?: string })?.category;
+      const code = (error as { code?: string })?.code;
+      if (code === 'shared_store_unavailable') {
+        accountStatus = { fill: 'yellow', shape: 'ring', text: `redis unavailable (${s.redisAddress ?? 'redis'})` };
+        for (const user of users) user.status(accountStatus);
+        return;
+      }
       if (!category || !ACCOUNT_WIDE.has(category)) return;
       accountStatus = { fill: category === 'rate_limit' ? 'yellow' : 'red', shape: 'ring', text: (error as { code: string }).code };
       for (const user of users) user.status(accountStatus);
@@ -113,7 +180,12 @@ export = function register(RED: NodeAPI): void {
       Promise.allSettled([...inflight])
         .then(() => node.client?.close())
         .catch(() => undefined)
-        .then(() => {
+        .then(async () => {
+          if (usesRedis) {
+            usesRedis = false;
+            redisUsers -= 1;
+            if (redisUsers === 0) await closeSharedRedis().catch(() => undefined);
+          }
           users.clear();
           done();
         });

@@ -6,11 +6,9 @@
  * outputs: messages, statuses, everything else.
  */
 import {
-  EventDeduplicator,
   downloadMedia,
   handleWebhookGet,
   handleWebhookPost,
-  sharedWindowTracker,
   type InboundEvent,
   type InboundMessageEvent,
 } from '../lib/core';
@@ -18,9 +16,6 @@ import { statusText, toNodeRedError } from '../lib/errors';
 import { captureRawBodies, rawBodyReader, type RawBodyRequest } from '../lib/raw-body';
 import type { ExpressApp, Node, NodeAPI, NodeDef, NodeMessage, Request, Response } from '../lib/node-red';
 import type { ConfigNode } from '../lib/types';
-
-/** One per process: Meta redelivers to whichever node is listening, for up to 7 days. */
-const deduplicator = new EventDeduplicator();
 
 type MarkRead = 'off' | 'read' | 'typing';
 
@@ -136,12 +131,18 @@ export = function register(RED: NodeAPI): void {
         res.status(500).type('text/plain').send('Webhook receiver has no app secret configured');
         return;
       }
+      const shared = config.shared;
+      if (!shared) {
+        // Unusable Redis settings: accepting would record windows and duplicates nowhere.
+        res.status(500).type('text/plain').send('Webhook receiver has no usable shared store');
+        return;
+      }
       handleWebhookPost({
         rawBody: (req as RawBodyRequest).whatsappRawBody ?? Buffer.alloc(0),
         headers: req.headers,
         appSecret,
-        deduplicator,
-        windowTracker: sharedWindowTracker(),
+        deduplicator: shared.deduplicator,
+        windowTracker: shared.windowTracker,
       }).then(
         ({ events }) => {
           res.status(200).type('text/plain').send('OK');
@@ -151,6 +152,8 @@ export = function register(RED: NodeAPI): void {
         },
         (error) => {
           const status = (error as { status?: number }).status ?? 500;
+          // A Redis outage concerns every node of the config (the send side too); other refusals are this request's.
+          if ((error as { code?: string }).code === 'shared_store_unavailable') config.report(error);
           if (status === 401) {
             badSignatures += 1;
             node.status({ fill: 'yellow', shape: 'ring', text: `bad signature (${badSignatures})` });
