@@ -65,7 +65,7 @@ export { type RateLimiter, type PairRate, type LimiterOptions, DEFAULT_THROUGHPU
 export { LocalRateLimiter } from './limiter/local-rate-limiter';
 export { WindowTracker, windowKey, SERVICE_WINDOW_MS, FREE_ENTRY_POINT_WINDOW_MS, type WindowStatus } from './window/window-tracker';
 export { MemoryKeyedExpiryStore, type WindowStore } from './window/window-store';
-export { sharedLimiter, sharedWindowTracker, sharedRedisState, closeSharedRedis, type SharedRedisState } from './registry';
+export { sharedLimiter, sharedWindowTracker, sharedQualityGuard, sharedRedisState, closeSharedRedis, type SharedRedisState } from './registry';
 
 // Scale-out on Redis
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis/redis-rate-limiter';
@@ -147,3 +147,35 @@ export {
   type PhoneNumberWebhook,
 } from './subscriptions';
 export { debugToken, diagnose, REQUIRED_SCOPES, type TokenInfo, type DiagnosticCheck, type DiagnoseReport, type DiagnoseInput } from './diagnose';
+
+// Account health: quality guard and account operations
+export {
+  QualityGuard,
+  QualityGuardError,
+  QUALITY_DEFAULTS,
+  QUALITY_CODES,
+  TemplateCategoryCache,
+  applyQualityUpdates,
+  type QualityRating,
+  type QualityOptions,
+  type QualityChange,
+  type QualityStatus,
+  type QualityRefusalCode,
+} from './quality';
+export {
+  registerPhoneNumber,
+  deregisterPhoneNumber,
+  getBusinessProfile,
+  updateBusinessProfile,
+  blockUsers,
+  unblockUsers,
+  listBlockedUsers,
+  healthSnapshot,
+  BUSINESS_VERTICALS,
+  BUSINESS_PROFILE_LIMITS,
+  type RegisterResult,
+  type BusinessProfile,
+  type BusinessProfileUpdate,
+  type HealthAdvice,
+  type HealthSnapshot,
+} from './account';
