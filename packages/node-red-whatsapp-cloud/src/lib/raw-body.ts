@@ -29,6 +29,34 @@ export function rawBodyReader(onConsumed: () => void, limit = MAX_WEBHOOK_BYTES)
   };
 }
 
+/** After a 413: how much more of the body is read (and thrown away) before the socket is cut. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+const DRAIN_MS = 5000;
+
+/**
+ * A lingering close: reads and discards what the client is still sending, so it gets to read the
+ * 413 (destroying a socket with unread data sends a TCP reset, and the client may lose the answer
+ * with it, then retry), but at most DRAIN_BYTES or DRAIN_MS, after which the socket is cut.
+ */
+function discardRest(req: Request): void {
+  let drained = 0;
+  const cut = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.destroy();
+  };
+  const timer = setTimeout(cut, DRAIN_MS);
+  timer.unref();
+  const onData = (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_BYTES) cut();
+  };
+  req.on('data', onData);
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
 /** Reads the body into `req.whatsappRawBody`, or answers 413 once it passes `limit`. */
 function readInto(req: RawBodyRequest, res: Response, limit: number, next: (err?: unknown) => void): void {
   const raw = req;
@@ -37,7 +65,7 @@ function readInto(req: RawBodyRequest, res: Response, limit: number, next: (err?
     res.setHeader('Connection', 'close');
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.end(`Webhook body is larger than ${limit} bytes`);
-    res.once('finish', () => req.destroy());
+    discardRest(req);
   };
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -57,7 +85,6 @@ function readInto(req: RawBodyRequest, res: Response, limit: number, next: (err?
     if (size > limit) {
       finished = true;
       cleanup();
-      req.pause();
       tooLarge();
       return;
     }
