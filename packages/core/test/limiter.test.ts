@@ -56,7 +56,7 @@ describe('LocalRateLimiter', () => {
     await limiter.stop();
     expect(times.a![2]).toBeGreaterThanOrEqual(290);
     expect(times.a![3]).toBeGreaterThanOrEqual(590);
-    expect(times.b![0]).toBeLessThan(200);
+    expect(times.b![0]).toBeLessThan(times.a![2]!); // b was not held up behind a's pair rate
   });
 
   test('stop rejects waiting tasks with a clear error; none vanish', async () => {
