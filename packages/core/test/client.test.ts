@@ -186,7 +186,7 @@ describe('pacing', () => {
     const arrivals = server.requests.map((r) => ({ to: r.json.to, at: r.at - t0 }));
     const toUser = arrivals.filter((a) => a.to === USER).map((a) => a.at);
     expect(toUser[2]! - toUser[0]!).toBeGreaterThanOrEqual(380);
-    expect(arrivals.find((a) => a.to === '+14155550000')!.at).toBeLessThan(300);
+    expect(arrivals.find((a) => a.to === '+14155550000')!.at).toBeLessThan(toUser[2]!); // not held behind USER
   });
 
   test('240 concurrent sends at 80/s: none fail, at least 90 % of the cap, never above it', async () => {
