@@ -7,11 +7,11 @@ import { atMost, BENCH_DIR, log, result, round } from '../lib/common.mjs';
 export const id = 'memory';
 export const title = 'Memory: 1,000,000 tracked windows (memory store)';
 
-export async function run() {
+export async function run({ quick }) {
   const n = 1_000_000; // the same in --quick: the goal is about 1M
   log(`memory: ${n} windows…`);
   const r = await new Promise((resolve, reject) => {
-    const child = fork(path.join(BENCH_DIR, 'measures', 'memory-child.mjs'), [String(n)], { execArgv: ['--expose-gc', '--max-old-space-size=2048'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(BENCH_DIR, 'measures', 'memory-child.mjs'), [String(n), quick ? 'quick' : 'full'], { execArgv: ['--expose-gc', '--max-old-space-size=2048'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let got;
     child.on('message', (m) => (got = m));
     child.on('exit', (code) => (got ? resolve(got) : reject(new Error(`memory child exited ${code}`))));

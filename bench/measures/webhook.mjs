@@ -35,7 +35,7 @@ export async function load(url, duration, { secret } = {}) {
       },
     ],
   });
-  await runOnce(ac, opts(1));
+  await runOnce(ac, opts(duration < 5 ? 0.5 : 1));
   // autocannon's own percentiles are whole milliseconds; loopback acks are sub-millisecond, so
   // keep every response time (float ms, from hrtime) and take the percentiles here.
   const times = [];
@@ -101,7 +101,7 @@ function roundAll(o) {
 }
 
 export async function run({ quick }) {
-  const duration = quick ? 4 : 12;
+  const duration = quick ? 2 : 12;
   const out = [];
 
   log(`webhook: bare node:http (${process.version}) …`);
@@ -134,6 +134,9 @@ export async function run({ quick }) {
   const { n8nIngest } = await import('./webhook-n8n.mjs');
   const n8n = await n8nIngest({ duration, load, bare }).catch((e) => ({ error: e }));
   if (n8n.error) out.push(result('webhook_n8n_events_ratio', null, 'report', { note: `not done: ${String(n8n.error.message).split('\n')[0].slice(0, 200)}` }));
-  else out.push(...ratios('webhook_n8n', n8n.load, n8n.base, 'report', { n8n: n8n.info }));
+  else {
+    out.push(...ratios('webhook_n8n', n8n.load, n8n.base, 'report', { n8n: n8n.info }));
+    out.push(result('webhook_n8n_plain_webhook_node_events_ratio', n8n.plain.eventsPerS / n8n.base.eventsPerS, "report: n8n's own Webhook node", { details: roundAll(n8n.plain) }));
+  }
   return out;
 }
