@@ -1,10 +1,10 @@
 import { LocalRateLimiter } from '../src/limiter/local-rate-limiter';
-import { PairPacer } from '../src/limiter/pair-pacer';
+import { GcraPacer } from '../src/limiter/gcra-pacer';
 
-describe('PairPacer (GCRA)', () => {
+describe('GcraPacer', () => {
   test('allows a burst, then one per interval, per recipient', () => {
     let now = 0;
-    const pacer = new PairPacer({ burst: 3, intervalMs: 6000 }, () => now);
+    const pacer = new GcraPacer({ burst: 3, intervalMs: 6000 }, () => now);
     expect([pacer.reserve('a'), pacer.reserve('a'), pacer.reserve('a')]).toEqual([0, 0, 0]);
     expect(pacer.reserve('a')).toBe(6000);
     expect(pacer.reserve('a')).toBe(12000);
@@ -15,7 +15,7 @@ describe('PairPacer (GCRA)', () => {
 
   test('a burst of 20 at Meta\'s 45/6 s means the 46th waits 6 s', () => {
     let now = 0;
-    const pacer = new PairPacer({ burst: 45, intervalMs: 6000 }, () => now);
+    const pacer = new GcraPacer({ burst: 45, intervalMs: 6000 }, () => now);
     const waits = Array.from({ length: 47 }, () => pacer.reserve('u'));
     expect(waits.slice(0, 45).every((w) => w === 0)).toBe(true);
     expect(waits.slice(45)).toEqual([6000, 12000]);

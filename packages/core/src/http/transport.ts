@@ -35,7 +35,7 @@ export interface UndiciTransportOptions {
   timeoutMs?: number;
   /** Connect timeout, in ms. @default 10000 */
   connectTimeoutMs?: number;
-  /** Sockets kept per origin. @default 128 */
+  /** Sockets per origin. At 1,000 msg/s and ~300 ms per answer, 300 requests are in flight. @default 512 */
   connections?: number;
 }
 
@@ -78,7 +78,7 @@ export class UndiciTransport implements Transport {
   constructor(options: UndiciTransportOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.agent = new Agent({
-      connections: options.connections ?? 128,
+      connections: options.connections ?? 512,
       keepAliveTimeout: 30_000,
       connect: { timeout: options.connectTimeoutMs ?? 10_000 },
     });

@@ -1,6 +1,5 @@
-import Bottleneck from 'bottleneck';
 import { WhatsAppError } from '../errors/whatsapp-error';
-import { PairPacer } from './pair-pacer';
+import { GcraPacer } from './gcra-pacer';
 import { DEFAULT_PAIR_RATE, DEFAULT_THROUGHPUT, type LimiterOptions, type RateLimiter } from './rate-limiter';
 
 /** Thrown to tasks still waiting when the limiter (the client, the node) is stopped. */
@@ -37,14 +36,21 @@ export function validateThroughputFactor(factor: number): number {
   return factor;
 }
 
+/** The one key of the number's own pacer. */
+const NUMBER = '';
+
 /**
- * The in-process limiter: bottleneck spaces starts evenly at `throughput` per second (its
- * `minTime` accumulates from the planned start, so timer lateness does not slow the rate down),
- * and a {@link PairPacer} holds each recipient to its pair rate before it joins that queue.
+ * The in-process limiter: one GCRA pacer spaces starts evenly at `throughput` per second for the
+ * number, another holds each recipient to its pair rate (45 at once, then one per 6 s). A send
+ * reserves its recipient's slot first, then the number's, sleeps until both are due, and runs.
+ *
+ * Why not bottleneck: measured on these 2-core machines, bottleneck spends 200–370 µs of CPU per job
+ * and tops out near 400 jobs/s whatever its settings, so it cannot pace a 1,000 msg/s number.
+ * A GCRA reservation is O(1) and the same algorithm the Redis limiter runs.
  */
 export class LocalRateLimiter implements RateLimiter {
-  private readonly bottleneck: Bottleneck;
-  private readonly pairs: PairPacer;
+  private readonly number: GcraPacer;
+  private readonly pairs: GcraPacer;
   private readonly throughput: number;
   private readonly sleeping = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
   private stopped = false;
@@ -52,30 +58,27 @@ export class LocalRateLimiter implements RateLimiter {
   constructor(options: LimiterOptions = {}) {
     const { throughput, pairRate } = validateLimiterOptions(options);
     this.throughput = throughput;
-    this.bottleneck = new Bottleneck({ minTime: 1000 / throughput });
-    this.pairs = new PairPacer(pairRate);
+    this.number = new GcraPacer({ burst: 1, intervalMs: 1000 / throughput });
+    this.pairs = new GcraPacer(pairRate);
   }
 
   /** Spaces starts at `throughput × factor` per second from now on (the pair rate is Meta's and stays). */
   setThroughputFactor(factor: number): void {
-    this.bottleneck.updateSettings({ minTime: 1000 / (this.throughput * validateThroughputFactor(factor)) });
+    this.number.setInterval(1000 / (this.throughput * validateThroughputFactor(factor)));
   }
 
   async schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T> {
     if (this.stopped) throw limiterStoppedError();
-    if (recipient) await this.waitForPairSlot(recipient);
-    try {
-      return await this.bottleneck.schedule(task);
-    } catch (error) {
-      if (this.stopped && error instanceof Bottleneck.BottleneckError) throw limiterStoppedError();
-      throw error;
-    }
+    if (recipient) await this.sleep(this.pairs.reserve(recipient));
+    await this.sleep(this.number.reserve(NUMBER));
+    return task();
   }
 
   queued(): number {
-    return this.bottleneck.counts().QUEUED + this.bottleneck.counts().RECEIVED + this.sleeping.size;
+    return this.sleeping.size;
   }
 
+  /** Tasks already running finish; tasks still waiting for their slot are rejected with `client_closed`. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -84,13 +87,11 @@ export class LocalRateLimiter implements RateLimiter {
       sleeper.reject(limiterStoppedError());
     }
     this.sleeping.clear();
-    // Running tasks finish; queued ones are rejected (and reported through the caller).
-    await this.bottleneck.stop({ dropWaitingJobs: true });
   }
 
-  private waitForPairSlot(recipient: string): Promise<void> {
-    const wait = this.pairs.reserve(recipient);
-    if (wait === 0) return Promise.resolve();
+  private sleep(wait: number): Promise<void> {
+    if (this.stopped) return Promise.reject(limiterStoppedError());
+    if (wait <= 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const sleeper = {
         timer: setTimeout(() => {

@@ -9,7 +9,7 @@ import { RedisConnection, redisScript, type RedisOptions } from './connection';
  * one budget. Each key holds a "theoretical arrival time" (TAT, epoch ms): the slot reserved by
  * this call starts at max(TAT, now) - tolerance, and TAT moves on by one interval. That is a
  * token bucket of (tolerance / interval + 1) tokens kept as one number, the same algorithm as the
- * in-process PairPacer.
+ * in-process GcraPacer.
  *
  * Why GCRA and not a fixed window (rate-limiter-flexible's RateLimiterRedis counts points per
  * window): a window of 80 per second lets 80 go at the end of one window and 80 more at the start
