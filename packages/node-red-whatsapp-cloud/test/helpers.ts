@@ -32,7 +32,9 @@ const capture = (mod: (RED: unknown) => void) =>
     captured = RED;
     return mod(RED);
   };
-const modules = [capture(configModule), outModule, inModule];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const accountModule = require('../src/whatsapp-cloud-account/whatsapp-cloud-account');
+const modules = [capture(configModule), outModule, inModule, accountModule];
 
 export async function load(flow: object[], credentials: Record<string, object> = {}): Promise<Loaded> {
   await helper.load(modules, flow, credentials);

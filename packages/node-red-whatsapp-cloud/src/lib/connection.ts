@@ -43,6 +43,8 @@ export interface SharedStoreSettings {
 
 export interface ConfigSettings extends ConnectionSettings, SharedStoreSettings {
   throughput?: number;
+  /** Minutes between health checks (quality rating and tier for the status); 0 = never. */
+  healthCheckMinutes: number;
   windowPolicy: WindowPolicy;
   fallbackTemplate?: string;
   fallbackLanguage?: string;
@@ -60,6 +62,14 @@ function env(value: string | undefined): string | undefined {
   return match ? str(process.env[match[1]!]) : value;
 }
 
+/** Default 60; 0 (or less) = off; at least 1 otherwise. */
+function healthMinutes(value: unknown): number {
+  if (value === undefined || value === null || String(value).trim() === '') return 60;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) return 0;
+  return Math.max(1, n);
+}
+
 const POLICIES: readonly WindowPolicy[] = ['enforce', 'fallback-template', 'off'];
 
 /** Reads a config node's saved properties and credentials. */
@@ -75,6 +85,7 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
     apiVersion: str(def.apiVersion),
     baseUrl: str(def.baseUrl)?.replace(/\/+$/, ''),
     throughput: Number.isFinite(throughput) && throughput > 0 ? throughput : undefined,
+    healthCheckMinutes: healthMinutes(def.healthCheckMinutes),
     windowPolicy: policy && POLICIES.includes(policy) ? policy : 'enforce',
     fallbackTemplate: str(def.fallbackTemplate),
     fallbackLanguage: str(def.fallbackLanguage),

@@ -1,9 +1,12 @@
-import type { EventDeduplicator, MessageTemplate, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
+import type { EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
 import type { ConfigSettings, Secrets } from './connection';
 import type { Node } from './node-red';
 
-/** A node using a config node (send or webhook): it gets the account-wide status. */
-export type UserNode = Pick<Node, 'id' | 'status'>;
+/** A node using a config node (send, webhook, account): it gets the account-wide status. */
+export type UserNode = Pick<Node, 'id' | 'status'> & {
+  /** Called when the number's quality rating or tier is (re)read; nodes that show it re-render. */
+  onQuality?(): void;
+};
 
 /**
  * What the send side and the webhook side of a number must agree on: the window tracker (the
@@ -14,6 +17,8 @@ export interface SharedState {
   kind: 'memory' | 'redis';
   windowTracker: WindowTracker;
   deduplicator: EventDeduplicator;
+  /** The quality guard the sends check and the webhook feeds (131026, opt-outs, rating changes). */
+  qualityGuard: QualityGuard;
   limiter(phoneNumberId: string, throughput?: number): RateLimiter;
 }
 
@@ -33,6 +38,12 @@ export interface ConfigNode extends Node<Secrets> {
   track<T>(work: Promise<T>): Promise<T>;
   /** The template, looked up at most once per 5 minutes (sends check parameters against it). */
   template(name: string, language: string): Promise<MessageTemplate>;
+  /** The number's quality rating and tier as last read (health check every `healthCheckMinutes`, webhooks). */
+  quality?: QualityStatus;
+  /** Runs the health check now (records rating and tier in the guard) and updates every user's status. */
+  refreshQuality(): Promise<void>;
+  /** True while an account-wide problem is shown on the user nodes (it wins over the quality label). */
+  hasAccountStatus(): boolean;
   /** Account-wide failures (token, policy, rate limit) are shown on every user node. */
   report(error: unknown): void;
   /** A call went through: clears an account-wide status. */

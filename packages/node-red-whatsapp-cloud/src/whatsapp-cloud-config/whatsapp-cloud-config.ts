@@ -10,6 +10,7 @@ import {
   closeSharedRedis,
   findTemplate,
   sharedLimiter,
+  sharedQualityGuard,
   sharedRedisState,
   sharedWindowTracker,
   type MessageTemplate,
@@ -43,6 +44,7 @@ function sharedState(s: ReturnType<typeof configSettings>): SharedState {
       kind: 'redis',
       windowTracker: state.windowTracker,
       deduplicator: state.deduplicator,
+      qualityGuard: state.qualityGuard,
       limiter: (phoneNumberId, throughput) => state.limiter(phoneNumberId, { throughput }),
     };
   }
@@ -50,6 +52,7 @@ function sharedState(s: ReturnType<typeof configSettings>): SharedState {
     kind: 'memory',
     windowTracker: sharedWindowTracker(),
     deduplicator: processDeduplicator(),
+    qualityGuard: sharedQualityGuard(),
     limiter: (phoneNumberId, throughput) => sharedLimiter(phoneNumberId, { throughput }),
   };
 }
@@ -105,6 +108,8 @@ export = function register(RED: NodeAPI): void {
           tracker: node.shared!.windowTracker,
           fallbackTemplate: s.fallbackTemplate ? { name: s.fallbackTemplate, languageCode: s.fallbackLanguage ?? 'en_US' } : undefined,
         },
+        // One guard per process (or per Redis prefix), fed by the webhook node too.
+        quality: { guard: node.shared!.qualityGuard },
       });
     } catch (error) {
       if (error !== node.configError) {
@@ -145,6 +150,41 @@ export = function register(RED: NodeAPI): void {
       return node.track(lookup);
     };
 
+    // Quality rating and tier: read by a health check at start and every `healthCheckMinutes`, and
+    // whenever the guard learns a change (a webhook's phone_number_quality_update, a send's answer).
+    let closed = false;
+    const showQuality = async () => {
+      if (!node.client || !node.shared || closed) return;
+      node.quality = await node.shared.qualityGuard.status(s.phoneNumberId!);
+      if (!accountStatus) for (const user of users) user.onQuality?.();
+    };
+    node.refreshQuality = async () => {
+      if (!node.client) throw node.configError ?? missing('Access Token', 'Check the config node.');
+      await node.track(node.client.health());
+      await showQuality();
+    };
+    let healthTimer: NodeJS.Timeout | undefined;
+    let stopListening: (() => void) | undefined;
+    if (node.client && node.shared) {
+      stopListening = node.shared.qualityGuard.onChange((change) => {
+        if (change.phoneNumberId !== s.phoneNumberId) return;
+        if (change.message) node.warn(change.message);
+        // The guard tells listeners before it stores the new rating: read its status on the next turn.
+        setImmediate(() => showQuality().catch(() => undefined));
+      });
+      if (s.healthCheckMinutes > 0) {
+        const check = () =>
+          node.refreshQuality().catch((error) => {
+            // Shown once in the log; sends are not affected (the status keeps the last rating).
+            node.warn(`Health check failed: ${toNodeRedError(error).message}`);
+          });
+        check();
+        healthTimer = setInterval(check, s.healthCheckMinutes * 60_000);
+        healthTimer.unref();
+      }
+    }
+    node.hasAccountStatus = () => accountStatus !== undefined;
+
     const initial = (): NodeStatus | undefined =>
       node.configError ? { fill: 'red', shape: 'ring', text: node.configError.code === 'invalid_option' ? 'config incomplete' : node.configError.code } : undefined;
 
@@ -152,6 +192,7 @@ export = function register(RED: NodeAPI): void {
       users.add(user);
       const status = accountStatus ?? initial();
       if (status) user.status(status);
+      else if (node.quality) user.onQuality?.();
     };
     node.deregister = (user) => {
       users.delete(user);
@@ -171,10 +212,16 @@ export = function register(RED: NodeAPI): void {
     node.reportOk = () => {
       if (!accountStatus) return;
       accountStatus = undefined;
-      for (const user of users) user.status({});
+      for (const user of users) {
+        if (user.onQuality) user.onQuality();
+        else user.status({});
+      }
     };
 
     node.on('close', (_removed, done) => {
+      closed = true;
+      if (healthTimer) clearInterval(healthTimer);
+      stopListening?.();
       // Sends already handed to the client finish (or fail into their node's done) before the
       // client goes; the shared limiter keeps serving other config nodes of the same number.
       Promise.allSettled([...inflight])

@@ -143,6 +143,8 @@ export = function register(RED: NodeAPI): void {
         appSecret,
         deduplicator: shared.deduplicator,
         windowTracker: shared.windowTracker,
+        // 131026 / opt-out / rating webhooks reach the guard the sends check.
+        qualityGuard: shared.qualityGuard,
       }).then(
         ({ events }) => {
           res.status(200).type('text/plain').send('OK');

@@ -16,6 +16,7 @@ import {
   ValidationError,
 } from '../lib/core';
 import { statusText, toNodeRedError } from '../lib/errors';
+import { idleStatus } from '../lib/quality';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../lib/node-red';
 import type { ConfigNode, EnvelopeOptions } from '../lib/types';
 
@@ -39,6 +40,7 @@ interface ChoiceSetting {
 
 interface OutNode extends Node {
   config?: ConfigNode;
+  onQuality?(): void;
 }
 
 function str(value: unknown): string | undefined {
@@ -83,6 +85,13 @@ export = function register(RED: NodeAPI): void {
     const config = node.config;
     const inflight = new Set<Promise<void>>();
     let failed = false;
+    /** What the idle status says besides the number's rating and tier (`sent` after a send). */
+    let idleText: string | undefined;
+    const showIdle = () => node.status(idleStatus(idleText, config?.quality));
+    // The number's quality rating and tier (from the config node's health checks and webhooks).
+    node.onQuality = () => {
+      if (inflight.size === 0 && !failed) showIdle();
+    };
 
     if (!config) {
       node.status({ fill: 'red', shape: 'ring', text: 'no config node' });
@@ -246,7 +255,13 @@ export = function register(RED: NodeAPI): void {
       showProgress();
       void work.finally(() => {
         inflight.delete(work);
-        if (!failed) node.status(inflight.size ? { fill: 'blue', shape: 'dot', text: `sending (${inflight.size})` } : { fill: 'green', shape: 'dot', text: 'sent' });
+        if (failed) return;
+        if (inflight.size) node.status({ fill: 'blue', shape: 'dot', text: `sending (${inflight.size})` });
+        else if (config.hasAccountStatus()) return; // the account-wide problem stays visible
+        else {
+          idleText = 'sent';
+          showIdle();
+        }
       });
     });
 

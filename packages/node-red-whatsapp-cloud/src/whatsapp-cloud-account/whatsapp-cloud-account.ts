@@ -1,0 +1,130 @@
+/**
+ * `whatsapp-cloud-account`: the number's account operations, one per input msg, through the config
+ * node's client (core does the work and the checks): health (quality rating, tier, advice), business
+ * profile get/update, block/unblock users, register/deregister the number. The result goes out on
+ * `msg.payload`; errors go to `done(err)` so Catch nodes see them. The status ring shows the number's
+ * quality rating and tier, like the send node.
+ */
+import {
+  ValidationError,
+  blockUsers,
+  deregisterPhoneNumber,
+  getBusinessProfile,
+  listBlockedUsers,
+  registerPhoneNumber,
+  unblockUsers,
+  updateBusinessProfile,
+  type BusinessProfileUpdate,
+} from '../lib/core';
+import { statusText, toNodeRedError } from '../lib/errors';
+import { idleStatus } from '../lib/quality';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../lib/node-red';
+import type { ConfigNode } from '../lib/types';
+
+const OPERATIONS = ['health', 'getProfile', 'updateProfile', 'block', 'unblock', 'listBlocked', 'register', 'deregister'] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+interface AccountNode extends Node<{ pin: string }> {
+  config?: ConfigNode;
+  onQuality?(): void;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+/** Users to block/unblock: `msg.users`, else `msg.payload` (one id, a comma-separated list, or an array). */
+function usersOf(msg: NodeMessage): string[] {
+  const raw = msg.users ?? msg.payload;
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' || typeof raw === 'number' ? String(raw).split(',') : [];
+  const users = list.map((u) => String(u).trim()).filter(Boolean);
+  if (users.length === 0) throw new ValidationError('users', 'is required: give one or more phone numbers or user ids', 'Set msg.users (or msg.payload) to a number with country code, a list, or an array.');
+  return users;
+}
+
+export = function register(RED: NodeAPI): void {
+  function WhatsAppCloudAccountNode(this: AccountNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    node.name = def.name as string | undefined;
+    const fixed = OPERATIONS.includes(def.operation as Operation) ? (def.operation as Operation) : 'health';
+    node.config = RED.nodes.getNode(def.config as string) as ConfigNode | undefined;
+    const config = node.config;
+    let failed = false;
+
+    node.onQuality = () => {
+      if (!failed) node.status(idleStatus(undefined, config?.quality));
+    };
+    if (!config) node.status({ fill: 'red', shape: 'ring', text: 'no config node' });
+    else config.register(node);
+
+    /** One core call; what goes on msg.payload. */
+    const perform = async (operation: Operation, msg: NodeMessage, cfg: ConfigNode): Promise<unknown> => {
+      const client = cfg.client!;
+      const { graph, phoneNumberId } = client;
+      switch (operation) {
+        case 'health': {
+          const snapshot = await cfg.track(client.health());
+          await cfg.refreshQuality().catch(() => undefined); // the status ring shows what was just read
+          return snapshot;
+        }
+        case 'getProfile':
+          return cfg.track(getBusinessProfile(graph, phoneNumberId));
+        case 'updateProfile':
+          if (!isObject(msg.payload)) throw new ValidationError('payload', 'must be the profile fields to change (about, address, description, email, websites, vertical)', 'Set msg.payload to e.g. { about: "Open 9-5" }.');
+          return cfg.track(updateBusinessProfile(graph, phoneNumberId, msg.payload as BusinessProfileUpdate));
+        case 'block':
+          return cfg.track(blockUsers(graph, phoneNumberId, usersOf(msg)));
+        case 'unblock':
+          return cfg.track(unblockUsers(graph, phoneNumberId, usersOf(msg)));
+        case 'listBlocked':
+          return { users: await cfg.track(listBlockedUsers(graph, phoneNumberId)) };
+        case 'register': {
+          const pin = (typeof msg.pin === 'string' || typeof msg.pin === 'number' ? String(msg.pin) : undefined) ?? node.credentials?.pin;
+          if (!pin) throw new ValidationError('pin', 'is required to register the number', 'Set the two-step verification PIN on the node (a credential) or in msg.pin (6 digits).');
+          return cfg.track(registerPhoneNumber(graph, phoneNumberId, { pin }));
+        }
+        case 'deregister':
+          return cfg.track(deregisterPhoneNumber(graph, phoneNumberId));
+      }
+    };
+
+    node.on('input', (msg: NodeMessage, send: SendFn, done: DoneFn) => {
+      if (!config) {
+        done(toNodeRedError(new ValidationError('config', 'no WhatsApp Cloud config node is selected', 'Open the node and pick or create a config node.')));
+        return;
+      }
+      // A msg may choose the operation when the node is set to "from msg.operation".
+      const operation = def.operation === 'msg' && OPERATIONS.includes(msg.operation as Operation) ? (msg.operation as Operation) : fixed;
+      node.status({ fill: 'blue', shape: 'dot', text: operation });
+      (async () => {
+        try {
+          if (def.operation === 'msg' && !OPERATIONS.includes(msg.operation as Operation)) {
+            throw new ValidationError('operation', `must be one of ${OPERATIONS.join(', ')}`, 'Set msg.operation, or pick the operation on the node.');
+          }
+          if (!config.client) throw config.configError;
+          msg.payload = await perform(operation, msg, config);
+          msg.operation = operation;
+          failed = false;
+          config.reportOk();
+          node.status(idleStatus(operation === 'health' ? undefined : 'done', config.quality));
+          send(msg);
+          done();
+        } catch (error) {
+          failed = true;
+          node.status({ fill: 'red', shape: 'ring', text: statusText(error) });
+          config.report(error);
+          done(toNodeRedError(error));
+        }
+      })();
+    });
+
+    node.on('close', (_removed, done) => {
+      config?.deregister(node);
+      node.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('whatsapp-cloud-account', WhatsAppCloudAccountNode, { credentials: { pin: { type: 'password' } } });
+};
