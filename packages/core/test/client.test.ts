@@ -216,3 +216,14 @@ test('close() may be called twice', async () => {
   await c.close();
   await expect(c.close()).resolves.toBeUndefined();
 });
+
+test('timeoutMs is a deadline for the whole exchange; a late answer is delivery_unknown, not retried', async () => {
+  const slow = await LoopbackServer.start((req) => ({ ...accepted(req.json.to), delayMs: 1500 }));
+  const c = new WhatsAppClient({ accessToken: TOKEN, phoneNumberId: PHONE_ID, baseUrl: slow.url, timeoutMs: 200 });
+  const started = Date.now();
+  await expect(c.sendTemplate(USER, 'hello_world', 'en_US')).rejects.toMatchObject({ code: 'delivery_unknown', message: expect.stringMatching(/no answer within 200 ms/) });
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(slow.requests).toHaveLength(1);
+  await c.close();
+  await slow.close();
+});

@@ -92,8 +92,8 @@ export class UndiciTransport implements Transport {
         headers: req.headers,
         body: req.body,
         dispatcher: this.agent,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
+        // A deadline for the whole exchange (undici's own timeouts tick once a second and restart per body chunk).
+        signal: AbortSignal.timeout(timeout),
       });
       const body = Buffer.from(await response.body.arrayBuffer());
       const headers: Record<string, string> = {};
@@ -104,7 +104,8 @@ export class UndiciTransport implements Transport {
     } catch (error) {
       const code = errorCode(error);
       const sent = !(code && CONNECT_PHASE_CODES.has(code));
-      const what = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeout} ms` : code ?? String(error);
+      const timedOut = (error as { name?: string })?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+      const what = timedOut ? `no answer within ${timeout} ms` : code ?? String(error);
       throw new NetworkError(`${req.method} ${withoutQuery(req.url)} failed: ${what}`, sent, error);
     }
   }
