@@ -31,7 +31,7 @@ export interface Transport {
 }
 
 export interface UndiciTransportOptions {
-  /** Whole-request timeout (headers and body), in ms. @default 30000 */
+  /** Deadline for the whole exchange (connect, headers and body), in ms. @default 30000 */
   timeoutMs?: number;
   /** Connect timeout, in ms. @default 10000 */
   connectTimeoutMs?: number;

@@ -4,10 +4,9 @@ import {
   handleWebhookGet,
   handleWebhookPost,
   isWhatsAppError,
-  MAX_WEBHOOK_BYTES,
   sharedWindowTracker,
-  verifySignature,
   type InboundEvent,
+  type SharedRedisState,
 } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
@@ -20,8 +19,9 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
-import { isWaitAnswer, takeAnswer } from '../shared/waiting';
-import { createClient, getCredentials, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
+import { redisCredential, sharedStoreProperty } from '../shared/sharedStore';
+import { isWaitAnswer, takeAnswer, takeSharedAnswer } from '../shared/waiting';
+import { createClient, getCredentials, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
 
 /** Which trigger event option each core event kind belongs to. */
@@ -52,8 +52,21 @@ function deduplicatorFor(key: string): EventDeduplicator {
   return deduplicator;
 }
 
-function header(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? (value.length === 1 ? value[0] : undefined) : value;
+const WEBHOOK_ERROR_TEXT: Record<number, string> = {
+  400: 'Not a WhatsApp webhook body',
+  401: 'Invalid signature',
+  413: 'Payload too large',
+  503: 'Shared store unavailable, deliver again later',
+};
+
+/** The HTTP status for a failed webhook POST: core's own (401, 413, 400), 503 for a store outage. */
+function webhookErrorStatus(error: unknown): number {
+  if (isWhatsAppError(error)) {
+    const status = (error as unknown as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return status;
+    if (error.code === 'shared_store_unavailable') return 503;
+  }
+  return 500;
 }
 
 /** A plain JSON copy of an event (dates as ISO strings). */
@@ -78,7 +91,7 @@ export class WhatsAppCloudTrigger implements INodeType {
     inputs: [],
     outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
     outputNames: ['Messages', 'Statuses', 'Other'],
-    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' }],
+    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' }, redisCredential],
     webhooks: [
       { name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'whatsapp' },
       { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'whatsapp' },
@@ -186,6 +199,7 @@ export class WhatsAppCloudTrigger implements INodeType {
           },
         ],
       },
+      sharedStoreProperty,
     ],
   };
 
@@ -246,39 +260,37 @@ export class WhatsAppCloudTrigger implements INodeType {
       return { noWebhookResponse: true };
     }
 
-    // POST: size and signature over the exact bytes, before anything else; a failure starts nothing.
+    // POST: size, signature over the exact bytes, parse, dedupe and the window record, all before
+    // answering, so that a failure answers 4xx/5xx and starts nothing (Meta redelivers on 5xx).
     const rawBody = (req as unknown as { rawBody?: Buffer }).rawBody;
     if (!Buffer.isBuffer(rawBody)) {
       res.status(400).type('text/plain').send('No request body');
       return { noWebhookResponse: true };
     }
-    if (rawBody.length > MAX_WEBHOOK_BYTES) {
-      res.status(413).type('text/plain').send('Payload too large');
-      return { noWebhookResponse: true };
-    }
-    if (!credentials.appSecret || !verifySignature(rawBody, header(req.headers['x-hub-signature-256']), credentials.appSecret)) {
-      if (!credentials.appSecret) this.logger.error('WhatsApp Cloud Trigger: the credentials have no App Secret, so no webhook can be verified');
+    if (!credentials.appSecret) {
+      this.logger.error('WhatsApp Cloud Trigger: the credentials have no App Secret, so no webhook can be verified');
       res.status(401).type('text/plain').send('Invalid signature');
       return { noWebhookResponse: true };
     }
-    // Meta wants a fast 200; parsing, dedupe and the window record come after.
-    res.status(200).end();
-
     let events: InboundEvent[];
+    let shared: SharedRedisState | undefined;
     try {
+      shared = await sharedStore(this, this.getNodeParameter('sharedStore', 'none'));
       const key = `${this.getNode().webhookId ?? this.getNode().id}`;
       ({ events } = await handleWebhookPost({
         rawBody,
         headers: req.headers,
         appSecret: credentials.appSecret,
-        verify: false,
-        deduplicator: deduplicatorFor(key),
-        windowTracker: sharedWindowTracker(),
+        deduplicator: shared?.deduplicator ?? deduplicatorFor(key),
+        windowTracker: shared?.windowTracker ?? sharedWindowTracker(),
       }));
     } catch (error) {
-      this.logger.warn(`WhatsApp Cloud Trigger: dropped a webhook body: ${isWhatsAppError(error) ? error.message : String(error)}`);
+      const status = webhookErrorStatus(error);
+      if (status >= 500) this.logger.warn(`WhatsApp Cloud Trigger: could not take a webhook (answered ${status}): ${isWhatsAppError(error) ? error.message : String(error)}`);
+      res.status(status).type('text/plain').send(WEBHOOK_ERROR_TEXT[status] ?? 'Error');
       return { noWebhookResponse: true };
     }
+    res.status(200).end();
 
     const wanted = new Set(this.getNodeParameter('events', []) as string[]);
     const statuses = new Set(this.getNodeParameter('statuses', []) as string[]);
@@ -293,7 +305,7 @@ export class WhatsAppCloudTrigger implements INodeType {
     for (const event of events) {
       if (!ours(event)) continue;
       if (event.kind === 'message' && isWaitAnswer(event.reply?.id)) {
-        const resumed = await resumeWaiting(this, event);
+        const resumed = await resumeWaiting(this, event, shared);
         if (resumed && options.passOnWaitAnswers !== true) continue;
       }
       if (!wanted.has(EVENT_OF_KIND[event.kind])) continue;
@@ -307,7 +319,7 @@ export class WhatsAppCloudTrigger implements INodeType {
     }
 
     if (incoming.length && (options.markAsRead === true || options.downloadMedia === true)) {
-      await afterReceive(this, credentials, incoming, options);
+      await afterReceive(this, credentials, incoming, options, shared);
     }
     if (messages.length + statusItems.length + other.length === 0) return { noWebhookResponse: true };
     return { noWebhookResponse: true, workflowData: [messages, statusItems, other] };
@@ -323,8 +335,15 @@ function requireTriggerSecrets(ctx: IHookFunctions, credentials: WhatsAppCloudCr
 }
 
 /** Resumes the execution waiting for this answer (Send and Wait); true when one was found. */
-async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }): Promise<boolean> {
-  const answer = takeAnswer(event.reply!.id, event.phoneNumberId);
+async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }, shared: SharedRedisState | undefined): Promise<boolean> {
+  let answer = takeAnswer(event.reply!.id, event.phoneNumberId);
+  if (!answer && shared) {
+    try {
+      answer = await takeSharedAnswer(shared, event.reply!.id, event.phoneNumberId);
+    } catch (error) {
+      ctx.logger.warn(`WhatsApp Cloud Trigger: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
+    }
+  }
   if (!answer) return false;
   try {
     await ctx.helpers.httpRequest({
@@ -354,8 +373,9 @@ async function afterReceive(
   credentials: WhatsAppCloudCredentials,
   incoming: Array<{ event: InboundEvent & { kind: 'message' }; item: INodeExecutionData }>,
   options: IDataObject,
+  shared: SharedRedisState | undefined,
 ): Promise<void> {
-  const client = createClient(credentials, { windowPolicy: 'off' });
+  const client = createClient(credentials, { windowPolicy: 'off' }, shared);
   try {
     await Promise.all(
       incoming.map(async ({ event, item }) => {

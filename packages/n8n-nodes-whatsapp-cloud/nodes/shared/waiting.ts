@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SharedRedisState } from '@wa-cloud/core';
 
 /**
  * Send-and-wait bookkeeping shared by the action node (which sends the question and puts its
@@ -7,9 +8,10 @@ import { randomBytes } from 'node:crypto';
  * the signed resume URL never leaves the n8n process. Kept on `globalThis` under a registered
  * symbol because the trigger and the action node are separate bundles.
  *
- * One process: n8n's regular mode (and queue mode when the trigger's webhook is served by the
- * process that ran the sending node). A restart forgets waiting questions; they then time out
- * according to the node's "Limit Wait Time".
+ * In memory for one process (regular mode); with the Redis shared store, in Redis under
+ * `<keyPrefix>n8n:wait:<token>` with the question's expiry, so that in queue mode the trigger on a
+ * webhook process finds a question a worker asked. A restart forgets in-memory questions; they
+ * then time out according to the node's "Limit Wait Time".
  */
 export interface WaitingQuestion {
   /** n8n's signed resume URL of the waiting execution. */
@@ -41,6 +43,42 @@ export function registerQuestion(question: WaitingQuestion): string {
   const token = randomBytes(12).toString('base64url');
   registry().set(token, question);
   return token;
+}
+
+const sharedKey = (state: SharedRedisState, token: string) => state.connection.key(`n8n:wait:${token}`);
+
+/** Registers a question in the shared store (queue mode) and returns its token. */
+export async function registerSharedQuestion(state: SharedRedisState, question: WaitingQuestion): Promise<string> {
+  const token = randomBytes(12).toString('base64url');
+  const ttl = Math.max(1000, Math.round(question.expiresAt - Date.now()));
+  await state.connection.run('window', (client) => client.set(sharedKey(state, token), JSON.stringify(question), 'PX', ttl));
+  return token;
+}
+
+/** Like {@link takeAnswer}, from the shared store: only the process whose DEL wins resumes. */
+export async function takeSharedAnswer(
+  state: SharedRedisState,
+  id: string,
+  phoneNumberId: string | undefined,
+): Promise<{ question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined> {
+  const match = /^wa-wait:([A-Za-z0-9_-]+):(\d+)$/.exec(id);
+  if (!match) return undefined;
+  const [, token, indexText] = match;
+  const key = sharedKey(state, token!);
+  const raw = await state.connection.run('window', (client) => client.get(key));
+  if (!raw) return undefined;
+  let question: WaitingQuestion;
+  try {
+    question = JSON.parse(raw) as WaitingQuestion;
+  } catch {
+    return undefined;
+  }
+  if (phoneNumberId && question.phoneNumberId !== phoneNumberId) return undefined;
+  const choice = question.choices[Number(indexText)];
+  if (!choice) return undefined;
+  const removed = await state.connection.run('window', (client) => client.del(key));
+  if (removed !== 1) return undefined; // another process took it first
+  return { question, choice, index: Number(indexText) };
 }
 
 /** The reply id for choice `index` of the question `token`. */

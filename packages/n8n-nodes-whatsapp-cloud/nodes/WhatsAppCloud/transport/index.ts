@@ -1,11 +1,15 @@
 import {
+  DEFAULT_REDIS_KEY_PREFIX,
   GraphApi,
   isWhatsAppError,
   sharedLimiter,
+  sharedRedisState,
   sharedWindowTracker,
   WhatsAppClient,
   type FallbackTemplate,
+  type RedisOptions,
   type RetryOptions,
+  type SharedRedisState,
   type WindowPolicy,
 } from '@wa-cloud/core';
 import {
@@ -64,6 +68,39 @@ export async function getCredentials(ctx: AnyContext): Promise<WhatsAppCloudCred
   return normalizeCredentials(await ctx.getCredentials(CREDENTIAL_NAME));
 }
 
+/** Name of the shared store credential type (Redis, for queue mode). */
+export const REDIS_CREDENTIAL_NAME = 'whatsAppCloudRedis';
+
+/** Core's Redis options from the shared store credential (the password only ever goes into the URL). */
+export function redisOptions(data: ICredentialDataDecryptedObject): RedisOptions {
+  const text = (key: string) => (data[key] === undefined || data[key] === null ? '' : String(data[key]).trim());
+  const host = text('host') || 'localhost';
+  const port = Number(data.port) > 0 ? Number(data.port) : 6379;
+  const database = Number(data.database) >= 0 ? Math.floor(Number(data.database)) : 0;
+  const user = text('user');
+  const password = data.password === undefined || data.password === null ? '' : String(data.password);
+  const auth = user || password ? `${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@` : '';
+  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return {
+    url: `${data.tls === true ? 'rediss' : 'redis'}://${auth}${hostPart}:${port}/${database}`,
+    keyPrefix: text('keyPrefix') || DEFAULT_REDIS_KEY_PREFIX,
+  };
+}
+
+/**
+ * The process's Redis state for the node's "Shared Store" choice (one connection per Redis and
+ * prefix, reused by every execution), or undefined for in-process state.
+ */
+export async function sharedStore(ctx: AnyContext, choice: unknown): Promise<SharedRedisState | undefined> {
+  if (choice !== 'redis') return undefined;
+  return sharedRedisState(redisOptions(await ctx.getCredentials(REDIS_CREDENTIAL_NAME)));
+}
+
+/** The shared store of an executing node (the choice is read from the first item). */
+export async function executionStore(ctx: IExecuteFunctions): Promise<SharedRedisState | undefined> {
+  return await sharedStore(ctx, ctx.getNodeParameter('sharedStore', 0, 'none'));
+}
+
 /** Sending behaviour chosen on the node (Options). */
 export interface SendSettings {
   /** Node option values: `enforce`, `fallbackTemplate` or `off`. */
@@ -82,11 +119,13 @@ const WINDOW_POLICY: Record<NonNullable<SendSettings['windowPolicy']>, WindowPol
 
 /**
  * A core client for the credential's phone number. Pacing and the 24-hour window are
- * process-wide (core's registry): every node and workflow sending from one number shares one
+ * process-wide (core's registry), or in Redis when a shared store is given (queue mode: every
+ * process shares the number's budget, and the webhook process that hears a user opens the window
+ * for the worker that replies): every node and workflow sending from one number shares one
  * limiter, and the trigger that hears a user feeds the tracker this client asks. Close it at the
  * end of the execution; the shared limiter keeps running for the others.
  */
-export function createClient(credentials: WhatsAppCloudCredentials, settings: SendSettings = {}): WhatsAppClient {
+export function createClient(credentials: WhatsAppCloudCredentials, settings: SendSettings = {}, shared?: SharedRedisState): WhatsAppClient {
   const limiterOptions = {
     ...(settings.throughput ? { throughput: settings.throughput } : {}),
     ...(settings.pairRate ? { pairRate: settings.pairRate } : {}),
@@ -98,10 +137,10 @@ export function createClient(credentials: WhatsAppCloudCredentials, settings: Se
     apiVersion: credentials.apiVersion,
     baseUrl: credentials.baseUrl,
     retry: settings.retry,
-    limiter: sharedLimiter(credentials.phoneNumberId, limiterOptions),
+    limiter: shared ? shared.limiter(credentials.phoneNumberId, limiterOptions) : sharedLimiter(credentials.phoneNumberId, limiterOptions),
     window: {
       policy: WINDOW_POLICY[settings.windowPolicy ?? 'enforce'],
-      tracker: sharedWindowTracker(),
+      tracker: shared ? shared.windowTracker : sharedWindowTracker(),
       fallbackTemplate: settings.fallbackTemplate,
     },
   });

@@ -1,6 +1,6 @@
-import { isWhatsAppError } from '@wa-cloud/core';
+import { isWhatsAppError, WhatsAppClient } from '@wa-cloud/core';
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { normalizeCredentials, withGraph } from '../../transport';
+import { normalizeCredentials, redisOptions, withGraph } from '../../transport';
 
 /**
  * Calls the phone number endpoint with the credentials and says in words what is wrong: an
@@ -30,5 +30,23 @@ export async function whatsAppCloudApiTest(this: ICredentialTestFunctions, crede
   } catch (error) {
     if (isWhatsAppError(error)) return { status: 'Error', message: `${error.message}. ${error.hint}` };
     return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * A round trip to the shared store (Redis): reads one window key through core's Redis window
+ * store, so a wrong host, password, database or TLS setting fails here with core's hint.
+ */
+export async function whatsAppCloudRedisTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+  const options = redisOptions(credential.data ?? {});
+  const client = new WhatsAppClient({ accessToken: 'unused', phoneNumberId: '0', redis: options });
+  try {
+    await client.windowTracker.status('0', 'credential-test');
+    return { status: 'OK', message: `Connected (key prefix "${options.keyPrefix}")` };
+  } catch (error) {
+    if (isWhatsAppError(error)) return { status: 'Error', message: `${error.message}. ${error.hint}` };
+    return { status: 'Error', message: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await client.close();
   }
 }

@@ -10,8 +10,8 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
-import { choiceId, MAX_WAIT_MS, registerQuestion } from '../../../../shared/waiting';
-import { createClient, getCredentials, toNodeError } from '../../../transport';
+import { choiceId, MAX_WAIT_MS, registerQuestion, registerSharedQuestion, type WaitingQuestion } from '../../../../shared/waiting';
+import { createClient, executionStore, getCredentials, toNodeError } from '../../../transport';
 import { envelopeOptions, readSendSettings } from '../../helpers/options';
 
 const show = { resource: ['message'], operation: ['sendAndWait'] };
@@ -44,7 +44,7 @@ export const description: INodeProperties[] = [
     typeOptions: { multipleValues: true },
     placeholder: 'Add Answer',
     default: { answer: [{ title: 'Yes' }, { title: 'No' }] },
-    description: 'One to three answers, shown as reply buttons (titles up to 20 characters). The answer arrives through a WhatsApp Cloud Trigger on this phone number.',
+    description: 'One to three answers, shown as reply buttons (titles up to 20 characters). The answer arrives through a WhatsApp Cloud Trigger on this phone number; in queue mode both need Shared Store set to Redis.',
     displayOptions: { show },
     options: [
       {
@@ -93,19 +93,26 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
   const limit = this.getNodeParameter('limitWaitTime', 0, false) as boolean;
   const waitMs = limit ? (this.getNodeParameter('waitHours', 0, 24) as number) * 3600_000 : MAX_WAIT_MS;
   const credentials = await getCredentials(this);
-  const token = registerQuestion({
+  const shared = await executionStore(this);
+  const question: WaitingQuestion = {
     resumeUrl: this.getSignedResumeUrl(),
     choices: answers.map((a) => ({ id: a.value || a.title, title: a.title })),
     phoneNumberId: credentials.phoneNumberId,
     expiresAt: Date.now() + waitMs,
-  });
+  };
+  let token: string;
+  try {
+    token = shared ? await registerSharedQuestion(shared, question) : registerQuestion(question);
+  } catch (error) {
+    throw toNodeError(this.getNode(), error, 0);
+  }
   const quickReplies = answers.map((_a, index) => ({
     type: 'button',
     sub_type: 'quick_reply',
     index: String(index),
     parameters: [{ type: 'payload', payload: choiceId(token, index) }],
   }));
-  const client = createClient(credentials, readSendSettings(this, quickReplies));
+  const client = createClient(credentials, readSendSettings(this, quickReplies), shared);
   try {
     const message = buttonsMessage(
       to,
