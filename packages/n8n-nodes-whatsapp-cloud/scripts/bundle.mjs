@@ -13,7 +13,7 @@ const dist = join(root, 'dist');
 
 const entries = {
   'credentials/WhatsAppCloudApi.credentials': 'credentials/WhatsAppCloudApi.credentials.ts',
-  'credentials/WhatsAppCloudRedis.credentials': 'credentials/WhatsAppCloudRedis.credentials.ts',
+  'credentials/WhatsAppCloudRedisApi.credentials': 'credentials/WhatsAppCloudRedisApi.credentials.ts',
   'nodes/WhatsAppCloud/WhatsAppCloud.node': 'nodes/WhatsAppCloud/WhatsAppCloud.node.ts',
   'nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node': 'nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node.ts',
 };

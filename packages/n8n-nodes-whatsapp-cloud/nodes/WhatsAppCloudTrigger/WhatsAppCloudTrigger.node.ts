@@ -19,7 +19,7 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
-import { redisCredential, sharedStoreProperty } from '../shared/sharedStore';
+import { sharedStoreProperty } from '../shared/sharedStore';
 import { isWaitAnswer, takeAnswer, takeSharedAnswer } from '../shared/waiting';
 import { createClient, getCredentials, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
@@ -91,7 +91,10 @@ export class WhatsAppCloudTrigger implements INodeType {
     inputs: [],
     outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
     outputNames: ['Messages', 'Statuses', 'Other'],
-    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' }, redisCredential],
+    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' },
+      // With Shared Store "Redis" (queue mode).
+      { name: 'whatsAppCloudRedisApi', required: true, testedBy: 'whatsAppCloudRedisApiTest', displayOptions: { show: { sharedStore: ['redis'] } } },
+    ],
     webhooks: [
       { name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'whatsapp' },
       { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'whatsapp' },

@@ -69,7 +69,7 @@ export async function getCredentials(ctx: AnyContext): Promise<WhatsAppCloudCred
 }
 
 /** Name of the shared store credential type (Redis, for queue mode). */
-export const REDIS_CREDENTIAL_NAME = 'whatsAppCloudRedis';
+export const REDIS_CREDENTIAL_NAME = 'whatsAppCloudRedisApi';
 
 /** Core's Redis options from the shared store credential (the password only ever goes into the URL). */
 export function redisOptions(data: ICredentialDataDecryptedObject): RedisOptions {

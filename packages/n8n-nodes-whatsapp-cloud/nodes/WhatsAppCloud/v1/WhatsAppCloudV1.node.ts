@@ -15,7 +15,7 @@ import * as phoneNumber from './actions/phoneNumber/PhoneNumber.resource';
 import { router } from './actions/router';
 import * as template from './actions/template/Template.resource';
 import * as webhook from './actions/webhook/Webhook.resource';
-import { redisCredential, sharedStoreProperty } from '../../shared/sharedStore';
+import { sharedStoreProperty } from '../../shared/sharedStore';
 import { credentialTest, listSearch, loadOptions, resourceMapping } from './methods';
 
 export class WhatsAppCloudV1 implements INodeType {
@@ -32,7 +32,10 @@ export class WhatsAppCloudV1 implements INodeType {
     usableAsTool: true,
     inputs: [NodeConnectionTypes.Main],
     outputs: [NodeConnectionTypes.Main],
-    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' }, redisCredential],
+    credentials: [{ name: 'whatsAppCloudApi', required: true, testedBy: 'whatsAppCloudApiTest' },
+      // With Shared Store "Redis" (queue mode).
+      { name: 'whatsAppCloudRedisApi', required: true, testedBy: 'whatsAppCloudRedisApiTest', displayOptions: { show: { sharedStore: ['redis'] } } },
+    ],
     // n8n's waiting webhooks: Send and Wait resumes through them (called by the trigger with the answer).
     webhooks: sendAndWaitWebhooks,
     properties: [

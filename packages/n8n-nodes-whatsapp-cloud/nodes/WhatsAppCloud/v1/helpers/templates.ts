@@ -1,5 +1,4 @@
-import { findTemplate, type MessageTemplate, type TemplateParameterSpec } from '@wa-cloud/core';
-import { WhatsAppError, type GraphApi } from '@wa-cloud/core';
+import { findTemplate, WhatsAppError, type GraphApi, type MessageTemplate, type TemplateParameterSpec } from '@wa-cloud/core';
 import type { IDataObject } from 'n8n-workflow';
 
 /**

@@ -37,7 +37,7 @@ export async function whatsAppCloudApiTest(this: ICredentialTestFunctions, crede
  * A round trip to the shared store (Redis): reads one window key through core's Redis window
  * store, so a wrong host, password, database or TLS setting fails here with core's hint.
  */
-export async function whatsAppCloudRedisTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function whatsAppCloudRedisApiTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
   const options = redisOptions(credential.data ?? {});
   const client = new WhatsAppClient({ accessToken: 'unused', phoneNumberId: '0', redis: options });
   try {
