@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { Redis } from 'ioredis';
 import { APP_SECRET, sign } from '../../core/test/support/fuzz-webhooks';
 import { collect, helper, load, startServer, stop, waitFor, type Loaded } from './helpers';
 
@@ -84,6 +85,16 @@ describe('redeliveries and out-of-order statuses', () => {
 });
 
 describe('close mid-burst (child process, built package)', () => {
+  const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  const PREFIX = `close-exits-${process.pid}-${Date.now()}:`;
+  afterAll(async () => {
+    // The keys expire by themselves (the quality rating after 7 days): remove this run's now.
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const keys = await redis.keys(`${PREFIX}*`).catch(() => [] as string[]);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
   test.each([
     ['in-process state', undefined],
     ['shared store on Redis', process.env.REDIS_URL || 'redis://127.0.0.1:6379'],
@@ -91,7 +102,7 @@ describe('close mid-burst (child process, built package)', () => {
     const script = path.join(__dirname, 'fixtures', 'close-exits.js');
     const started = Date.now();
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [script, '40', ...(redisUrl ? [redisUrl] : [])], { cwd: path.join(__dirname, '..'), timeout: 20_000, killSignal: 'SIGKILL' }, (error, out, err) =>
+      const child = execFile(process.execPath, [script, '40', ...(redisUrl ? [redisUrl, PREFIX] : [])], { cwd: path.join(__dirname, '..'), timeout: 20_000, killSignal: 'SIGKILL' }, (error, out, err) =>
         resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout: out, stderr: err }),
       );
       child.stdin?.end();
