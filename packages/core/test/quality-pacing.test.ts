@@ -98,3 +98,14 @@ describe('quality guard shared through Redis', () => {
     expect(sharedQualityGuard()).toBe(sharedQualityGuard());
   });
 });
+
+test('a listener that reads status() sees the new rating', async () => {
+  const { QualityGuard } = await import('../src/quality');
+  const guard = new QualityGuard();
+  await guard.setRating('100', 'GREEN');
+  const seen: string[] = [];
+  guard.onChange(() => void guard.status('100').then((s) => seen.push(s.rating)));
+  await guard.setRating('100', 'YELLOW');
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(seen).toEqual(['YELLOW']);
+});

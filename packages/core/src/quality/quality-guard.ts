@@ -414,8 +414,10 @@ export class QualityGuard {
     // One key per rating, each expiring ratingTtlMs after it was seen: the latest observation has
     // the latest expiry, so readers (other processes) pick it without a read-modify-write.
     await this.store.extend(key('rating', `${phoneNumberId}:${value}`), at + this.settings.ratingTtlMs);
-    this.applyRating(phoneNumberId, value, reason);
+    const previous = this.ratings.get(phoneNumberId)?.rating;
+    // Stored before listeners hear of it, so a listener calling status() sees the new rating.
     this.ratings.set(phoneNumberId, { rating: value, readAt: at });
+    this.applyRating(phoneNumberId, value, previous, reason);
   }
 
   /** Records the messaging limit tier (kept in this process, for the status display). */
@@ -466,8 +468,8 @@ export class QualityGuard {
       }
     });
     // Another process may have seen a change: pace this process's limiters the same way.
-    if (cached?.rating !== rating) this.applyRating(phoneNumberId, rating, cached ? 'seen by another process' : undefined);
     this.ratings.set(phoneNumberId, { rating, readAt: now });
+    if (cached?.rating !== rating) this.applyRating(phoneNumberId, rating, cached?.rating, cached ? 'seen by another process' : undefined);
     return rating;
   }
 
@@ -494,8 +496,7 @@ export class QualityGuard {
     return attached && attached.size > 0 ? [...attached.values()][0]! : this.settings.yellowThroughputFactor;
   }
 
-  private applyRating(phoneNumberId: string, rating: QualityRating, reason?: string): void {
-    const previous = this.ratings.get(phoneNumberId)?.rating;
+  private applyRating(phoneNumberId: string, rating: QualityRating, previous: QualityRating | undefined, reason?: string): void {
     for (const [limiter, yellowFactor] of this.limiters.get(phoneNumberId) ?? []) limiter.setThroughputFactor?.(factorFor(rating, yellowFactor));
     if (previous === rating) return;
     // The first rating learned is news only when it is not green.
