@@ -337,6 +337,10 @@ function requireTriggerSecrets(ctx: IHookFunctions, credentials: WhatsAppCloudCr
   }
 }
 
+/** Tries and pause between them while n8n has not yet saved the asking execution as waiting (≈ 30 s). */
+const RESUME_ATTEMPTS = 60;
+const RESUME_RETRY_MS = 500;
+
 /** Resumes the execution waiting for this answer (Send and Wait); true when one was found. */
 async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }, shared: SharedRedisState | undefined): Promise<boolean> {
   let answer = takeAnswer(event.reply!.id, event.phoneNumberId);
@@ -348,24 +352,31 @@ async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kin
     }
   }
   if (!answer) return false;
-  try {
-    await ctx.helpers.httpRequest({
-      method: 'POST',
-      url: answer.question.resumeUrl,
-      json: true,
-      body: {
-        choiceIndex: answer.index,
-        choiceValue: answer.choice.id,
-        choiceTitle: answer.choice.title,
-        from: event.from,
-        ...(event.userId ? { userId: event.userId } : {}),
-        ...(event.contactName ? { contactName: event.contactName } : {}),
-        messageId: event.messageId,
-        ...(event.context?.messageId ? { questionMessageId: event.context.messageId } : {}),
-      },
-    });
-  } catch (error) {
-    ctx.logger.warn(`WhatsApp Cloud Trigger: could not resume the waiting execution: ${error instanceof Error ? error.message : String(error)}`);
+  const body = {
+    choiceIndex: answer.index,
+    choiceValue: answer.choice.id,
+    choiceTitle: answer.choice.title,
+    from: event.from,
+    ...(event.userId ? { userId: event.userId } : {}),
+    ...(event.contactName ? { contactName: event.contactName } : {}),
+    messageId: event.messageId,
+    ...(event.context?.messageId ? { questionMessageId: event.context.messageId } : {}),
+  };
+  // A quick answer can arrive before n8n has saved the asking execution as waiting (queue mode:
+  // the worker saves it after the node returns); n8n then answers 409, so try again for a while.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.helpers.httpRequest({ method: 'POST', url: answer.question.resumeUrl, json: true, body });
+      break;
+    } catch (error) {
+      const status = (error as { httpCode?: string; response?: { status?: number } }).response?.status ?? Number((error as { httpCode?: string }).httpCode);
+      if (status === 409 && attempt < RESUME_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, RESUME_RETRY_MS));
+        continue;
+      }
+      ctx.logger.warn(`WhatsApp Cloud Trigger: could not resume the waiting execution: ${error instanceof Error ? error.message : String(error)}`);
+      break;
+    }
   }
   return true;
 }
