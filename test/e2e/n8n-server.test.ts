@@ -576,7 +576,8 @@ d('n8n server (regular mode): trigger lifecycle, send and wait, management, retr
           } catch {
             parsable = false;
           }
-          if (json && !parsable && c.expect[0] !== 413) c.expect = [422];
+          // (An empty body is not parsed: it reaches the trigger, which answers 400.)
+          if (json && !parsable && c.body.length > 0 && c.expect[0] !== 413) c.expect = [422];
           const status = await post(url, c.body, c.headers);
           const marker = /wamid\.(fz\d+x\d+)-/.exec(c.body.toString('latin1'))?.[1] ?? '';
           outcomes.push({ kind: c.kind, marker, status });
