@@ -21,7 +21,7 @@ import {
 } from 'n8n-workflow';
 import { sharedStoreProperty } from '../shared/sharedStore';
 import { isWaitAnswer, takeAnswer, takeSharedAnswer } from '../shared/waiting';
-import { createClient, getCredentials, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
+import { createClient, getCredentials, qualityGuardFor, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
 
 /** Which trigger event option each core event kind belongs to. */
@@ -286,6 +286,8 @@ export class WhatsAppCloudTrigger implements INodeType {
         appSecret: credentials.appSecret,
         deduplicator: shared?.deduplicator ?? deduplicatorFor(key),
         windowTracker: shared?.windowTracker ?? sharedWindowTracker(),
+        // The send node's guard: undeliverable statuses, opt-outs and quality updates protect its sends.
+        qualityGuard: qualityGuardFor(shared),
       }));
     } catch (error) {
       const status = webhookErrorStatus(error);

@@ -3,10 +3,13 @@ import {
   GraphApi,
   isWhatsAppError,
   sharedLimiter,
+  sharedQualityGuard,
   sharedRedisState,
   sharedWindowTracker,
   WhatsAppClient,
   type FallbackTemplate,
+  type QualityGuard,
+  type QualityOptions,
   type RedisOptions,
   type RetryOptions,
   type SharedRedisState,
@@ -109,6 +112,17 @@ export interface SendSettings {
   throughput?: number;
   pairRate?: { burst: number; intervalMs: number };
   retry?: RetryOptions;
+  /** Quality guard rule switches (node option "Quality Guard"); the guard itself is always the shared one. */
+  quality?: Omit<QualityOptions, 'guard' | 'onChange'>;
+}
+
+/**
+ * The one quality guard of the process (memory) or of every process on the shared store (Redis):
+ * the send node checks and feeds it, the trigger feeds it from webhooks (131026 statuses, opt-outs,
+ * quality updates), the health operation records the rating and tier in it.
+ */
+export function qualityGuardFor(shared?: SharedRedisState): QualityGuard {
+  return shared ? shared.qualityGuard : sharedQualityGuard();
 }
 
 const WINDOW_POLICY: Record<NonNullable<SendSettings['windowPolicy']>, WindowPolicy> = {
@@ -143,6 +157,7 @@ export function createClient(credentials: WhatsAppCloudCredentials, settings: Se
       tracker: shared ? shared.windowTracker : sharedWindowTracker(),
       fallbackTemplate: settings.fallbackTemplate,
     },
+    quality: { ...settings.quality, guard: qualityGuardFor(shared) },
   });
 }
 

@@ -8,12 +8,14 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
+import * as businessProfile from './actions/businessProfile/BusinessProfile.resource';
 import * as media from './actions/media/Media.resource';
 import * as message from './actions/message/Message.resource';
 import { sendAndWaitWebhooks, webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
 import * as phoneNumber from './actions/phoneNumber/PhoneNumber.resource';
 import { router } from './actions/router';
 import * as template from './actions/template/Template.resource';
+import * as user from './actions/user/User.resource';
 import * as webhook from './actions/webhook/Webhook.resource';
 import { sharedStoreProperty } from '../../shared/sharedStore';
 import { credentialTest, listSearch, loadOptions, resourceMapping } from './methods';
@@ -45,10 +47,12 @@ export class WhatsAppCloudV1 implements INodeType {
         type: 'options',
         noDataExpression: true,
         options: [
+          { name: 'Business Profile', value: 'businessProfile' },
           { name: 'Media', value: 'media' },
           { name: 'Message', value: 'message' },
           { name: 'Phone Number', value: 'phoneNumber' },
           { name: 'Template', value: 'template' },
+          { name: 'User', value: 'user' },
           { name: 'Webhook', value: 'webhook' },
         ],
         default: 'message',
@@ -57,6 +61,8 @@ export class WhatsAppCloudV1 implements INodeType {
       ...media.description,
       ...template.description,
       ...phoneNumber.description,
+      ...businessProfile.description,
+      ...user.description,
       ...webhook.description,
       sharedStoreProperty,
     ],

@@ -15,7 +15,9 @@ type NodeMap = {
     | 'sendText';
   media: 'upload' | 'download' | 'delete';
   template: 'list' | 'get' | 'create' | 'delete';
-  phoneNumber: 'getHealth' | 'diagnose';
+  phoneNumber: 'getHealth' | 'diagnose' | 'register' | 'deregister';
+  businessProfile: 'get' | 'update';
+  user: 'block' | 'unblock' | 'list';
   webhook: 'subscribeApp' | 'setOverride' | 'clearOverride';
 };
 

@@ -1,14 +1,16 @@
 import { NodeOperationError, SEND_AND_WAIT_OPERATION, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as businessProfile from './businessProfile/BusinessProfile.resource';
 import * as media from './media/Media.resource';
 import * as message from './message/Message.resource';
 import type { WhatsAppCloudType } from './node.type';
 import * as phoneNumber from './phoneNumber/PhoneNumber.resource';
 import * as template from './template/Template.resource';
+import * as user from './user/User.resource';
 import * as webhook from './webhook/Webhook.resource';
 
 type Operation = { execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> };
 
-const RESOURCES: Record<string, Record<string, unknown>> = { media, message, phoneNumber, template, webhook };
+const RESOURCES: Record<string, Record<string, unknown>> = { businessProfile, media, message, phoneNumber, template, user, webhook };
 
 /** Dispatches to `actions/<resource>/<operation>.operation.ts`. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { WhatsAppClient } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { createClient, errorJson, executionStore, getCredentials, toNodeError, type SendSettings } from '../../transport';
+import { readQualityOptions } from './options';
 
 /**
  * Results of sends that went out, per execution, node and item, so that n8n's "Retry On Fail"
@@ -60,7 +61,7 @@ export async function runForEachItem(ctx: IExecuteFunctions, task: ItemTask, opt
   const items = ctx.getInputData();
   let client: WhatsAppClient;
   try {
-    client = createClient(await getCredentials(ctx), options.settings, await executionStore(ctx));
+    client = createClient(await getCredentials(ctx), { quality: readQualityOptions(ctx), ...options.settings }, await executionStore(ctx));
   } catch (error) {
     throw toNodeError(ctx.getNode(), error);
   }

@@ -139,6 +139,93 @@ export const sendOptionsField: INodeProperties = {
   ],
 };
 
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * "Quality Guard": the rule switches of core's quality guard (on by default, defaults = core's).
+ * The guard itself is one per process (or per shared store), fed by the trigger's webhooks.
+ */
+export const qualityGuardField: INodeProperties = {
+  displayName: 'Quality Guard',
+  name: 'qualityGuard',
+  type: 'collection',
+  placeholder: 'Add Rule Setting',
+  default: {},
+  description: 'Protects the number\'s quality rating: sends that would hurt it fail before any request, with a hint naming the setting that switches the rule off',
+  displayOptions: { show: { resource: ['message'], operation: SENDING_OPERATIONS } },
+  options: [
+    {
+      displayName: 'Allow Sends When RED',
+      name: 'allowSendsWhenRed',
+      type: 'boolean',
+      default: false,
+      description: 'Whether to send business-initiated templates (users whose 24-hour window is closed) while the number\'s quality rating is RED',
+    },
+    {
+      displayName: 'Enabled',
+      name: 'enabled',
+      type: 'boolean',
+      default: true,
+      description: 'Whether to use the quality guard at all (off: no checks, no records, no quality-aware pacing)',
+    },
+    {
+      displayName: 'Marketing Cool-Down (Hours)',
+      name: 'marketingCoolDownHours',
+      type: 'number',
+      default: 24, // = core's QUALITY_DEFAULTS.marketingCoolDownMs (literal for n8n's lint; a unit test checks it)
+      typeOptions: { minValue: 0 },
+      description: 'After Meta\'s per-user marketing limit (131049), wait this long before another marketing template to that user (0 = off)',
+    },
+    {
+      displayName: 'Respect Marketing Opt-Out',
+      name: 'respectMarketingOptOut',
+      type: 'boolean',
+      default: true,
+      description: 'Whether to refuse marketing templates to users who stopped marketing messages (user_preferences "stop", 131050)',
+    },
+    {
+      displayName: 'Spam Pause (Hours)',
+      name: 'spamPauseHours',
+      type: 'number',
+      default: 24, // = core's QUALITY_DEFAULTS.spamPauseMs
+      typeOptions: { minValue: 0 },
+      description: 'After Meta\'s spam rate limit (131048), pause the number\'s marketing templates this long (0 = off)',
+    },
+    {
+      displayName: 'Suppress Undeliverable Recipients',
+      name: 'suppressUndeliverable',
+      type: 'boolean',
+      default: true,
+      description: 'Whether to hold sends to a recipient Meta could not deliver to (131026) for 7 days, or until the user writes',
+    },
+    {
+      displayName: 'YELLOW Throughput Factor',
+      name: 'yellowThroughputFactor',
+      type: 'number',
+      default: 0.5, // = core's QUALITY_DEFAULTS.yellowThroughputFactor
+      typeOptions: { minValue: 0.01, maxValue: 1, numberPrecision: 2 },
+      description: 'Share of the throughput used while the quality rating is YELLOW or RED (1 = no slow-down)',
+    },
+  ],
+};
+
+/** Core's quality options from the node's "Quality Guard" collection (read from the first item). */
+export function readQualityOptions(ctx: IExecuteFunctions): NonNullable<SendSettings['quality']> {
+  const raw = ctx.getNodeParameter('qualityGuard', 0, {}) as IDataObject;
+  const hours = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) * HOUR_MS : undefined);
+  const quality: NonNullable<SendSettings['quality']> = {};
+  if (typeof raw.enabled === 'boolean') quality.enabled = raw.enabled;
+  if (typeof raw.suppressUndeliverable === 'boolean') quality.suppressUndeliverable = raw.suppressUndeliverable;
+  if (typeof raw.respectMarketingOptOut === 'boolean') quality.respectMarketingOptOut = raw.respectMarketingOptOut;
+  if (typeof raw.allowSendsWhenRed === 'boolean') quality.allowSendsWhenRed = raw.allowSendsWhenRed;
+  const coolDown = hours(raw.marketingCoolDownHours);
+  if (coolDown !== undefined) quality.marketingCoolDownMs = coolDown;
+  const pause = hours(raw.spamPauseHours);
+  if (pause !== undefined) quality.spamPauseMs = pause;
+  if (typeof raw.yellowThroughputFactor === 'number') quality.yellowThroughputFactor = raw.yellowThroughputFactor;
+  return quality;
+}
+
 /** Per-item message options (reply-to, callback data). */
 export function envelopeOptions(ctx: IExecuteFunctions, itemIndex: number): { replyTo?: string; bizOpaqueCallbackData?: string } {
   const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
@@ -167,6 +254,7 @@ export function readSendSettings(ctx: IExecuteFunctions, fallbackComponents?: un
   const settings: SendSettings = {
     windowPolicy: operation === 'sendTemplate' ? 'enforce' : policy,
     throughput: typeof options.throughput === 'number' ? options.throughput : undefined,
+    quality: readQualityOptions(ctx),
     retry: {
       ...(typeof options.maxAttempts === 'number' ? { maxAttempts: options.maxAttempts } : {}),
       ...(typeof options.retryBaseDelayMs === 'number' ? { baseDelayMs: options.retryBaseDelayMs } : {}),

@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { recipientField, sendOptionsField } from '../../helpers/options';
+import { qualityGuardField, recipientField, sendOptionsField } from '../../helpers/options';
 import * as markAsRead from './markAsRead.operation';
 import * as sendAndWait from './sendAndWait.operation';
 import * as sendChoices from './sendChoices.operation';
@@ -49,4 +49,5 @@ export const description: INodeProperties[] = [
   ...markAsRead.description,
   ...sendAndWait.description,
   sendOptionsField,
+  qualityGuardField,
 ];
