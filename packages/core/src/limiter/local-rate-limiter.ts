@@ -1,4 +1,5 @@
 import { WhatsAppError } from '../errors/whatsapp-error';
+import { CancellableSleeps } from './cancellable-sleeps';
 import { GcraPacer } from './gcra-pacer';
 import { DEFAULT_PAIR_RATE, DEFAULT_THROUGHPUT, type LimiterOptions, type RateLimiter } from './rate-limiter';
 
@@ -52,7 +53,7 @@ export class LocalRateLimiter implements RateLimiter {
   private readonly number: GcraPacer;
   private readonly pairs: GcraPacer;
   private readonly throughput: number;
-  private readonly sleeping = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
+  private readonly sleeps = new CancellableSleeps();
   private stopped = false;
 
   constructor(options: LimiterOptions = {}) {
@@ -75,32 +76,17 @@ export class LocalRateLimiter implements RateLimiter {
   }
 
   queued(): number {
-    return this.sleeping.size;
+    return this.sleeps.size;
   }
 
   /** Tasks already running finish; tasks still waiting for their slot are rejected with `client_closed`. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const sleeper of this.sleeping) {
-      clearTimeout(sleeper.timer);
-      sleeper.reject(limiterStoppedError());
-    }
-    this.sleeping.clear();
+    this.sleeps.cancelAll(limiterStoppedError);
   }
 
   private sleep(wait: number): Promise<void> {
-    if (this.stopped) return Promise.reject(limiterStoppedError());
-    if (wait <= 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const sleeper = {
-        timer: setTimeout(() => {
-          this.sleeping.delete(sleeper);
-          resolve();
-        }, wait),
-        reject,
-      };
-      this.sleeping.add(sleeper);
-    });
+    return this.stopped ? Promise.reject(limiterStoppedError()) : this.sleeps.sleep(wait);
   }
 }

@@ -1,4 +1,5 @@
 import { WhatsAppError } from '../errors/whatsapp-error';
+import { CancellableSleeps } from '../limiter/cancellable-sleeps';
 import { LocalRateLimiter, limiterStoppedError, validateLimiterOptions, validateThroughputFactor } from '../limiter/local-rate-limiter';
 import type { LimiterOptions, RateLimiter } from '../limiter/rate-limiter';
 import { windowKey } from '../window/window-tracker';
@@ -62,11 +63,6 @@ export interface RedisRateLimiterOptions extends LimiterOptions {
   phoneNumberId: string;
 }
 
-interface Sleeper {
-  timer: NodeJS.Timeout;
-  reject: (error: Error) => void;
-}
-
 /**
  * A {@link RateLimiter} whose budget lives in Redis, so every process that sends from one phone
  * number with the same key prefix shares one throughput and one pair rate per recipient.
@@ -96,7 +92,7 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly pairInterval: number;
   private readonly pairTolerance: number;
   private readonly options: LimiterOptions;
-  private readonly sleeping = new Set<Sleeper>();
+  private readonly sleeps = new CancellableSleeps();
   private waiting = 0;
   private stopped = false;
   private local: LocalRateLimiter | undefined;
@@ -167,11 +163,7 @@ export class RedisRateLimiter implements RateLimiter {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const sleeper of this.sleeping) {
-      clearTimeout(sleeper.timer);
-      sleeper.reject(limiterStoppedError());
-    }
-    this.sleeping.clear();
+    this.sleeps.cancelAll(limiterStoppedError);
     await this.local?.stop();
     if (this.ownsConnection) await this.connection.close();
   }
@@ -208,17 +200,7 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const sleeper: Sleeper = {
-        // setTimeout rounds down to whole ms; rounding up keeps starts at or after the slot.
-        timer: setTimeout(() => {
-          this.sleeping.delete(sleeper);
-          resolve();
-        }, Math.ceil(ms)),
-        reject,
-      };
-      this.sleeping.add(sleeper);
-    });
+    return this.sleeps.sleep(ms);
   }
+
 }
