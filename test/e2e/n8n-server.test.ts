@@ -573,7 +573,8 @@ d('n8n server (regular mode): trigger lifecycle, send and wait, management, retr
           case 'wrongSecret':
             return { kind, body: raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(raw, `${SECRETS.appSecret}x`) }, expect: [401] };
           case 'notJson': {
-            const b = Buffer.from(typeof junk === 'string' ? junk : `not json ${String(junk)}`);
+            // junk is a JSON value, possibly an object with a `toString` key: String() would throw on it.
+            const b = Buffer.from(typeof junk === 'string' ? junk : `not json ${JSON.stringify(junk)}`);
             return { kind, body: b, headers: signed(b), expect: [400] };
           }
           case 'contentType': {
