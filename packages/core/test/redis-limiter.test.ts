@@ -1,12 +1,10 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { WhatsAppClient, type WhatsAppClientOptions } from '../src/client';
 import { RedisConnection } from '../src/redis/connection';
 import { RedisRateLimiter } from '../src/redis/redis-rate-limiter';
 import { closeSharedRedis, sharedRedisState } from '../src/registry';
 import { LoopbackServer, accepted } from './support/loopback-server';
-import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix } from './support/redis-env';
+import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix, closedPort, rejection } from './support/redis-env';
 
 const PREFIX = uniquePrefix('limiter');
 const PHONE = '106540352242922';
@@ -29,27 +27,11 @@ function client(options: Partial<WhatsAppClientOptions>): WhatsAppClient {
     window: { policy: 'off' },
     ...options,
   });
-  // Some tests close the client themselves; a second close() is not what these tests check.
-  cleanups.push(() => created.close().catch(() => undefined));
+  cleanups.push(() => created.close()); // close() is idempotent: tests may close the client themselves
   return created;
 }
 
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Runs `count` tasks through `limiters` in turn, all scheduled at once; returns start times (ms after t0). */
 async function starts(limiters: RedisRateLimiter[], count: number, recipient: (i: number) => string | undefined): Promise<number[]> {

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { isWhatsAppError } from '../src/errors/whatsapp-error';
 import { RedisConnection } from '../src/redis/connection';
@@ -9,7 +7,7 @@ import { closeSharedRedis, sharedRedisState } from '../src/registry';
 import { EventDeduplicator } from '../src/webhook/dedupe';
 import { handleWebhookPost } from '../src/webhook/handle';
 import { SERVICE_WINDOW_MS, WindowTracker } from '../src/window/window-tracker';
-import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix } from './support/redis-env';
+import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix, closedPort, rejection } from './support/redis-env';
 
 const PREFIX = uniquePrefix('stores');
 const PHONE = '106540352242922';
@@ -22,23 +20,7 @@ function connection(): RedisConnection {
   return created;
 }
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 beforeAll(async () => {
   await requireRedis('redis-stores');

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** The Redis the tests use: REDIS_URL, else the one every project machine and CI runs. */
@@ -77,4 +79,23 @@ export function redisTest(name: string, fn: () => Promise<void>, timeout?: numbe
     if (SKIP_REDIS) return;
     await fn();
   }, timeout);
+}
+
+/** A local port nothing listens on (for "Redis is down" tests). */
+export async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** The error `promise` rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
 }
