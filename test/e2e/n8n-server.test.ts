@@ -484,11 +484,15 @@ d('n8n server (regular mode): trigger lifecycle, send and wait, management, retr
     /** X-Hub-Signature-256 over the exact bytes. */
     const sign = (body: Buffer | string, secret = SECRETS.appSecret) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-    /** Posts raw bytes with raw headers (repeated headers allowed), with a hang guard. */
+    /**
+     * Posts raw bytes with raw headers (repeated headers allowed), with a hang guard. One connection
+     * per request (`agent: false`): Node's default keep-alive agent may reuse a socket n8n is just
+     * closing, and the resulting ECONNRESET would be the test client's race, not the trigger's answer.
+     */
     function post(url: string, body: Buffer, headers: Record<string, string | string[]>): Promise<number> {
       return new Promise((resolve, reject) => {
         const target = new URL(url);
-        const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-length': String(body.length), ...headers } }, (res) => {
+        const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent: false, headers: { 'content-length': String(body.length), ...headers } }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
         });
