@@ -28,5 +28,8 @@ export async function run({ quick }) {
     // once 1M entries no longer fit the CPU cache, so the store's growth is judged against the Map's.
     result('window_lookup_growth_vs_map', r.nsPerLookupN / r.nsPerLookup10k / (r.mapNsN / r.mapNs10k), atMost(1.5)),
     result('window_lookup_vs_bare_map_1m', r.nsPerLookupN / r.mapNsN, 'report: store overhead at 1M'),
+    // Full store: every write also evicts the oldest key. O(1) means a small constant factor.
+    result('window_write_ns_at_bound', r.writeNsAtBound, 'report', { unit: 'ns' }),
+    result('window_write_at_bound_vs_below', r.writeNsAtBound / r.writeNsBelowBound, atMost(3)),
   ];
 }

@@ -1,5 +1,6 @@
 import type { GraphApi } from '../http/graph-api';
 import { findTemplate } from '../templates/api';
+import { MapFront } from '../window/map-front';
 
 /** How long a template's category is trusted before it is read again. @default 10 minutes */
 export const DEFAULT_CATEGORY_TTL_MS = 10 * 60 * 1000;
@@ -13,6 +14,7 @@ export const DEFAULT_CATEGORY_TTL_MS = 10 * 60 * 1000;
  */
 export class TemplateCategoryCache {
   private readonly entries = new Map<string, { category: string; expiresAt: number }>();
+  private readonly oldest = new MapFront(this.entries);
   private readonly pending = new Map<string, Promise<string | undefined>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
@@ -40,8 +42,9 @@ export class TemplateCategoryCache {
   set(wabaId: string, name: string, language: string, category: string): void {
     const key = categoryKey(wabaId, name, language);
     this.entries.delete(key);
+    this.oldest.forget(key);
     this.entries.set(key, { category: category.toUpperCase(), expiresAt: this.now() + this.ttlMs });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    if (this.entries.size > this.maxEntries) this.oldest.shift();
   }
 
   /**

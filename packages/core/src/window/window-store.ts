@@ -3,6 +3,8 @@
  * windows across processes (n8n queue mode, several Node-RED instances). Keys are opaque strings
  * built by the tracker; values are epoch milliseconds at which the window closes.
  */
+import { MapFront } from './map-front';
+
 export interface WindowStore {
   /** The stored expiry, or undefined when none is stored (or it already expired). */
   getExpiry(key: string): Promise<number | undefined>;
@@ -20,11 +22,13 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * Bounded, expiring in-memory store. O(1) per call: a Map keeps insertion order, every write
- * re-inserts its key at the end, so the oldest keys sit at the front and eviction pops from there.
+ * Bounded, expiring in-memory store. O(1) per call (amortised): a Map keeps insertion order, every
+ * write re-inserts its key at the end, so the oldest keys sit at the front and eviction pops from
+ * there (through MapFront: a fresh iterator per eviction would cost O(size), see there).
  */
 export class MemoryKeyedExpiryStore implements WindowStore {
   private readonly entries = new Map<string, number>();
+  private readonly oldest = new MapFront(this.entries);
   private readonly maxEntries: number;
   private readonly now: () => number;
 
@@ -61,6 +65,7 @@ export class MemoryKeyedExpiryStore implements WindowStore {
     const current = this.entries.get(key);
     if (current !== undefined) {
       this.entries.delete(key);
+      this.oldest.forget(key);
       if (current > expiresAt) expiresAt = current;
     }
     this.entries.set(key, expiresAt);
@@ -75,10 +80,9 @@ export class MemoryKeyedExpiryStore implements WindowStore {
     const now = this.now();
     // Drop a few expired keys from the front on every write, and the oldest key when full.
     for (let i = 0; i < 2; i++) {
-      const first = this.entries.entries().next();
-      if (first.done) return;
-      const [key, expiresAt] = first.value;
-      if (expiresAt <= now || this.entries.size > this.maxEntries) this.entries.delete(key);
+      const first = this.oldest.peek();
+      if (!first) return;
+      if (first[1] <= now || this.entries.size > this.maxEntries) this.oldest.shift();
       else return;
     }
   }
