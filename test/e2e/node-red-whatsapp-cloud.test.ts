@@ -50,35 +50,50 @@ async function waitFor<T>(check: () => Promise<T | undefined | false> | T | unde
 let tarball: string;
 let packDir: string;
 
+/** A settings.js middleware (serialised into the file, so self-contained): tags the response. */
+function throughExpress(_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) {
+  res.setHeader('x-through-express', '1');
+  next();
+}
+
+async function packOnce(): Promise<string> {
+  if (!tarball) {
+    packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-red-pack-'));
+    const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: PACKAGE_DIR, timeoutMs: 120_000 });
+    tarball = path.join(packDir, stdout.trim().split('\n').pop()!);
+  }
+  return tarball;
+}
+
+/** A sandbox, and Node-RED running the example flows against it with the packed package. */
+async function startWithExamples(major: 4 | 5, settingsOverrides: Record<string, unknown>): Promise<{ sb: Sandbox; nr: NodeRedInstance }> {
+  await packOnce();
+  await ensureNodeRed(major);
+  const sb = await startSandbox({ statusDelaysMs: { sent: 20, delivered: 40, read: 60 } });
+  const nr = await startNodeRed({
+    major,
+    flows: flows(sb),
+    credentials: { wa_cfg: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } },
+    packages: [tarball],
+    settingsOverrides,
+  });
+  sb.setWebhookUrl(`${nr.url}/whatsapp`);
+  return { sb, nr };
+}
+
 d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
   let sb: Sandbox;
   let nr: NodeRedInstance;
 
   beforeAll(async () => {
-    if (!tarball) {
-      packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-red-pack-'));
-      const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: PACKAGE_DIR, timeoutMs: 120_000 });
-      tarball = path.join(packDir, stdout.trim().split('\n').pop()!);
-    }
-    await ensureNodeRed(major);
-    sb = await startSandbox({ statusDelaysMs: { sent: 20, delivered: 40, read: 60 } });
-    nr = await startNodeRed({
-      major,
-      flows: flows(sb),
-      credentials: { wa_cfg: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } },
-      packages: [tarball],
-    });
-    sb.setWebhookUrl(`${nr.url}/whatsapp`);
+    // Express then marks every response it serves (X-Powered-By); Node-RED switches that off by default.
+    ({ sb, nr } = await startWithExamples(major, { httpServerOptions: { 'x-powered-by': true } }));
   }, 15 * 60_000);
 
   afterAll(async () => {
     if (process.env.E2E_LOGS) console.log(nr?.logs());
     await nr?.stop();
     await sb?.close();
-    if (major === 5) {
-      await stopAll();
-      if (packDir) fs.rmSync(packDir, { recursive: true, force: true });
-    }
   });
 
   test('runs on the expected Node and loads all three node types', async () => {
@@ -152,6 +167,22 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
     expect(signed.status).toBe(200);
   });
 
+  test('Meta\'s requests are answered on the server before Express; everything else still goes through it', async () => {
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [] });
+    const post = await fetch(`${nr.url}/whatsapp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, sb.appSecret) }, body });
+    expect(post.status).toBe(200);
+    expect(post.headers.get('x-powered-by')).toBeNull();
+    const challenge = await fetch(`${nr.url}/whatsapp?hub.mode=subscribe&hub.verify_token=${sb.verifyToken}&hub.challenge=5`);
+    expect(await challenge.text()).toBe('5');
+    expect(challenge.headers.get('x-powered-by')).toBeNull();
+    // Not Meta's (no signature): Express and the node's fallback route, which refuses it the same way.
+    const unsigned = await fetch(`${nr.url}/whatsapp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.headers.get('x-powered-by')).toBe('Express');
+    const other = await fetch(`${nr.url}/e2e/statuses`);
+    expect(other.headers.get('x-powered-by')).toBe('Express');
+  });
+
   test('a redeploy removes the old routes and registers the new path', async () => {
     const current = (await fetch(`${nr.adminUrl}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } }).then((r) => r.json())) as FlowNode[];
     const moved = current.map((n) => (n.id === 'reply_in' ? { ...n, path: '/whatsapp-moved' } : n));
@@ -161,4 +192,33 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
     const old = await fetch(`${nr.url}/whatsapp?hub.mode=subscribe&hub.verify_token=${sb.verifyToken}&hub.challenge=1`);
     expect(old.status).toBe(404);
   }, 30_000);
+});
+
+d('Node-RED 4 with httpNodeMiddleware in settings.js', () => {
+  let sb: Sandbox;
+  let nr: NodeRedInstance;
+
+  beforeAll(async () => {
+    ({ sb, nr } = await startWithExamples(4, { httpNodeMiddleware: throughExpress }));
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    if (process.env.E2E_LOGS) console.log(nr?.logs());
+    await nr?.stop();
+    await sb?.close();
+    await stopAll();
+    if (packDir) fs.rmSync(packDir, { recursive: true, force: true });
+  });
+
+  test('the webhook stays behind the user middleware, says why, and still works end to end', async () => {
+    expect(nr.logs()).toContain('Webhook /whatsapp is served through Express (httpNodeMiddleware is set).');
+    const challenge = await fetch(`${nr.url}/whatsapp?hub.mode=subscribe&hub.verify_token=${sb.verifyToken}&hub.challenge=9`);
+    expect(await challenge.text()).toBe('9');
+    expect(challenge.headers.get('x-through-express')).toBe('1');
+    const user = '14155554301';
+    const wamid = await sb.inbound({ from: user, text: 'via middleware' }, { name: 'Mia' });
+    const reply = await waitFor(() => sb.messages.find((m) => m.waId === user && m.type === 'text'), 15_000, 'the reply');
+    expect(reply.body).toMatchObject({ type: 'text', context: { message_id: wamid } });
+    expect(sb.webhookDeliveries.filter((w) => w.url.endsWith('/whatsapp')).every((w) => w.status === 200)).toBe(true);
+  }, 60_000);
 });

@@ -86,6 +86,8 @@ export interface NodeAPI {
   };
   httpNode: ExpressApp;
   httpAdmin: ExpressApp;
+  /** Node-RED's HTTP(S) server (undefined in some test runtimes). */
+  server?: unknown;
   auth: { needsPermission(permission: string): Handler };
   util: { evaluateNodeProperty(value: unknown, type: string, node: object, msg: NodeMessage): unknown };
   settings: Record<string, unknown>;

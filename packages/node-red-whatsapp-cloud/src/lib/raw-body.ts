@@ -1,9 +1,12 @@
 import { MAX_WEBHOOK_BYTES } from './core';
-import type { ExpressApp, Handler, Request, Response } from './node-red';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ExpressApp, Handler } from './node-red';
 
 /** Where the reader leaves the exact request bytes. */
-export interface RawBodyRequest extends Request {
+export interface RawBodyRequest extends IncomingMessage {
   whatsappRawBody?: Buffer;
+  /** Set by body-parser once it consumed the stream (and by our capture, so no parser does). */
+  _body?: boolean;
 }
 
 /**
@@ -38,7 +41,7 @@ const DRAIN_MS = 5000;
  * 413 (destroying a socket with unread data sends a TCP reset, and the client may lose the answer
  * with it, then retry), but at most DRAIN_BYTES or DRAIN_MS, after which the socket is cut.
  */
-function discardRest(req: Request): void {
+function discardRest(req: IncomingMessage): void {
   let drained = 0;
   const cut = () => {
     clearTimeout(timer);
@@ -58,7 +61,7 @@ function discardRest(req: Request): void {
 }
 
 /** Reads the body into `req.whatsappRawBody`, or answers 413 once it passes `limit`. */
-function readInto(req: RawBodyRequest, res: Response, limit: number, next: (err?: unknown) => void): void {
+export function readInto(req: RawBodyRequest, res: ServerResponse, limit: number, next: (err?: unknown) => void): void {
   const raw = req;
   const tooLarge = () => {
     res.statusCode = 413;

@@ -1,20 +1,26 @@
 /**
- * `whatsapp-cloud-in`: the webhook Meta calls. Like Node-RED's http in node it adds routes to
- * `RED.httpNode` (and removes them on close: Node-RED keeps routes across redeploys), but with its
- * own raw-body reader, because the signature covers the exact bytes. Core does the rest: verify,
- * parse every item, drop redeliveries, record the 24-hour window. One msg per event, on three
- * outputs: messages, statuses, everything else.
+ * `whatsapp-cloud-in`: the webhook Meta calls. Meta's requests are answered on Node-RED's HTTP
+ * server directly (see lib/server-routes.ts: Express's stack costs four fifths of the throughput);
+ * routes on `RED.httpNode` answer the rest, and everything when settings put middleware in front of
+ * node routes (httpNodeAuth, httpNodeMiddleware, httpAdminMiddleware on a shared root) or an
+ * embedding app mounts httpNode elsewhere. Either way the body is read as raw bytes, because
+ * the signature covers the exact bytes. Core does the rest: verify, parse every item, drop
+ * redeliveries, record the 24-hour window. One msg per event, on three outputs: messages,
+ * statuses, everything else.
  */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
   downloadMedia,
   handleWebhookGet,
   handleWebhookPost,
+  MAX_WEBHOOK_BYTES,
   type InboundEvent,
   type InboundMessageEvent,
 } from '../lib/core';
 import { statusText, toNodeRedError } from '../lib/errors';
-import { captureRawBodies, rawBodyReader, type RawBodyRequest } from '../lib/raw-body';
-import type { ExpressApp, Node, NodeAPI, NodeDef, NodeMessage, Request, Response } from '../lib/node-red';
+import { captureRawBodies, rawBodyReader, readInto, type RawBodyRequest } from '../lib/raw-body';
+import { fastPathOff, fullWebhookPath, routeOnServer } from '../lib/server-routes';
+import type { ExpressApp, Handler, Node, NodeAPI, NodeDef, NodeMessage } from '../lib/node-red';
 import type { ConfigNode } from '../lib/types';
 
 type MarkRead = 'off' | 'read' | 'typing';
@@ -38,9 +44,22 @@ function removeRoutes(app: ExpressApp, path: string, methods: string[]): void {
   }
 }
 
-function queryOf(req: Request): Record<string, string> {
+function queryOf(req: IncomingMessage): Record<string, string> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   return Object.fromEntries(url.searchParams);
+}
+
+/** settings.js `httpNodeMiddleware`: Node-RED's http in node puts it in front of its routes; so do we. */
+function userMiddleware(settings: Record<string, unknown>): Handler[] {
+  const middleware = settings.httpNodeMiddleware;
+  if (typeof middleware === 'function') return [middleware as Handler];
+  return Array.isArray(middleware) ? (middleware as Handler[]) : [];
+}
+
+/** Plain-text answer through node:http only, so one handler serves both Express and the fast path. */
+function reply(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text);
 }
 
 /** Who to answer: the WhatsApp id, or the business-scoped user id for username-only users. */
@@ -112,33 +131,32 @@ export = function register(RED: NodeAPI): void {
       }
     };
 
-    const onGet = (req: Request, res: Response) => {
+    const onGet = (req: IncomingMessage, res: ServerResponse) => {
       try {
-        const challenge = handleWebhookGet(queryOf(req), secrets().verifyToken ?? '');
-        res.status(200).type('text/plain').send(challenge);
+        reply(res, 200, handleWebhookGet(queryOf(req), secrets().verifyToken ?? ''));
       } catch (error) {
         const status = (error as { status?: number }).status ?? 500;
         node.warn(`Webhook verification refused (${status}): ${toNodeRedError(error).message}`);
-        res.status(status).type('text/plain').send(status === 403 ? 'Forbidden' : 'Error');
+        reply(res, status, status === 403 ? 'Forbidden' : 'Error');
       }
     };
 
-    const onPost = (req: Request, res: Response) => {
+    const onPost = (req: RawBodyRequest, res: ServerResponse) => {
       const appSecret = secrets().appSecret;
       if (!appSecret) {
         // Fail closed: without the secret nothing can be verified, so nothing is accepted.
         node.status({ fill: 'red', shape: 'ring', text: 'app secret missing' });
-        res.status(500).type('text/plain').send('Webhook receiver has no app secret configured');
+        reply(res, 500, 'Webhook receiver has no app secret configured');
         return;
       }
       const shared = config.shared;
       if (!shared) {
         // Unusable Redis settings: accepting would record windows and duplicates nowhere.
-        res.status(500).type('text/plain').send('Webhook receiver has no usable shared store');
+        reply(res, 500, 'Webhook receiver has no usable shared store');
         return;
       }
       handleWebhookPost({
-        rawBody: (req as RawBodyRequest).whatsappRawBody ?? Buffer.alloc(0),
+        rawBody: req.whatsappRawBody ?? Buffer.alloc(0),
         headers: req.headers,
         appSecret,
         deduplicator: shared.deduplicator,
@@ -147,7 +165,7 @@ export = function register(RED: NodeAPI): void {
         qualityGuard: shared.qualityGuard,
       }).then(
         ({ events }) => {
-          res.status(200).type('text/plain').send('OK');
+          reply(res, 200, 'OK');
           received += events.length;
           if (events.length) node.status({ fill: 'green', shape: 'dot', text: `${path}: ${received} event${received === 1 ? '' : 's'}` });
           emit(events).catch((error) => node.error(toNodeRedError(error)));
@@ -163,7 +181,7 @@ export = function register(RED: NodeAPI): void {
             node.status({ fill: 'yellow', shape: 'ring', text: statusText(error) });
           }
           node.warn(`Webhook refused (${status}): ${toNodeRedError(error).message}`);
-          res.status(status).type('text/plain').send(status === 401 ? 'Unauthorized' : status === 413 ? 'Payload Too Large' : status === 400 ? 'Bad Request' : 'Error');
+          reply(res, status, status === 401 ? 'Unauthorized' : status === 413 ? 'Payload Too Large' : status === 400 ? 'Bad Request' : 'Error');
         },
       );
     };
@@ -176,10 +194,32 @@ export = function register(RED: NodeAPI): void {
       );
     });
     const release = captureRawBodies(RED.httpNode, path);
-    RED.httpNode.get(path, onGet);
-    RED.httpNode.post(path, reader, onPost);
+    const middleware = userMiddleware(RED.settings);
+    RED.httpNode.get(path, ...middleware, onGet);
+    RED.httpNode.post(path, ...middleware, reader, onPost);
+
+    // Outside Express's router nothing catches a throw: it would reach the server and end Node-RED.
+    const safely = (res: ServerResponse, answer: () => void) => {
+      try {
+        answer();
+      } catch (error) {
+        node.error(toNodeRedError(error));
+        if (!res.headersSent) reply(res, 500, 'Error');
+      }
+    };
+    const off = fastPathOff(RED.server, RED.settings, path);
+    const unroute = off
+      ? undefined
+      : routeOnServer(RED.server as Server, fullWebhookPath(RED.settings.httpNodeRoot as string, path), (req, res) =>
+          safely(res, () => {
+            if (req.method === 'GET') return onGet(req, res);
+            readInto(req, res, MAX_WEBHOOK_BYTES, (error) => safely(res, () => (error ? reply(res, 400, 'Bad Request') : onPost(req, res))));
+          }),
+        );
+    if (off) node.log(`Webhook ${path} is served through Express (${off}).`);
 
     node.on('close', (_removed, done) => {
+      unroute?.();
       removeRoutes(RED.httpNode, path, ['get', 'post']);
       release();
       config.deregister(node);
