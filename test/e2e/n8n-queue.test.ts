@@ -31,6 +31,7 @@ import { getFreePort } from '../harness/ports';
 import { stopAll } from '../harness/processes';
 import { ensureN8n } from '../harness/runtimes';
 import {
+  apiCredentialData,
   chain,
   codeNode,
   findSecrets,
@@ -101,15 +102,7 @@ d('n8n queue mode (Postgres + Redis, main + 2 workers + webhook process)', () =>
         {
           name: 'WhatsApp',
           type: 'whatsAppCloudApi',
-          data: {
-            accessToken: SECRETS.accessToken,
-            phoneNumberId: sandbox.phoneNumberId,
-            wabaId: sandbox.wabaId,
-            appSecret: SECRETS.appSecret,
-            verifyToken: SECRETS.verifyToken,
-            apiVersion: 'v25.0',
-            baseUrl: sandbox.url,
-          },
+          data: apiCredentialData(sandbox),
         },
         { name: 'Shared store', type: 'whatsAppCloudRedisApi', data: { host: '127.0.0.1', port: 6379, user: '', password: '', database: 0, tls: false, keyPrefix } },
       ],

@@ -27,6 +27,7 @@ import { importCredentials, importWorkflow, installCommunityPackage, makeN8nUser
 import { stopAll } from '../harness/processes';
 import { ensureN8n } from '../harness/runtimes';
 import {
+  apiCredentialData,
   chain,
   codeNode,
   findSecrets,
@@ -132,15 +133,7 @@ d('n8n server (regular mode): trigger lifecycle, send and wait, management, retr
       keys.map((key) => ({
         name: `WhatsApp ${key}`,
         type: 'whatsAppCloudApi',
-        data: {
-          accessToken: SECRETS.accessToken,
-          phoneNumberId: sb[key].phoneNumberId,
-          wabaId: sb[key].wabaId,
-          appSecret: SECRETS.appSecret,
-          verifyToken: SECRETS.verifyToken,
-          apiVersion: 'v25.0',
-          baseUrl: sb[key].url,
-        },
+        data: apiCredentialData(sb[key]),
       })),
     );
     keys.forEach((key, i) => (creds[key] = { id: credIds[i]!, name: `WhatsApp ${key}` }));

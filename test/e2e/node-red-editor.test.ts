@@ -4,7 +4,9 @@
  *  - send node: the template picker lists the APPROVED templates only, and picking one fills the
  *    name, language and one parameter row per parameter; the choices list adds/saves options;
  *  - config node: "Test connection" shows every check with its status; the Redis rows follow the
- *    shared-store select, and a password typed into the Redis URL moves into the credential;
+ *    shared-store select, and a password typed into the Redis URL moves into the credential; the
+ *    "Quality guard" section shows core's defaults for a flow saved without it, marks a YELLOW
+ *    throughput factor of 2 invalid (with the field and the limit), and saves a rule switched off;
  *  - account node: its dialog opens with the PIN row for "register";
  *  - no JavaScript error on the page. Screenshots go to WA_SCREENSHOTS (default: a temp dir).
  *
@@ -155,6 +157,58 @@ test('send node: choices mode shows the options list; added options are saved', 
   expect(saved).toEqual({ mode: 'choices', prompt: 'Shall we ship today?', options: [{ id: 'yes', title: 'Yes please' }, { id: 'no', title: 'No thanks' }] });
 }, 60_000);
 
+test('config node: the Quality guard section shows core\'s defaults, refuses a bad factor with its limit, and saves a switched-off rule', async () => {
+  if (!available) return;
+  // The flow was saved before the section existed: the config node is still valid (no properties = the defaults).
+  const before = await page.evaluate(() => {
+    const n = (window as unknown as { RED: any }).RED.nodes.node('cfg');
+    return { valid: n.valid, respectMarketingOptOut: n.respectMarketingOptOut };
+  });
+  expect(before).toEqual({ valid: true, respectMarketingOptOut: undefined });
+  await page.evaluate(() => (window as unknown as { RED: any }).RED.editor.editConfig('', 'whatsapp-cloud-config', 'cfg'));
+  await page.waitForSelector('#whatsapp-cloud-quality-section', { state: 'visible' });
+  await page.locator('#node-config-input-yellowThroughputFactor').scrollIntoViewIfNeeded();
+  expect((await page.locator('#whatsapp-cloud-quality-section h4').innerText()).trim()).toBe('Quality guard');
+  // ...and its dialog shows the defaults (not empty fields and unchecked boxes, which "Done" would save).
+  const form = await page.evaluate(() => {
+    const $ = (window as unknown as { $: any }).$;
+    const checked = (id: string) => $('#node-config-input-' + id).prop('checked');
+    const value = (id: string) => String($('#node-config-input-' + id).val());
+    return {
+      qualityGuard: checked('qualityGuard'),
+      suppressUndeliverable: checked('suppressUndeliverable'),
+      respectMarketingOptOut: checked('respectMarketingOptOut'),
+      allowSendsWhenRed: checked('allowSendsWhenRed'),
+      marketingCoolDownHours: value('marketingCoolDownHours'),
+      spamPauseHours: value('spamPauseHours'),
+      yellowThroughputFactor: value('yellowThroughputFactor'),
+    };
+  });
+  expect(form).toEqual({ qualityGuard: true, suppressUndeliverable: true, respectMarketingOptOut: true, allowSendsWhenRed: false, marketingCoolDownHours: '24', spamPauseHours: '24', yellowThroughputFactor: '0.5' });
+  const labels = await page.locator('.whatsapp-cloud-quality-rule label, #node-config-input-qualityGuard + label').allInnerTexts();
+  for (const label of ['Enabled', 'Suppress undeliverable recipients', 'Respect marketing opt-out', 'Allow template sends while RED', 'Marketing cool-down', 'Spam pause', 'YELLOW throughput factor']) {
+    expect(labels.map((l) => l.trim())).toContain(label);
+  }
+  // A factor of 2 is marked invalid; the validator's text (real Node-RED i18n) names the field and the limit.
+  const factor = page.locator('#node-config-input-yellowThroughputFactor');
+  await factor.fill('2');
+  await factor.dispatchEvent('change');
+  expect(await factor.getAttribute('class')).toContain('input-error');
+  const reason = await page.evaluate(() => (window as unknown as { RED: any }).RED.nodes.getType('whatsapp-cloud-config').defaults.yellowThroughputFactor.validate('2', {}));
+  expect(reason).toBe('YELLOW throughput factor: must be above 0 and at most 1');
+  await shot('04-config-quality-guard-invalid');
+  await factor.fill('0.5');
+  await factor.dispatchEvent('change');
+  expect(await factor.getAttribute('class') ?? '').not.toContain('input-error');
+  await page.uncheck('#node-config-input-respectMarketingOptOut');
+  await closeEditor('done');
+  const saved = await page.evaluate(() => {
+    const n = (window as unknown as { RED: any }).RED.nodes.node('cfg');
+    return { respectMarketingOptOut: n.respectMarketingOptOut, yellowThroughputFactor: String(n.yellowThroughputFactor), qualityGuard: n.qualityGuard, valid: n.valid };
+  });
+  expect(saved).toEqual({ respectMarketingOptOut: false, yellowThroughputFactor: '0.5', qualityGuard: true, valid: true });
+}, 60_000);
+
 test('config node: Test connection shows every check with its status; Redis rows follow the store select', async () => {
   if (!available) return;
   await page.evaluate(() => (window as unknown as { RED: any }).RED.editor.editConfig('', 'whatsapp-cloud-config', 'cfg'));
@@ -171,14 +225,14 @@ test('config node: Test connection shows every check with its status; Redis rows
   for (const c of checks) expect(c.status).toMatch(/^(pass|warn|fail|unknown)$/);
   expect(checks.map((c) => c.text).join('\n')).not.toContain(sb.accessToken);
   await page.locator('#node-config-whatsapp-cloud-test-result').scrollIntoViewIfNeeded();
-  await shot('04-config-test-connection');
+  await shot('05-config-test-connection');
 
   await page.selectOption('#node-config-input-store', 'redis');
   expect(await page.isVisible('#node-config-input-redisUrl')).toBe(true);
   await page.fill('#node-config-input-redisUrl', 'redis://app:s3cr%40t@redis.internal:6380/2');
   await page.fill('#node-config-input-redisKeyPrefix', 'shop:');
   await page.locator('#node-config-input-redisUrl').scrollIntoViewIfNeeded();
-  await shot('05-config-redis');
+  await shot('06-config-redis');
   await closeEditor('done');
   const saved = await page.evaluate(() => {
     const n = (window as unknown as { RED: any }).RED.nodes.node('cfg');
@@ -196,7 +250,7 @@ test('account node: the dialog opens; the PIN row shows for "register" only', as
   const labels = await page.locator('#node-input-operation option').allTextContents();
   expect(labels).toHaveLength(9);
   for (const label of labels) expect(label).not.toMatch(/^whatsapp-cloud-account\./); // every i18n key resolved
-  await shot('06-account');
+  await shot('07-account');
   await closeEditor('cancel');
 }, 60_000);
 

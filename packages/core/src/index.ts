@@ -153,6 +153,7 @@ export {
   QualityGuard,
   QualityGuardError,
   QUALITY_DEFAULTS,
+  QUALITY_MAX_HOLD_MS,
   QUALITY_CODES,
   TemplateCategoryCache,
   applyQualityUpdates,

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { WhatsAppClient } from '../src/client';
 import { GraphApiError } from '../src/errors/error-classes';
-import { isWhatsAppError } from '../src/errors/whatsapp-error';
+import { isWhatsAppError, WhatsAppError } from '../src/errors/whatsapp-error';
 import { QualityGuardError } from '../src/quality/quality-error';
-import { QualityGuard, type QualityChange, type QualityOptions } from '../src/quality/quality-guard';
+import { QUALITY_MAX_HOLD_MS, QualityGuard, resolveQualityRules, type QualityChange, type QualityOptions } from '../src/quality/quality-guard';
 import { handleWebhookPost } from '../src/webhook/handle';
 import type { InboundEvent } from '../src/webhook/types';
 import { WindowTracker } from '../src/window/window-tracker';
@@ -375,6 +375,51 @@ describe('quality guard: quality-aware pacing and RED', () => {
       expect(status.notes.join(' ')).toMatch(/TIER_250/);
     } finally {
       await r.close();
+    }
+  });
+});
+
+describe('QualityGuardError hints', () => {
+  const switches = {
+    recipient_suppressed: 'A',
+    marketing_opted_out: 'Opt-Out: off',
+    marketing_cooling_down: 'C',
+    marketing_paused: 'D',
+    number_quality_red: 'E',
+  } as const;
+
+  test('hintOf names an adapter\'s switch for a refusal, also one made by another copy of core; other hints stay', () => {
+    const refusal = new QualityGuardError('marketing_opted_out', 'Not sent', 'Utility only.');
+    expect(QualityGuardError.hintOf(refusal, switches)).toBe('Utility only. To send anyway, switch the rule off (Opt-Out: off).');
+    // Another bundle's class: same name and shape, not this class (the process-wide guard may be the trigger's).
+    const foreign = Object.assign(new WhatsAppError('Not sent', { code: 'marketing_opted_out', category: 'recipient', hint: 'core hint' }), {
+      name: 'QualityGuardError',
+      hintWithSwitch: (name: string) => `Utility only. (${name})`,
+    });
+    expect(QualityGuardError.hintOf(foreign, switches)).toBe('Utility only. (Opt-Out: off)');
+    const other = new WhatsAppError('Down', { code: 'network_error', category: 'network', hint: 'Retry later.' });
+    expect(QualityGuardError.hintOf(other, switches)).toBe('Retry later.');
+  });
+
+  test('name core\'s option by default, and whatever switch an adapter names', () => {
+    const error = new QualityGuardError('marketing_opted_out', 'Not sent', 'Send them utility templates only.', { recipient: '+15550001' });
+    expect(error.hint).toBe('Send them utility templates only. To send anyway, switch the rule off (quality.respectMarketingOptOut: false).');
+    expect(error.hintWithSwitch('Quality Guard → Respect Marketing Opt-Out: off')).toBe(
+      'Send them utility templates only. To send anyway, switch the rule off (Quality Guard → Respect Marketing Opt-Out: off).',
+    );
+  });
+});
+
+describe('resolveQualityRules limits', () => {
+  test('a hold from 0 to 365 days is taken; longer, negative or not a number is refused naming the option', () => {
+    expect(resolveQualityRules({ marketingCoolDownMs: 0, spamPauseMs: QUALITY_MAX_HOLD_MS })).toMatchObject({ marketingCoolDownMs: 0, spamPauseMs: QUALITY_MAX_HOLD_MS });
+    for (const [options, field] of [
+      [{ spamPauseMs: QUALITY_MAX_HOLD_MS + 1 }, 'quality.spamPauseMs'],
+      [{ marketingCoolDownMs: -1 }, 'quality.marketingCoolDownMs'],
+      [{ suppressUndeliverable: { coolDownMs: Number.NaN } }, 'quality.suppressUndeliverable.coolDownMs'],
+    ] as const) {
+      expect(() => resolveQualityRules(options)).toThrow(expect.objectContaining({ code: 'invalid_option', message: expect.stringContaining(`${field}:`) }));
+      expect(() => resolveQualityRules(options)).toThrow(/must be from 0 to 31536000000 milliseconds \(365 days\)/);
     }
   });
 });

@@ -173,7 +173,7 @@ describe('WhatsAppClient with redis', () => {
     const error = await rejection(sender.sendTemplate('+14155550303', 'hello_world', 'en_US'));
     expect(error).toMatchObject({ code: 'shared_store_unavailable', category: 'network', retryable: true });
     expect(error.hint).toBe(
-      `Redis at 127.0.0.1:${port} is unreachable: start it or check REDIS_URL; sends are held back so the number is never over its limit.`,
+      `Redis at 127.0.0.1:${port} is unreachable: start it, or correct the shared store's address and password; sends are held back so the number is never over its limit.`,
     );
     expect(`${error.message} ${error.hint} ${JSON.stringify(error)}`).not.toContain('hunter2');
     // Concurrent sends during the outage fail the same way, none reaches Meta.

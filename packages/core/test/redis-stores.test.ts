@@ -176,7 +176,7 @@ describe('outage', () => {
       const error = await rejection(call);
       expect(isWhatsAppError(error)).toBe(true);
       expect(error).toMatchObject({ code: 'shared_store_unavailable', category: 'network', retryable: true });
-      expect(error.hint).toContain(`Redis at 127.0.0.1:${port} is unreachable: start it or check REDIS_URL`);
+      expect(error.hint).toContain(`Redis at 127.0.0.1:${port} is unreachable: start it, or correct the shared store's address and password`);
       expect(JSON.stringify({ ...error.toJSON(), message: error.message })).not.toContain('hunter2');
     }
     expect(Date.now() - started).toBeLessThan(5000);

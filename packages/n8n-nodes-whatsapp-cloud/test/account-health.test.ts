@@ -3,7 +3,7 @@
  * deregister / health, business profile, blocked users), run through the node's router with a
  * minimal execute context against the sandbox; assertions on what the sandbox received.
  */
-import { BUSINESS_VERTICALS, QUALITY_DEFAULTS, sharedQualityGuard } from '@wa-cloud/core';
+import { BUSINESS_VERTICALS, QUALITY_DEFAULTS, QUALITY_MAX_HOLD_MS, sharedQualityGuard } from '@wa-cloud/core';
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { router } from '../nodes/WhatsAppCloud/v1/actions/router';
@@ -73,6 +73,9 @@ describe('descriptions', () => {
       yellowThroughputFactor: QUALITY_DEFAULTS.yellowThroughputFactor,
       allowSendsWhenRed: false,
     });
+    // The editor's upper bound on the hour options is core's longest hold.
+    const maxima = (field.options as INodeProperties[]).filter((o) => o.name.endsWith('Hours')).map((o) => o.typeOptions?.maxValue);
+    expect(maxima).toEqual([QUALITY_MAX_HOLD_MS / 3_600_000, QUALITY_MAX_HOLD_MS / 3_600_000]);
   });
 
   it('business profile vertical: exactly core\'s BUSINESS_VERTICALS', () => {
@@ -105,13 +108,15 @@ describe('quality guard on sends (shared guard)', () => {
       out = await run(text(to), { continueOnFail: true });
     });
     expect(sends(second)).toHaveLength(0);
-    expect(out[0]!.json.error).toMatchObject({ code: 'recipient_suppressed', category: 'recipient', hint: expect.stringContaining('suppressUndeliverable') });
+    // The hint names the switch as this node's settings do, not core's option path.
+    const hint = 'To send anyway, switch the rule off (Quality Guard → Suppress Undeliverable Recipients: off).';
+    expect(out[0]!.json.error).toMatchObject({ code: 'recipient_suppressed', category: 'recipient', hint: expect.stringContaining(hint) });
 
     // Without continueOnFail: an n8n error whose description is the hint.
     const error = await run(text(to)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeOperationError);
     expect((error as NodeOperationError).message).toMatch(/./);
-    expect((error as NodeOperationError).description).toMatch(/suppressUndeliverable/);
+    expect((error as NodeOperationError).description).toContain(hint);
     expect(await sharedQualityGuard().status(sandbox.phoneNumberId)).toMatchObject({ phoneNumberId: sandbox.phoneNumberId });
   });
 
@@ -119,7 +124,7 @@ describe('quality guard on sends (shared guard)', () => {
     const to = '+15551230902';
     sandbox.failSends({ code: 131026, to, sync: true });
     await expect(run(text(to))).rejects.toThrow();
-    await expect(run(text(to))).rejects.toMatchObject({ description: expect.stringMatching(/suppressUndeliverable/) });
+    await expect(run(text(to))).rejects.toMatchObject({ description: expect.stringContaining('Suppress Undeliverable Recipients: off') });
 
     const off = await requestsDuring(() => run(text(to, { suppressUndeliverable: false })));
     expect(sends(off)).toHaveLength(1);
@@ -128,6 +133,23 @@ describe('quality guard on sends (shared guard)', () => {
     const disabled = await requestsDuring(() => run(text(to, { enabled: false })));
     expect(sends(disabled)).toHaveLength(1);
     expect(sends(disabled)[0]!.status).toBe(200);
+  });
+
+  it('an out-of-range rule value (from an expression) is refused naming the option, never clamped, and nothing is sent', async () => {
+    const to = '+15551230903';
+    for (const [qualityGuard, message] of [
+      [{ marketingCoolDownHours: -1 }, 'Quality Guard → Marketing Cool-Down (Hours): -1 is not allowed, it must be a number of hours from 0 (rule off) to 8760'],
+      [{ spamPauseHours: Number.NaN }, 'Quality Guard → Spam Pause (Hours): NaN is not allowed'],
+      [{ yellowThroughputFactor: 2 }, 'Quality Guard → YELLOW Throughput Factor: 2 is not allowed, it must be above 0 and at most 1'],
+    ] as const) {
+      let error: unknown;
+      const during = await requestsDuring(async () => {
+        error = await run(text(to, qualityGuard)).catch((e: unknown) => e);
+      });
+      expect(error).toBeInstanceOf(NodeOperationError);
+      expect((error as NodeOperationError).message).toContain(message);
+      expect(sends(during)).toHaveLength(0);
+    }
   });
 });
 

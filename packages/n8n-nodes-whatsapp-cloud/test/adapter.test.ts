@@ -2,10 +2,11 @@
  * Unit tests of the adapter's translation layer, with a real far side: the sandbox (a local
  * Graph API emulator) behind the credential test and the template helpers.
  */
-import { CREDENTIAL_FIELDS, CREDENTIAL_TYPE } from '@wa-cloud/core';
+import { CREDENTIAL_FIELDS, CREDENTIAL_TYPE, WhatsAppError } from '@wa-cloud/core';
+import type { INode } from 'n8n-workflow';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { WhatsAppCloudApi } from '../credentials/WhatsAppCloudApi.credentials';
-import { createGraph, errorJson, normalizeCredentials } from '../nodes/WhatsAppCloud/transport';
+import { createGraph, errorJson, normalizeCredentials, toNodeError } from '../nodes/WhatsAppCloud/transport';
 import { whatsAppCloudApiTest } from '../nodes/WhatsAppCloud/v1/methods/credentialTest';
 import { approvedTemplate, fieldId, parameterKey, templateValues } from '../nodes/WhatsAppCloud/v1/helpers/templates';
 import { choiceId, isWaitAnswer, registerQuestion, takeAnswer } from '../nodes/shared/waiting';
@@ -23,6 +24,17 @@ describe('credential', () => {
       const prop = cred.properties.find((p) => p.name === field.name)!;
       expect(Boolean(prop.typeOptions?.password)).toBe(field.type === 'password');
     }
+  });
+});
+
+describe('errors', () => {
+  it('keep core\'s message when it names a socket error n8n would swap for a generic sentence', () => {
+    const node: INode = { id: '1', name: 'WhatsApp Cloud', type: 'whatsAppCloud', typeVersion: 1, position: [0, 0], parameters: {} };
+    const message = 'The shared state store (Redis at 127.0.0.1:1) is unavailable (connect ECONNREFUSED 127.0.0.1:1)';
+    const error = new WhatsAppError(message, { code: 'shared_store_unavailable', category: 'network', retryable: true, hint: 'Redis at 127.0.0.1:1 is unreachable.' });
+    const nodeError = toNodeError(node, error, 0);
+    expect(nodeError.message).toBe(message);
+    expect(nodeError.description).toBe('Redis at 127.0.0.1:1 is unreachable.');
   });
 });
 

@@ -3,6 +3,7 @@ export {
   QualityGuard,
   resolveQualityRules,
   QUALITY_DEFAULTS,
+  QUALITY_MAX_HOLD_MS,
   QUALITY_CODES,
   type QualityRating,
   type QualityOptions,

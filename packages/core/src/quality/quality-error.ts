@@ -17,6 +17,10 @@ export const QUALITY_RULE_SWITCH: Readonly<Record<QualityRefusalCode, string>> =
   number_quality_red: 'quality.allowSendsWhenRed: true',
 };
 
+function withSwitch(advice: string, switchName: string): string {
+  return `${advice} To send anyway, switch the rule off (${switchName}).`;
+}
+
 const CATEGORY: Readonly<Record<QualityRefusalCode, ErrorCategory>> = {
   recipient_suppressed: 'recipient',
   marketing_opted_out: 'recipient',
@@ -39,17 +43,35 @@ export class QualityGuardError extends WhatsAppError {
   readonly recipient: string | undefined;
   /** When the hold ends (suppression, cool-down, pause); undefined for opt-outs and RED. */
   readonly until: Date | undefined;
+  /** What to do, without the switch: adapters name the switch as their own UI does (`hintWithSwitch`). */
+  readonly advice: string;
 
-  constructor(code: QualityRefusalCode, message: string, hint: string, details: { recipient?: string; until?: Date } = {}) {
+  constructor(code: QualityRefusalCode, message: string, advice: string, details: { recipient?: string; until?: Date } = {}) {
     super(message, {
       code,
       category: CATEGORY[code],
       retryable: code === 'marketing_cooling_down' || code === 'marketing_paused',
-      hint: `${hint} To send anyway, switch the rule off (${QUALITY_RULE_SWITCH[code]}).`,
+      hint: withSwitch(advice, QUALITY_RULE_SWITCH[code]),
     });
     this.name = 'QualityGuardError';
     this.recipient = details.recipient;
     this.until = details.until;
+    this.advice = advice;
+  }
+
+  /** The hint with the switch named `switchName` (n8n: "Quality Guard → …", Node-RED: the config node's field). */
+  hintWithSwitch(switchName: string): string {
+    return withSwitch(this.advice, switchName);
+  }
+
+  /**
+   * Any error's hint; a quality refusal's names the switch as `switches` does (an adapter's own UI).
+   * By name, not instanceof: the process-wide guard may come from another bundle's copy of core.
+   */
+  static hintOf(error: WhatsAppError, switches: Readonly<Record<QualityRefusalCode, string>>): string {
+    const refusal = error as QualityGuardError;
+    const switchName = error.name === 'QualityGuardError' ? switches[refusal.code] : undefined;
+    return switchName && typeof refusal.hintWithSwitch === 'function' ? refusal.hintWithSwitch(switchName) : error.hint;
   }
 
   override toJSON(): Record<string, unknown> {

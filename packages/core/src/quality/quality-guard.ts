@@ -28,6 +28,9 @@ export interface QualitySettings {
 }
 
 /** Defaults of {@link QualityGuardOptions}. */
+/** Longest hold a rule may be set to (adapters that show hours show 8760). */
+export const QUALITY_MAX_HOLD_MS = 365 * DAY;
+
 export const QUALITY_DEFAULTS: Readonly<QualitySettings> = Object.freeze({
   /** After a 131026, sends to the recipient are held this long. */
   suppressionMs: 7 * DAY,
@@ -147,8 +150,12 @@ export function resolveQualityRules(options: QualityOptions = {}, guard?: Qualit
   const suppress = options.suppressUndeliverable ?? true;
   const duration = (value: number | undefined, fallback: number, field: string) => {
     const ms = value ?? fallback;
-    if (!Number.isFinite(ms) || ms < 0) {
-      throw new WhatsAppError(`${field}: ${ms} must be 0 or more milliseconds`, { code: 'invalid_option', category: 'validation', hint: `Set ${field} to a duration in milliseconds (0 switches the rule off).` });
+    if (!Number.isFinite(ms) || ms < 0 || ms > QUALITY_MAX_HOLD_MS) {
+      throw new WhatsAppError(`${field}: ${ms} must be from 0 to ${QUALITY_MAX_HOLD_MS} milliseconds (365 days)`, {
+        code: 'invalid_option',
+        category: 'validation',
+        hint: `Set ${field} to a duration in milliseconds, at most 365 days (0 switches the rule off).`,
+      });
     }
     return ms;
   };

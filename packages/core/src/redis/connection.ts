@@ -63,7 +63,7 @@ export function sharedStoreUnavailableError(address: string, use: SharedStoreUse
     code: 'shared_store_unavailable',
     category: 'network',
     retryable: true,
-    hint: `Redis at ${address} is unreachable: start it or check REDIS_URL; ${CONSEQUENCE[use]}.`,
+    hint: `Redis at ${address} is unreachable: start it, or correct the shared store's address and password; ${CONSEQUENCE[use]}.`,
     cause,
   });
 }

@@ -26,6 +26,19 @@ export const SECRETS = {
   redisPassword: 'e2eREDISpw93b1c7',
 };
 
+/** The whatsAppCloudApi credential's data for a sandbox, with the SECRETS the scan looks for. */
+export function apiCredentialData(sb: { phoneNumberId: string; wabaId: string; url: string }) {
+  return {
+    accessToken: SECRETS.accessToken,
+    phoneNumberId: sb.phoneNumberId,
+    wabaId: sb.wabaId,
+    appSecret: SECRETS.appSecret,
+    verifyToken: SECRETS.verifyToken,
+    apiVersion: 'v25.0',
+    baseUrl: sb.url,
+  };
+}
+
 /** Bundles the package (always, so the test runs the current sources) and packs it; returns the .tgz path. */
 export async function packPackage(): Promise<{ tgz: string; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-n8n-pack-'));

@@ -1,4 +1,5 @@
-import { isWhatsAppError } from './core';
+import { isWhatsAppError, QualityGuardError } from './core';
+import { QUALITY_SWITCHES } from './quality';
 
 /**
  * The error handed to `done(err)`. Node-RED copies `message`, `code`, `stack` and `cause` of it into
@@ -13,8 +14,11 @@ export interface NodeRedError extends Error {
 /** Translates any thrown value into the error a Node-RED node reports. Never carries a secret. */
 export function toNodeRedError(error: unknown): NodeRedError {
   if (isWhatsAppError(error)) {
-    const info = error.toJSON();
-    const out = new Error(`${error.message}. ${error.hint}`) as NodeRedError;
+    // A quality refusal's hint names the config node's field (core names its own option path,
+    // which a Node-RED user cannot set).
+    const hint = QualityGuardError.hintOf(error, QUALITY_SWITCHES);
+    const info = { ...error.toJSON(), hint };
+    const out = new Error(`${error.message}. ${hint}`) as NodeRedError;
     out.name = error.name;
     out.code = error.code;
     out.cause = info;

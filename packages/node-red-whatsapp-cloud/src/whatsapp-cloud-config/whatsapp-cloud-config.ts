@@ -18,6 +18,7 @@ import {
 import { CREDENTIALS_DEFINITION, configSettings } from '../lib/connection';
 import { registerAdminRoutes } from '../lib/admin';
 import { toNodeRedError } from '../lib/errors';
+import { qualityOptions } from '../lib/quality';
 import type { NodeAPI, NodeDef, NodeStatus } from '../lib/node-red';
 import type { ConfigNode, SharedState, UserNode } from '../lib/types';
 
@@ -92,10 +93,14 @@ export = function register(RED: NodeAPI): void {
       node.error(toNodeRedError(node.configError).message);
     }
 
+    // A missing token or ID shows as "config incomplete"; a wrong value as "config invalid".
+    const incomplete = !node.configError && (!s.accessToken || !s.phoneNumberId);
     try {
       if (node.configError) throw node.configError;
       if (!s.accessToken) throw missing('Access Token', 'Open the config node and paste a System User access token (or ${ENV_VAR}).');
       if (!s.phoneNumberId) throw missing('Phone Number ID', 'Copy the Phone number ID from WhatsApp Manager → API Setup.');
+      // The "Quality guard" fields; a value out of range fails here, naming the field and the limit.
+      const quality = qualityOptions(def);
       node.client = new WhatsAppClient({
         accessToken: s.accessToken,
         phoneNumberId: s.phoneNumberId,
@@ -108,8 +113,10 @@ export = function register(RED: NodeAPI): void {
           tracker: node.shared!.windowTracker,
           fallbackTemplate: s.fallbackTemplate ? { name: s.fallbackTemplate, languageCode: s.fallbackLanguage ?? 'en_US' } : undefined,
         },
-        // One guard per process (or per Redis prefix), fed by the webhook node too.
-        quality: { guard: node.shared!.qualityGuard },
+        // The rules of this number (the config node's "Quality guard" fields; core's defaults for
+        // fields a flow does not have), checked with one guard per process (or per Redis prefix),
+        // fed by the webhook node too.
+        quality: { ...quality, guard: node.shared!.qualityGuard },
       });
     } catch (error) {
       if (error !== node.configError) {
@@ -186,7 +193,9 @@ export = function register(RED: NodeAPI): void {
     node.hasAccountStatus = () => accountStatus !== undefined;
 
     const initial = (): NodeStatus | undefined =>
-      node.configError ? { fill: 'red', shape: 'ring', text: node.configError.code === 'invalid_option' ? 'config incomplete' : node.configError.code } : undefined;
+      node.configError
+        ? { fill: 'red', shape: 'ring', text: node.configError.code !== 'invalid_option' ? node.configError.code : incomplete ? 'config incomplete' : 'config invalid' }
+        : undefined;
 
     node.register = (user) => {
       users.add(user);

@@ -9,10 +9,13 @@ import {
   WhatsAppClient,
   type FallbackTemplate,
   type QualityGuard,
+  QualityGuardError,
   type QualityOptions,
+  type QualityRefusalCode,
   type RedisOptions,
   type RetryOptions,
   type SharedRedisState,
+  type WhatsAppError,
   type WindowPolicy,
 } from '@wa-cloud/core';
 import {
@@ -186,11 +189,23 @@ export function requireWabaId(node: INode, credentials: WhatsAppCloudCredentials
   return credentials.wabaId;
 }
 
+/** Each quality rule's switch, named as the node's "Quality Guard" option collection names it. */
+const QUALITY_SWITCHES: Readonly<Record<QualityRefusalCode, string>> = {
+  recipient_suppressed: 'Quality Guard → Suppress Undeliverable Recipients: off',
+  marketing_opted_out: 'Quality Guard → Respect Marketing Opt-Out: off',
+  marketing_cooling_down: 'Quality Guard → Marketing Cool-Down (Hours): 0',
+  marketing_paused: 'Quality Guard → Spam Pause (Hours): 0',
+  number_quality_red: 'Quality Guard → Allow Sends When RED: on',
+};
+
+/** Core's hint, a quality refusal's naming the switch as this node's settings do. */
+const hintOf = (error: WhatsAppError) => QualityGuardError.hintOf(error, QUALITY_SWITCHES);
+
 /** The secret-free error object put on an item's output under `continueOnFail()`. */
 export function errorJson(error: unknown): IDataObject {
   if (isWhatsAppError(error)) {
     const json = error.toJSON() as IDataObject;
-    return { message: error.message, code: error.code, category: error.category, hint: error.hint, retryable: error.retryable, ...json };
+    return { message: error.message, code: error.code, category: error.category, retryable: error.retryable, ...json, hint: hintOf(error) };
   }
   if (error instanceof Error) return { message: error.message, code: 'unknown', category: 'unknown' };
   return { message: String(error), code: 'unknown', category: 'unknown' };
@@ -208,15 +223,19 @@ export function toNodeError(node: INode, error: unknown, itemIndex?: number): No
       const status = (error as unknown as { status?: number }).status;
       return new NodeApiError(node, json as JsonObject, {
         message: error.message,
-        description: error.hint,
+        description: hintOf(error),
         ...(status ? { httpCode: String(status) } : {}),
         ...(itemIndex !== undefined ? { itemIndex } : {}),
       });
     }
-    return new NodeOperationError(node, error.message, {
-      description: error.hint,
+    const nodeError = new NodeOperationError(node, error.message, {
+      description: hintOf(error),
       ...(itemIndex !== undefined ? { itemIndex } : {}),
     });
+    // n8n swaps any message that mentions ECONNREFUSED, ENOTFOUND & co. for a generic sentence
+    // ("The service refused the connection"); ours already says which service, where and why.
+    nodeError.message = error.message;
+    return nodeError;
   }
   const message = error instanceof Error ? error.message : String(error);
   return new NodeOperationError(node, message, itemIndex !== undefined ? { itemIndex } : {});

@@ -1,4 +1,5 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
+import { QUALITY_MAX_HOLD_MS } from '@wa-cloud/core';
 import type { SendSettings } from '../../transport';
 
 /** Operations of the message resource that send a message to `to`. */
@@ -166,14 +167,14 @@ export const qualityGuardField: INodeProperties = {
       name: 'enabled',
       type: 'boolean',
       default: true,
-      description: 'Whether to use the quality guard at all (off: no checks, no records, no quality-aware pacing)',
+      description: 'Whether to use the quality guard at all (off: sends are not checked or paced and their answers not recorded; the trigger still records what webhooks say)',
     },
     {
       displayName: 'Marketing Cool-Down (Hours)',
       name: 'marketingCoolDownHours',
       type: 'number',
       default: 24, // = core's QUALITY_DEFAULTS.marketingCoolDownMs (literal for n8n's lint; a unit test checks it)
-      typeOptions: { minValue: 0 },
+      typeOptions: { minValue: 0, maxValue: 8760 }, // = core's QUALITY_MAX_HOLD_MS in hours (literal for n8n's lint; a unit test checks it)
       description: 'After Meta\'s per-user marketing limit (131049), wait this long before another marketing template to that user (0 = off)',
     },
     {
@@ -188,7 +189,7 @@ export const qualityGuardField: INodeProperties = {
       name: 'spamPauseHours',
       type: 'number',
       default: 24, // = core's QUALITY_DEFAULTS.spamPauseMs
-      typeOptions: { minValue: 0 },
+      typeOptions: { minValue: 0, maxValue: 8760 }, // = core's QUALITY_MAX_HOLD_MS in hours (literal for n8n's lint; a unit test checks it)
       description: 'After Meta\'s spam rate limit (131048), pause the number\'s marketing templates this long (0 = off)',
     },
     {
@@ -209,20 +210,41 @@ export const qualityGuardField: INodeProperties = {
   ],
 };
 
-/** Core's quality options from the node's "Quality Guard" collection (read from the first item). */
+/** Longest hold the hour options accept: core's limit (an expression can give any number). */
+const MAX_HOLD_HOURS = QUALITY_MAX_HOLD_MS / HOUR_MS;
+
+/**
+ * Core's quality options from the node's "Quality Guard" collection (read from the first item).
+ * An expression may give any value: out of range is refused naming the option, never clamped
+ * (a negative cool-down clamped to 0 would silently switch the rule off).
+ */
 export function readQualityOptions(ctx: IExecuteFunctions): NonNullable<SendSettings['quality']> {
   const raw = ctx.getNodeParameter('qualityGuard', 0, {}) as IDataObject;
-  const hours = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) * HOUR_MS : undefined);
+  const refuse = (option: string, value: unknown, limit: string) =>
+    new NodeOperationError(ctx.getNode(), `Quality Guard → ${option}: ${String(value)} is not allowed, ${limit}`, {
+      description: `Set Quality Guard → ${option} ${limit.replace(/^it must be /, 'to ')}.`,
+    });
+  const hours = (option: string, value: unknown) => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_HOLD_HOURS) {
+      throw refuse(option, value, `it must be a number of hours from 0 (rule off) to ${MAX_HOLD_HOURS}`);
+    }
+    return value * HOUR_MS;
+  };
   const quality: NonNullable<SendSettings['quality']> = {};
   if (typeof raw.enabled === 'boolean') quality.enabled = raw.enabled;
   if (typeof raw.suppressUndeliverable === 'boolean') quality.suppressUndeliverable = raw.suppressUndeliverable;
   if (typeof raw.respectMarketingOptOut === 'boolean') quality.respectMarketingOptOut = raw.respectMarketingOptOut;
   if (typeof raw.allowSendsWhenRed === 'boolean') quality.allowSendsWhenRed = raw.allowSendsWhenRed;
-  const coolDown = hours(raw.marketingCoolDownHours);
+  const coolDown = hours('Marketing Cool-Down (Hours)', raw.marketingCoolDownHours);
   if (coolDown !== undefined) quality.marketingCoolDownMs = coolDown;
-  const pause = hours(raw.spamPauseHours);
+  const pause = hours('Spam Pause (Hours)', raw.spamPauseHours);
   if (pause !== undefined) quality.spamPauseMs = pause;
-  if (typeof raw.yellowThroughputFactor === 'number') quality.yellowThroughputFactor = raw.yellowThroughputFactor;
+  const factor = raw.yellowThroughputFactor;
+  if (factor !== undefined) {
+    if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) throw refuse('YELLOW Throughput Factor', factor, 'it must be above 0 and at most 1');
+    quality.yellowThroughputFactor = factor;
+  }
   return quality;
 }
 
