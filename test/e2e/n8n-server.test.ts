@@ -34,6 +34,7 @@ import {
   N8nRest,
   nodeId,
   packPackage,
+  postAllNodes,
   postNode,
   SECRETS,
   startCollector,
@@ -140,10 +141,12 @@ d('n8n server (regular mode): trigger lifecycle, send and wait, management, retr
 
     // Lifecycle: one trigger per number, registering its override when published.
     for (const key of ['A', 'B'] as const) {
+      // The fuzz sends batches of up to 20,000 messages here: all of a run's items go in one POST.
+      const post = postAllNodes('Post', collector.url, key);
       wf[key] = await importWorkflow(userFolder, {
         name: `e2e lifecycle ${key}`,
-        nodes: [triggerNode('Trigger', creds[key], hook[key], { registration: 'phoneNumberOverride' }), postNode('Post', collector.url, key)],
-        connections: { Trigger: { main: [[{ node: 'Post', type: 'main', index: 0 }], [], []] } },
+        nodes: [triggerNode('Trigger', creds[key], hook[key], { registration: 'phoneNumberOverride' }), ...post.nodes],
+        connections: { Trigger: { main: [[{ node: post.first, type: 'main', index: 0 }], [], []] }, ...post.connections },
       });
     }
     // Send and wait: the question goes to whoever writes; the answer resumes the execution.
@@ -600,7 +603,10 @@ d('n8n server (regular mode): trigger lifecycle, send and wait, management, retr
           }
           // (An empty body is not parsed: it reaches the trigger, which answers 400.)
           if (json && !parsable && c.body.length > 0 && c.expect[0] !== 413) c.expect = [422];
-          const status = await post(url, c.body, c.headers);
+          const status = await post(url, c.body, c.headers).catch((error: Error) => {
+            // Say whether n8n died, and what it logged last: a bare ECONNRESET tells nothing.
+            throw new Error(`${c.kind}: ${error.message}; n8n ${n8n.process.hasExited() ? 'exited' : 'still running'}. Last log lines:\n${n8n.logs().split('\n').slice(-30).join('\n')}`);
+          });
           const marker = /wamid\.(fz\d+x\d+)-/.exec(c.body.toString('latin1'))?.[1] ?? '';
           outcomes.push({ kind: c.kind, marker, status });
           if (!c.expect.includes(status)) throw new Error(`${c.kind}: answered ${status}, expected ${c.expect.join(' or ')} (${c.body.length} bytes)`);

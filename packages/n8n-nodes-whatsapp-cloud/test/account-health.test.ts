@@ -44,7 +44,7 @@ async function requestsDuring(fn: () => Promise<unknown>) {
 }
 
 const phonePath = () => `/${sandbox.phoneNumberId}`;
-const sends = (requests: ReadonlyArray<{ method: string; path: string }>) => requests.filter((r) => r.method === 'POST' && r.path.endsWith(`${phonePath()}/messages`));
+const sends = <R extends { method: string; path: string }>(requests: ReadonlyArray<R>) => requests.filter((r) => r.method === 'POST' && r.path.endsWith(`${phonePath()}/messages`));
 
 describe('descriptions', () => {
   const properties = () => new WhatsAppCloud().nodeVersions[1]!.description.properties;

@@ -92,7 +92,7 @@ export function webhookNode(name: string, webhookPath: string, responseMode: 'on
   };
 }
 
-/** An HTTP Request node that POSTs `{ tag, event: $json }` to the collector. */
+/** An HTTP Request node that POSTs `{ tag, event: $json }` to the collector: one request per item. */
 export function postNode(name: string, url: string, tag: string, position: [number, number] = [600, 0]) {
   return {
     id: nodeId(),
@@ -102,6 +102,22 @@ export function postNode(name: string, url: string, tag: string, position: [numb
     position,
     parameters: { method: 'POST', url, sendBody: true, specifyBody: 'json', jsonBody: `={{ JSON.stringify({ tag: '${tag}', event: $json }) }}`, options: {} },
   };
+}
+
+/**
+ * A Code node and an HTTP Request node that POST every item of a run in ONE request,
+ * `{ tag, events: [...] }`; the collector records each event as `{ tag, event }`. For triggers that
+ * may emit thousands of items at once (a fuzzed batch): n8n's HTTP Request node opens all its
+ * requests together, and 20,000 of them exhaust n8n's file descriptors, after which n8n resets
+ * incoming connections.
+ */
+export function postAllNodes(name: string, url: string, tag: string, position: [number, number] = [600, 0]) {
+  const gather = codeNode(`${name} (gather)`, 'return [{ json: { events: $input.all().map((item) => item.json) } }];', [position[0] - 200, position[1]]);
+  const post = {
+    ...postNode(name, url, tag, position),
+    parameters: { method: 'POST', url, sendBody: true, specifyBody: 'json', jsonBody: `={{ JSON.stringify({ tag: '${tag}', events: $json.events }) }}`, options: {} },
+  };
+  return { first: gather.name, nodes: [gather, post], connections: chain(gather.name, name) };
 }
 
 export const chain = (...names: string[]) =>
@@ -131,7 +147,9 @@ export async function startCollector(verifyToken: string): Promise<Collector> {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       try {
-        received.push(JSON.parse(body));
+        const parsed = JSON.parse(body);
+        if (Array.isArray(parsed?.events)) for (const event of parsed.events) received.push({ tag: parsed.tag, event });
+        else received.push(parsed);
       } catch {
         received.push({ unparsed: body });
       }
