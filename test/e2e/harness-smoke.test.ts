@@ -19,6 +19,7 @@ import {
 } from '../harness/n8n';
 import { startNodeRed } from '../harness/node-red';
 import { run, stopAll } from '../harness/processes';
+import { waitUntil } from '../../packages/n8n-nodes-whatsapp-cloud/test/support/n8n-e2e';
 
 const INSTALL_TIMEOUT = 15 * 60_000;
 const d = process.env.SKIP_E2E ? describe.skip : describe;
@@ -133,7 +134,8 @@ d('e2e harness smoke', () => {
         const res = await fetch(`${webhook.url}/webhook/harness-smoke`);
         expect(res.status).toBe(200);
         expect(await res.json()).toEqual({ pong: 'from worker' });
-        expect(worker.logs()).toMatch(/Worker finished execution/);
+        // The answer can reach us before the worker logs "finished": wait for the line.
+        await waitUntil(() => /Worker finished execution/.test(worker.logs()), 30_000, 'the worker to log the finished execution');
       } finally {
         await stopAll();
         await queue.cleanup();

@@ -206,9 +206,10 @@ d('n8n queue mode (Postgres + Redis, main + 2 workers + webhook process)', () =>
     const replies = sandbox.messages.filter((m) => m.to.endsWith(user));
     expect(replies).toHaveLength(1);
     expect(replies[0]).toMatchObject({ type: 'text', body: { text: { body: 'Got it: hello queue' } } });
-    // Heard by the webhook process, sent by a worker (the main process runs no executions here).
+    // Heard by the webhook process, sent by a worker (the main process runs no executions here). The
+    // worker logs "finished" after the reply has reached the sandbox: wait for the line, do not race it.
+    await waitUntil(() => workers.some((w) => /Worker finished execution/.test(w.logs())), 30_000, 'a worker to log the finished execution');
     expect(webhook.logs()).not.toMatch(/Worker started execution/);
-    expect(workers.some((w) => /Worker finished execution/.test(w.logs()))).toBe(true);
   }, 120_000);
 
   it('a 300-item template job split across both workers stays under the cap (one Redis budget)', async () => {

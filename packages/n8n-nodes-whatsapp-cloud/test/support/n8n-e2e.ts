@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
 import * as path from 'path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { run } from '../../../../test/harness/processes';
 import { npmEnv, REPO_ROOT } from '../../../../test/harness/runtimes';
 
@@ -178,6 +179,14 @@ export async function startCollector(verifyToken: string): Promise<Collector> {
   };
 }
 
+/**
+ * A connection per REST call: a pooled keep-alive socket can be one n8n is just closing (its idle
+ * timeout runs out while a busy test process has not yet dropped it), and the call then fails with
+ * "other side closed" although n8n is fine.
+ */
+const noKeepAlive = new Agent({ pipelining: 0 });
+const restFetch: typeof undiciFetch = (input, init) => undiciFetch(input, { ...init, dispatcher: noKeepAlive });
+
 /** A logged-in session on n8n's internal REST API (the owner set up on first use). */
 export class N8nRest {
   private cookie = '';
@@ -185,10 +194,10 @@ export class N8nRest {
 
   async login(): Promise<void> {
     const owner = { email: 'owner@e2e.test', firstName: 'E2e', lastName: 'Owner', password: 'E2e-password-1' };
-    let res = await fetch(`${this.baseUrl}/rest/owner/setup`, { method: 'POST', headers: this.headers(), body: JSON.stringify(owner) });
+    let res = await restFetch(`${this.baseUrl}/rest/owner/setup`, { method: 'POST', headers: this.headers(), body: JSON.stringify(owner) });
     if (res.status >= 400) {
       await res.text();
-      res = await fetch(`${this.baseUrl}/rest/login`, { method: 'POST', headers: this.headers(), body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }) });
+      res = await restFetch(`${this.baseUrl}/rest/login`, { method: 'POST', headers: this.headers(), body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }) });
     }
     const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('n8n-auth='));
     const text = await res.text();
@@ -201,7 +210,7 @@ export class N8nRest {
   }
 
   async request<T = any>(method: string, route: string, body?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(`${this.baseUrl}/rest${route}`, { method, headers: this.headers(), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await restFetch(`${this.baseUrl}/rest${route}`, { method, headers: this.headers(), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
     if (!res.ok) throw new Error(`n8n ${method} /rest${route}: ${res.status} ${text.slice(0, 1000)}`);
     const json = text ? JSON.parse(text) : {};
