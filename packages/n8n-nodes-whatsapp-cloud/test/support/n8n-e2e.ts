@@ -180,9 +180,9 @@ export async function startCollector(verifyToken: string): Promise<Collector> {
 }
 
 /**
- * A connection per REST call: a pooled keep-alive socket can be one n8n is just closing (its idle
- * timeout runs out while a busy test process has not yet dropped it), and the call then fails with
- * "other side closed" although n8n is fine.
+ * A connection per REST call. A pooled keep-alive socket can be one n8n has closed meanwhile (seen
+ * in CI right after the fuzz's burst of calls), and the call then fails with "other side closed"
+ * although n8n answers a new connection fine.
  */
 const noKeepAlive = new Agent({ pipelining: 0 });
 const restFetch: typeof undiciFetch = (input, init) => undiciFetch(input, { ...init, dispatcher: noKeepAlive });
