@@ -19,8 +19,11 @@ export function sandboxPkg() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const benchStarted = Date.now();
+
+/** A progress line with the seconds since the bench started: shows where a run's time goes. */
 export function log(...args) {
-  if (!process.env.BENCH_QUIET) console.error('[bench]', ...args);
+  if (!process.env.BENCH_QUIET) console.error(`[bench ${((Date.now() - benchStarted) / 1000).toFixed(1)} s]`, ...args);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ export async function n8nUserFolder() {
     const h = await loadHarness();
     log('n8n: ensuring n8n 2.41.1 (first install takes ~4 minutes) …');
     await h.ensureN8n();
+    log('n8n: installing our packed package into a new user folder …');
     const tgz = await packPackage('n8n-nodes-whatsapp-cloud');
     const userFolder = h.makeN8nUserFolder();
     folders.push(userFolder);

@@ -258,18 +258,30 @@ export async function importWorkflow(
   workflow: Record<string, unknown> | string,
   opts: N8nCliOptions & { activeState?: 'false' | 'fromJson' } = {},
 ): Promise<string> {
-  let data: Record<string, unknown>;
-  if (typeof workflow === 'string') data = JSON.parse(fs.readFileSync(workflow, 'utf8'));
-  else data = { ...workflow };
-  if (!data.id) data.id = newN8nId();
-  if (!data.name) data.name = `e2e ${data.id}`;
-  if (!data.connections) data.connections = {};
-  if (!data.settings) data.settings = {};
-  const file = writeTempJson(userFolder, 'workflow', data);
+  const data: Record<string, unknown> = typeof workflow === 'string' ? JSON.parse(fs.readFileSync(workflow, 'utf8')) : workflow;
+  const [id] = await importWorkflows(userFolder, [data], opts);
+  return id!;
+}
+
+/** Several workflows in ONE `n8n import:workflow` (each CLI call boots n8n: seconds). Returns the ids. */
+export async function importWorkflows(
+  userFolder: string,
+  workflows: Array<Record<string, unknown>>,
+  opts: N8nCliOptions & { activeState?: 'false' | 'fromJson' } = {},
+): Promise<string[]> {
+  const all = workflows.map((workflow) => {
+    const data = { ...workflow };
+    if (!data.id) data.id = newN8nId();
+    if (!data.name) data.name = `e2e ${data.id}`;
+    if (!data.connections) data.connections = {};
+    if (!data.settings) data.settings = {};
+    return data;
+  });
+  const file = writeTempJson(userFolder, 'workflow', all);
   const args = ['import:workflow', `--input=${file}`];
   if (opts.activeState) args.push(`--activeState=${opts.activeState}`);
   await runN8nCli(userFolder, args, opts);
-  return String(data.id);
+  return all.map((data) => String(data.id));
 }
 
 /** `n8n publish:workflow --id=<id>`: activates the workflow's current version (triggers/webhooks). */
@@ -354,7 +366,9 @@ export async function installCommunityPackage(userFolder: string, tgzOrDir: stri
     fs.writeFileSync(pkgJson, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
   }
   const spec = path.resolve(tgzOrDir);
-  await run('npm', ['install', '--omit=peer', '--install-links', spec], {
+  // --no-audit/--no-fund/--prefer-offline: a local tarball without dependencies needs no registry
+  // round trips (the audit alone took 3 s of a 5 s install).
+  await run('npm', ['install', '--omit=peer', '--install-links', '--no-audit', '--no-fund', '--prefer-offline', spec], {
     cwd: nodesDir,
     env: npmEnv(),
     timeoutMs: 5 * 60_000,
