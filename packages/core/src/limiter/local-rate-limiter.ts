@@ -26,8 +26,11 @@ export function validateLimiterOptions(options: LimiterOptions): { throughput: n
 }
 
 /** Checks a throughput factor (quality-aware pacing): a share of the configured rate, above 0 and at most 1. */
+/** Whether `factor` is a share of the throughput a slow-down may use: above 0, at most 1. */
+export const isThroughputFactor = (factor: number): boolean => Number.isFinite(factor) && factor > 0 && factor <= 1;
+
 export function validateThroughputFactor(factor: number): number {
-  if (!Number.isFinite(factor) || factor <= 0 || factor > 1) {
+  if (!isThroughputFactor(factor)) {
     throw new WhatsAppError(`throughput factor: ${factor} is not a share above 0 and at most 1`, {
       code: 'invalid_option',
       category: 'validation',

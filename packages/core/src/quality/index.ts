@@ -4,6 +4,7 @@ export {
   resolveQualityRules,
   QUALITY_DEFAULTS,
   QUALITY_MAX_HOLD_MS,
+  isQualityHoldMs,
   QUALITY_CODES,
   type QualityRating,
   type QualityOptions,

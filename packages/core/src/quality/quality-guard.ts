@@ -31,6 +31,9 @@ export interface QualitySettings {
 /** Longest hold a rule may be set to (adapters that show hours show 8760). */
 export const QUALITY_MAX_HOLD_MS = 365 * DAY;
 
+/** Whether `ms` is a hold a rule may be set to: 0 (rule off) up to {@link QUALITY_MAX_HOLD_MS}. */
+export const isQualityHoldMs = (ms: number): boolean => Number.isFinite(ms) && ms >= 0 && ms <= QUALITY_MAX_HOLD_MS;
+
 export const QUALITY_DEFAULTS: Readonly<QualitySettings> = Object.freeze({
   /** After a 131026, sends to the recipient are held this long. */
   suppressionMs: 7 * DAY,
@@ -150,7 +153,7 @@ export function resolveQualityRules(options: QualityOptions = {}, guard?: Qualit
   const suppress = options.suppressUndeliverable ?? true;
   const duration = (value: number | undefined, fallback: number, field: string) => {
     const ms = value ?? fallback;
-    if (!Number.isFinite(ms) || ms < 0 || ms > QUALITY_MAX_HOLD_MS) {
+    if (!isQualityHoldMs(ms)) {
       throw new WhatsAppError(`${field}: ${ms} must be from 0 to ${QUALITY_MAX_HOLD_MS} milliseconds (365 days)`, {
         code: 'invalid_option',
         category: 'validation',

@@ -1,4 +1,4 @@
-import { QUALITY_DEFAULTS, QUALITY_MAX_HOLD_MS, WhatsAppError, type QualityOptions, type QualityRefusalCode, type QualityStatus } from './core';
+import { isQualityHoldMs, isThroughputFactor, QUALITY_DEFAULTS, QUALITY_MAX_HOLD_MS, WhatsAppError, type QualityOptions, type QualityRefusalCode, type QualityStatus } from './core';
 import type { NodeDef, NodeStatus } from './node-red';
 
 /** `GREEN · TIER_1K` (rating, then the messaging limit tier when known). */
@@ -130,8 +130,8 @@ function decimal(value: unknown): number {
 function hours(def: NodeDef, field: 'marketingCoolDownHours' | 'spamPauseHours'): number | undefined {
   const value = def[field];
   if (unset(value)) return undefined;
-  const n = decimal(value);
-  if (!Number.isFinite(n) || n < 0 || n > QUALITY_MAX_HOURS) {
+  const ms = decimal(value) * HOUR_MS;
+  if (!isQualityHoldMs(ms)) {
     throw invalid(
       field,
       value,
@@ -139,7 +139,7 @@ function hours(def: NodeDef, field: 'marketingCoolDownHours' | 'spamPauseHours')
       `to 0–${QUALITY_MAX_HOURS} hours (default ${QUALITY_FIELD_DEFAULTS[field]}; 0 switches the rule off)`,
     );
   }
-  return Math.round(n * HOUR_MS);
+  return Math.round(ms);
 }
 
 function factor(def: NodeDef): number | undefined {
@@ -147,7 +147,7 @@ function factor(def: NodeDef): number | undefined {
   const value = def[field];
   if (unset(value)) return undefined;
   const n = decimal(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 1) {
+  if (!isThroughputFactor(n)) {
     throw invalid(
       field,
       value,

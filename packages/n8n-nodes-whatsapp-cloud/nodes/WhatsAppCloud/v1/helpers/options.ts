@@ -1,5 +1,5 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
-import { QUALITY_MAX_HOLD_MS } from '@wa-cloud/core';
+import { isQualityHoldMs, isThroughputFactor, QUALITY_MAX_HOLD_MS } from '@wa-cloud/core';
 import type { SendSettings } from '../../transport';
 
 /** Operations of the message resource that send a message to `to`. */
@@ -226,7 +226,7 @@ export function readQualityOptions(ctx: IExecuteFunctions): NonNullable<SendSett
     });
   const hours = (option: string, value: unknown) => {
     if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_HOLD_HOURS) {
+    if (typeof value !== 'number' || !isQualityHoldMs(value * HOUR_MS)) {
       throw refuse(option, value, `it must be a number of hours from 0 (rule off) to ${MAX_HOLD_HOURS}`);
     }
     return value * HOUR_MS;
@@ -242,7 +242,7 @@ export function readQualityOptions(ctx: IExecuteFunctions): NonNullable<SendSett
   if (pause !== undefined) quality.spamPauseMs = pause;
   const factor = raw.yellowThroughputFactor;
   if (factor !== undefined) {
-    if (typeof factor !== 'number' || !(factor > 0 && factor <= 1)) throw refuse('YELLOW Throughput Factor', factor, 'it must be above 0 and at most 1');
+    if (typeof factor !== 'number' || !isThroughputFactor(factor)) throw refuse('YELLOW Throughput Factor', factor, 'it must be above 0 and at most 1');
     quality.yellowThroughputFactor = factor;
   }
   return quality;
