@@ -67,6 +67,14 @@ export { WindowTracker, windowKey, SERVICE_WINDOW_MS, FREE_ENTRY_POINT_WINDOW_MS
 export { MemoryKeyedExpiryStore, type WindowStore } from './window/window-store';
 export { sharedLimiter, sharedWindowTracker, sharedQualityGuard, sharedRedisState, closeSharedRedis, type SharedRedisState } from './registry';
 
+// State store: memory, embedded (SQLite, the default) or Redis, chosen in one place
+export { sharedState, closeSharedStates, type SharedState, type StateOptions, type ForgetHook } from './registry';
+export { type StateStore, type StateStoreKind, type ForgetUserResult, storeUserId } from './store/state-store';
+export { MemoryStateStore } from './store/memory-state-store';
+export { EmbeddedStateStore, embeddedStoreFile, storeFileError, EMBEDDED_STORE_DIR, EMBEDDED_STORE_FILE, type EmbeddedStoreOptions } from './store/embedded-state-store';
+export { RedisStateStore } from './store/redis-state-store';
+export { openSqlite, availableSqliteDriver, type SqliteDatabase, type SqliteStatement, type SqliteDriverName } from './store/sqlite-driver';
+
 // Scale-out on Redis
 export { RedisRateLimiter, type RedisRateLimiterOptions } from './redis/redis-rate-limiter';
 export { RedisWindowStore } from './redis/redis-window-store';

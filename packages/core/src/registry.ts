@@ -6,7 +6,15 @@ import { DEFAULT_REDIS_KEY_PREFIX, DEFAULT_REDIS_URL, RedisConnection, type Redi
 import { RedisDedupeStore } from './redis/redis-dedupe-store';
 import { RedisRateLimiter } from './redis/redis-rate-limiter';
 import { RedisWindowStore } from './redis/redis-window-store';
-import { QualityGuard } from './quality/quality-guard';
+import { QualityGuard, hashedOptOutKey } from './quality/quality-guard';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { WhatsAppError } from './errors/whatsapp-error';
+import { MemoryStateStore } from './store/memory-state-store';
+import { EmbeddedStateStore, embeddedStoreFile, type EmbeddedStoreOptions } from './store/embedded-state-store';
+import { RedisStateStore } from './store/redis-state-store';
+import type { SqliteDatabase } from './store/sqlite-driver';
+import type { ForgetUserResult, StateStore, StateStoreKind } from './store/state-store';
 
 /**
  * Process-wide state shared by every node of a process: one limiter per phone number (two
@@ -18,6 +26,10 @@ interface Registry {
   limiters: Map<string, { limiter: RateLimiter; settings: string }>;
   windowTracker?: WindowTracker;
   qualityGuard?: QualityGuard;
+  memory?: SharedState;
+  /** Embedded states by file path; failed opens are remembered a minute (not retried per webhook). */
+  embedded?: Map<string, SharedState>;
+  failedOpens?: Map<string, { at: number; error: WhatsAppError }>;
 }
 
 const KEY = Symbol.for('@wa-cloud/core/registry');
@@ -42,9 +54,15 @@ export function sharedLimiter(phoneNumberId: string, options: LimiterOptions = {
   return limiter;
 }
 
+/** The process's in-memory store: behind the memory-only choice and the fallback of the embedded one. */
+function memoryStore(): MemoryStateStore {
+  const reg = registry() as Registry & { memoryStore?: MemoryStateStore };
+  return (reg.memoryStore ??= new MemoryStateStore());
+}
+
 /** The process's in-memory window tracker (keys include the phone number ID). */
 export function sharedWindowTracker(): WindowTracker {
-  return (registry().windowTracker ??= new WindowTracker());
+  return (registry().windowTracker ??= new WindowTracker(memoryStore().windows));
 }
 
 /**
@@ -53,7 +71,7 @@ export function sharedWindowTracker(): WindowTracker {
  * `handleWebhookPost`'s `qualityGuard`). Keys include the phone number ID.
  */
 export function sharedQualityGuard(): QualityGuard {
-  return (registry().qualityGuard ??= new QualityGuard());
+  return (registry().qualityGuard ??= new QualityGuard({ store: memoryStore().quality }));
 }
 
 /** What {@link sharedRedisState} hands out: one Redis connection's limiters, window tracker and deduplicator. */
@@ -150,4 +168,190 @@ export async function closeSharedRedis(): Promise<void> {
       await state.connection.close();
     }),
   );
+}
+
+/** Removes a user's rows from state other parts keep (the delivery ledger); returns how many. */
+export type ForgetHook = (userIds: readonly string[]) => number | Promise<number>;
+
+/**
+ * Everything core remembers between calls, behind ONE choice: the window tracker, the quality
+ * guard and the deduplicator the send side and the webhook side share, the limiters, and
+ * forgetting a user. Get it from {@link sharedState}.
+ */
+export interface SharedState {
+  /** The store in use: `memory` when the embedded file could not be opened (see `problem`). */
+  readonly kind: StateStoreKind;
+  /** The store that was asked for. */
+  readonly requested: StateStoreKind;
+  readonly store: StateStore;
+  readonly windowTracker: WindowTracker;
+  readonly deduplicator: EventDeduplicator;
+  readonly qualityGuard: QualityGuard;
+  /** The number's limiter: per process (memory, embedded) or in Redis. */
+  limiter(phoneNumberId: string, options?: LimiterOptions): RateLimiter;
+  /**
+   * Why the requested store is not (or no longer) in use: the file could not be opened or written.
+   * State is then kept in memory; adapters show this loudly (node status, n8n error) and keep
+   * answering webhooks.
+   */
+  readonly problem: WhatsAppError | undefined;
+  /** The SQLite handle of the embedded store, for parts that keep their own tables (the delivery ledger). */
+  readonly database?: SqliteDatabase;
+  /** The Redis state (connection, limiters) when `kind` is redis. */
+  readonly redis?: SharedRedisState;
+  /**
+   * Removes every trace of these users (WhatsApp ids, any formatting, or BSUIDs) from the store:
+   * windows, quality records, seen-event keys that concern them, and the rows of every registered
+   * hook. An opt-out from marketing is kept under a hashed id, so a forgotten user who asked for no
+   * marketing is not sent marketing again (README "Forgetting a user").
+   */
+  forgetUser(userIds: string | readonly string[]): Promise<ForgetUserResult>;
+  /** Registers a hook {@link forgetUser} runs (the delivery ledger's rows); returns a function that removes it. */
+  onForget(hook: ForgetHook): () => void;
+}
+
+/** Which store {@link sharedState} uses, and where. */
+export interface StateOptions {
+  /** @default 'embedded' */
+  kind?: StateStoreKind;
+  /**
+   * Embedded: the platform's user folder (Node-RED userDir, n8n ~/.n8n); the file is
+   * `<folder>/wa-cloud/state.sqlite`. @default ~/.wa-cloud
+   */
+  folder?: string;
+  /** Embedded: the file itself (wins over `folder`). */
+  file?: string;
+  /** Embedded: size bound, sweep, driver. */
+  embedded?: Omit<EmbeddedStoreOptions, 'onProblem'>;
+  /** Redis: connection and key prefix. */
+  redis?: RedisOptions;
+  /** How long seen webhook events are remembered (Meta redelivers for up to 7 days). @default 7 days */
+  dedupeTtlMs?: number;
+}
+
+function newState(requested: StateStoreKind, store: StateStore, parts: Pick<SharedState, 'windowTracker' | 'deduplicator' | 'qualityGuard' | 'limiter'> & { redis?: SharedRedisState; problem?: WhatsAppError }): SharedState {
+  const hooks = new Set<ForgetHook>();
+  const fixedProblem = parts.problem;
+  return {
+    kind: store.kind,
+    requested,
+    store,
+    windowTracker: parts.windowTracker,
+    deduplicator: parts.deduplicator,
+    qualityGuard: parts.qualityGuard,
+    limiter: parts.limiter,
+    redis: parts.redis,
+    get problem() {
+      return fixedProblem ?? (store instanceof EmbeddedStateStore ? store.problem : undefined);
+    },
+    database: store instanceof EmbeddedStateStore ? store.db : undefined,
+    async forgetUser(userIds) {
+      const ids = typeof userIds === 'string' ? [userIds] : [...userIds];
+      const { removed, quality } = await store.forgetUsers(ids);
+      let hashedOptOuts = 0;
+      for (const entry of quality) {
+        const hashed = hashedOptOutKey(entry.key);
+        if (hashed && entry.expiresAt > Date.now()) {
+          await store.quality.extend(hashed, entry.expiresAt);
+          hashedOptOuts += 1;
+        }
+      }
+      let removedByHooks = 0;
+      for (const hook of hooks) removedByHooks += await hook(ids);
+      return { removed, hashedOptOuts, removedByHooks };
+    },
+    onForget(hook) {
+      hooks.add(hook);
+      return () => void hooks.delete(hook);
+    },
+  };
+}
+
+function memoryState(problem?: WhatsAppError): SharedState {
+  const parts = {
+    windowTracker: sharedWindowTracker(),
+    qualityGuard: sharedQualityGuard(),
+    deduplicator: processDeduplicator(),
+    limiter: (phoneNumberId: string, options?: LimiterOptions) => sharedLimiter(phoneNumberId, options),
+  };
+  if (!problem) return (registry().memory ??= newState('memory', memoryStore(), parts));
+  return newState('embedded', memoryStore(), { ...parts, problem });
+}
+
+function processDeduplicator(): EventDeduplicator {
+  const reg = registry() as Registry & { deduplicator?: EventDeduplicator };
+  return (reg.deduplicator ??= new EventDeduplicator(memoryStore().dedupe));
+}
+
+const RETRY_OPEN_MS = 60_000;
+
+function embeddedState(file: string, options: StateOptions): SharedState {
+  const reg = registry();
+  const states = (reg.embedded ??= new Map());
+  const existing = states.get(file);
+  if (existing) return existing;
+  const failures = (reg.failedOpens ??= new Map());
+  const failed = failures.get(file);
+  if (failed && Date.now() - failed.at < RETRY_OPEN_MS) return memoryState(failed.error);
+  let store: EmbeddedStateStore;
+  try {
+    store = new EmbeddedStateStore(file, options.embedded);
+  } catch (error) {
+    const problem = error as WhatsAppError;
+    failures.set(file, { at: Date.now(), error: problem });
+    process.emitWarning(problem.message, { code: 'WA_CLOUD_STATE_STORE_FALLBACK' });
+    return memoryState(problem);
+  }
+  failures.delete(file);
+  const state = newState('embedded', store, {
+    windowTracker: new WindowTracker(store.windows),
+    qualityGuard: new QualityGuard({ store: store.quality }),
+    deduplicator: new EventDeduplicator(store.dedupe, options.dedupeTtlMs ? { ttlMs: options.dedupeTtlMs } : {}),
+    // Pacing stays per process: the send budget is a rate, not something to remember.
+    limiter: (phoneNumberId, limiterOptions) => sharedLimiter(phoneNumberId, limiterOptions),
+  });
+  states.set(file, state);
+  return state;
+}
+
+/**
+ * The process's state for one choice of store, made once and reused by every caller (one SQLite
+ * handle per file, one Redis connection per URL and prefix). The ONE place the store is chosen:
+ * adapters pass the user's choice and their platform's user folder.
+ *
+ * - `embedded` (default): a SQLite file, `<folder>/wa-cloud/state.sqlite` (mode 0600, folder
+ *   0700). When it cannot be opened, state is kept in memory and `problem` says why (naming the file).
+ * - `memory`: this process only, lost on restart.
+ * - `redis`: shared by every process with the same Redis and key prefix.
+ *
+ * @example
+ * const state = sharedState({ kind: 'embedded', folder: RED.settings.userDir });
+ * const client = new WhatsAppClient({ accessToken, phoneNumberId, limiter: state.limiter(phoneNumberId), window: { tracker: state.windowTracker }, quality: { guard: state.qualityGuard } });
+ */
+export function sharedState(options: StateOptions = {}): SharedState {
+  const kind = options.kind ?? 'embedded';
+  if (kind === 'memory') return memoryState();
+  if (kind === 'redis') {
+    const redis = sharedRedisState(options.redis);
+    const reg = redisRegistry() as RedisRegistry & { states?: WeakMap<SharedRedisState, SharedState> };
+    const states = (reg.states ??= new WeakMap());
+    let state = states.get(redis);
+    if (!state) {
+      state = newState('redis', new RedisStateStore(redis.connection), { ...redis, redis });
+      states.set(redis, state);
+    }
+    return state;
+  }
+  const file = options.file ?? (options.folder ? embeddedStoreFile(options.folder) : join(homedir(), '.wa-cloud', 'state.sqlite'));
+  return embeddedState(file, options);
+}
+
+/** Closes every embedded store file and Redis connection the registry opened (tests, scripts). */
+export async function closeSharedStates(): Promise<void> {
+  const reg = registry();
+  const states = [...(reg.embedded?.values() ?? [])];
+  reg.embedded?.clear();
+  reg.failedOpens?.clear();
+  await Promise.all(states.map((state) => state.store.close()));
+  await closeSharedRedis();
 }

@@ -27,6 +27,8 @@ await build({
   sourcemap: false,
   legalComments: 'inline',
   logLevel: 'warning',
+  // The SQLite driver for Node 20 is native: installed as an optional dependency, never bundled.
+  external: ['better-sqlite3'],
 });
 
 function walk(dir) {

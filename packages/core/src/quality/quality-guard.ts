@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WhatsAppError } from '../errors/whatsapp-error';
 import type { GraphApi } from '../http/graph-api';
 import { validateThroughputFactor } from '../limiter/local-rate-limiter';
@@ -276,7 +277,7 @@ export class QualityGuard {
       records = await Promise.all([
         rules.suppressionMs > 0 ? this.store.getExpiry(key('suppressed', user)) : undefined,
         this.rating(phoneNumberId),
-        marketing && rules.respectMarketingOptOut ? this.store.getExpiry(key('optout', user)) : undefined,
+        marketing && rules.respectMarketingOptOut ? this.optedOutUntil(phoneNumberId, recipient) : undefined,
         marketing && rules.marketingCoolDownMs > 0 ? this.store.getExpiry(key('cooldown', user)) : undefined,
         marketing && rules.spamPauseMs > 0 ? this.store.getExpiry(key('paused', phoneNumberId)) : undefined,
       ]);
@@ -389,7 +390,11 @@ export class QualityGuard {
   /** The user resumed marketing messages: lifts the opt-out (and any marketing cool-down). */
   async optIn(phoneNumberId: string, recipient: string): Promise<void> {
     const user = windowKey(phoneNumberId, recipient);
-    await Promise.all([this.store.delete(key('optout', user)), this.store.delete(key('cooldown', user))]);
+    await Promise.all([
+      this.store.delete(key('optout', user)),
+      this.store.delete(hashedOptOutKey(key('optout', user))!),
+      this.store.delete(key('cooldown', user)),
+    ]);
   }
 
   /** Pauses the number's marketing templates for `ms` from `from` (default now). */
@@ -522,6 +527,14 @@ export class QualityGuard {
     this.emit({ phoneNumberId, kind: 'rating', rating, previousRating: previous ?? 'UNKNOWN', throughputFactor: factor, message });
   }
 
+  /** The opt-out of `recipient`: under its id, or under the hashed id a forgotten user's opt-out is kept as. */
+  private async optedOutUntil(phoneNumberId: string, recipient: string): Promise<number | undefined> {
+    const plain = key('optout', windowKey(phoneNumberId, recipient));
+    const [byId, byHash] = await Promise.all([this.store.getExpiry(plain), this.store.getExpiry(hashedOptOutKey(plain)!)]);
+    if (byId === undefined) return byHash;
+    return byHash === undefined ? byId : Math.max(byId, byHash);
+  }
+
   /** Stores `key` until `from + ms` unless that is already past (an old redelivery) or ms is 0. */
   private async hold(storeKey: string, from: number, ms: number): Promise<boolean> {
     const until = from + ms;
@@ -543,6 +556,17 @@ export class QualityGuard {
 
 function key(kind: 'suppressed' | 'optout' | 'cooldown' | 'paused' | 'rating', id: string): string {
   return `quality:${kind}:${id}`;
+}
+
+/**
+ * `quality:optout:<pnid>:<user>` → `quality:optout:<pnid>:#<sha256(user), 32 hex>`; undefined for
+ * any other key. Forgetting a user keeps their opt-out under this key only: the number is gone from
+ * the store, yet a later marketing send to it is still refused (README "Forgetting a user").
+ */
+export function hashedOptOutKey(storeKey: string): string | undefined {
+  const match = /^quality:optout:([^:]+):([^#].*)$/.exec(storeKey);
+  if (!match) return undefined;
+  return `quality:optout:${match[1]}:#${createHash('sha256').update(match[2]!).digest('hex').slice(0, 32)}`;
 }
 
 function toRating(value: string): QualityRating {

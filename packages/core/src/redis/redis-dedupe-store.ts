@@ -29,10 +29,12 @@ export class RedisDedupeStore implements DedupeStore {
     this.connection = redis instanceof RedisConnection ? redis : new RedisConnection(redis);
   }
 
-  async markIfNew(key: string, ttlMs: number): Promise<boolean> {
+  async markIfNew(key: string, ttlMs: number, users?: readonly string[]): Promise<boolean> {
     try {
+      // The value names the users the event concerns (or '1'), so forgetUser can find the key.
+      const value = users?.length ? users.join(' ') : '1';
       const reply = await this.connection.run('dedupe', (client) =>
-        client.set(this.connection.key(`dedupe:${key}`), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX'),
+        client.set(this.connection.key(`dedupe:${key}`), value, 'PX', Math.max(1, Math.round(ttlMs)), 'NX'),
       );
       this.fellBack = false;
       return reply === 'OK';
@@ -42,7 +44,7 @@ export class RedisDedupeStore implements DedupeStore {
         this.fellBack = true;
         this.connection.reportFallback(error as WhatsAppError);
       }
-      return (this.local ??= new MemoryDedupeStore()).markIfNew(key, ttlMs);
+      return (this.local ??= new MemoryDedupeStore()).markIfNew(key, ttlMs, users);
     }
   }
 

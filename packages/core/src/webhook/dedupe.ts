@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MemoryKeyedExpiryStore } from '../window/window-store';
 import type { InboundEvent } from './types';
+import { storeUserId } from '../store/state-store';
 
 /** Meta redelivers an unacknowledged webhook for up to 7 days. */
 export const DEFAULT_DEDUPE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -12,9 +13,10 @@ export const DEFAULT_DEDUPE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export interface DedupeStore {
   /**
    * Atomically marks `key` as seen for `ttlMs`. Resolves true when the key was not seen before
-   * (the caller should process the event), false when it is a duplicate.
+   * (the caller should process the event), false when it is a duplicate. `users`: the user ids the
+   * event concerns (sender, recipient, BSUID), kept with the key so `forgetUser` can remove it.
    */
-  markIfNew(key: string, ttlMs: number): Promise<boolean>;
+  markIfNew(key: string, ttlMs: number, users?: readonly string[]): Promise<boolean>;
 }
 
 export interface MemoryDedupeStoreOptions {
@@ -28,6 +30,8 @@ export interface MemoryDedupeStoreOptions {
 export class MemoryDedupeStore implements DedupeStore {
   private readonly store: MemoryKeyedExpiryStore;
   private readonly now: () => number;
+  /** key → the users it concerns; pruned of keys the bounded store evicted as it grows. */
+  private readonly users = new Map<string, string>();
 
   constructor(options: MemoryDedupeStoreOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -39,12 +43,43 @@ export class MemoryDedupeStore implements DedupeStore {
     return this.store.size;
   }
 
-  async markIfNew(key: string, ttlMs: number): Promise<boolean> {
+  async markIfNew(key: string, ttlMs: number, users?: readonly string[]): Promise<boolean> {
     // Synchronous peek + put: no await between them, so two calls in one process cannot both win.
     if (this.store.peek(key) !== undefined) return false;
     this.store.put(key, this.now() + ttlMs);
+    if (users?.length) {
+      this.users.set(key, users.join(' '));
+      if (this.users.size > 2 * this.store.size + 1024) for (const k of this.users.keys()) if (this.store.peek(k) === undefined) this.users.delete(k);
+    }
     return true;
   }
+
+  /** Removes the keys of events that concern any of `users` ({@link storeUserId} form); returns how many. */
+  forgetUsers(users: readonly string[]): number {
+    let removed = 0;
+    for (const [key, owners] of this.users) {
+      if (!owners.split(' ').some((owner) => users.includes(owner))) continue;
+      this.users.delete(key);
+      removed += this.store.removeWhere((k) => k === key).length;
+    }
+    return removed;
+  }
+
+  /** Whether any held key or owner contains `text` (tests of forgetting). */
+  mentions(text: string): boolean {
+    for (const key of this.store.keys()) if (key.includes(text)) return true;
+    for (const owners of this.users.values()) if (owners.includes(text)) return true;
+    return false;
+  }
+}
+
+/** The user ids an event concerns, as store keys hold them (WhatsApp id digits, BSUIDs). */
+export function eventUsers(event: InboundEvent): string[] {
+  const ids: Array<string | undefined> = [];
+  if (event.kind === 'message') ids.push(event.from, event.userId);
+  else if (event.kind === 'status') ids.push(event.recipientId, event.userId);
+  else if (event.kind === 'user_preferences') ids.push(event.waId, event.userId);
+  return ids.filter((id): id is string => !!id).map(storeUserId);
 }
 
 function hash(value: unknown): string {
@@ -104,7 +139,7 @@ export class EventDeduplicator {
     const fresh: InboundEvent[] = [];
     for (const event of events) {
       const key = dedupeKey(event);
-      if (key === undefined || (await this.store.markIfNew(key, this.ttlMs))) fresh.push(event);
+      if (key === undefined || (await this.store.markIfNew(key, this.ttlMs, eventUsers(event)))) fresh.push(event);
     }
     return fresh;
   }

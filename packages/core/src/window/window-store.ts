@@ -76,6 +76,19 @@ export class MemoryKeyedExpiryStore implements WindowStore {
     this.entries.delete(key);
   }
 
+  /** Removes every key `matches` accepts and returns them with their expiry (forgetting a user: a full scan, rare). */
+  removeWhere(matches: (key: string) => boolean): Array<{ key: string; expiresAt: number }> {
+    const removed: Array<{ key: string; expiresAt: number }> = [];
+    for (const [key, expiresAt] of this.entries) if (matches(key)) removed.push({ key, expiresAt });
+    for (const { key } of removed) this.entries.delete(key);
+    return removed;
+  }
+
+  /** Every key with its expiry (tests and the forget scan). */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   private evict(): void {
     const now = this.now();
     // Drop a few expired keys from the front on every write, and the oldest key when full.

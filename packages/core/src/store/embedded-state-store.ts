@@ -1,0 +1,305 @@
+/**
+ * The default state store: one SQLite file per installation, in the platform's user folder
+ * (Node-RED's userDir, n8n's ~/.n8n), so windows, quality records and seen webhook events survive
+ * a restart or a crash with no setup. See README "State store" for the file, backup and inspection.
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { WhatsAppError } from '../errors/whatsapp-error';
+import type { DedupeStore } from '../webhook/dedupe';
+import type { WindowStore } from '../window/window-store';
+import { MemoryStateStore } from './memory-state-store';
+import { openSqlite, type SqliteDatabase, type SqliteDriverName, type SqliteStatement } from './sqlite-driver';
+import { keyBelongsTo, storeUserId, type RemovedEntry, type StateStore } from './state-store';
+
+/** The folder and file name inside the platform's user folder. */
+export const EMBEDDED_STORE_DIR = 'wa-cloud';
+export const EMBEDDED_STORE_FILE = 'state.sqlite';
+
+/** Where the embedded store of a user folder lives: `<folder>/wa-cloud/state.sqlite`. */
+export function embeddedStoreFile(folder: string): string {
+  return join(folder, EMBEDDED_STORE_DIR, EMBEDDED_STORE_FILE);
+}
+
+/** Retention and size bounds of the embedded store. */
+export interface EmbeddedStoreOptions {
+  /** Most rows per table (windows, quality, dedupe); the rows that expire first go beyond it. @default 2_000_000 */
+  maxRowsPerTable?: number;
+  /** How often expired rows are deleted. @default 60_000 */
+  sweepIntervalMs?: number;
+  /** Force a driver (tests, bench). @default node:sqlite when present, else better-sqlite3 */
+  driver?: SqliteDriverName;
+  /** Told once when the file fails after opening (disk full, file deleted): the store carries on in memory. */
+  onProblem?: (error: WhatsAppError) => void;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS wa_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wa_windows (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS wa_windows_expiry ON wa_windows (expires_at);
+CREATE TABLE IF NOT EXISTS wa_quality (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS wa_quality_expiry ON wa_quality (expires_at);
+CREATE TABLE IF NOT EXISTS wa_dedupe (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, users TEXT) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS wa_dedupe_expiry ON wa_dedupe (expires_at);
+INSERT OR IGNORE INTO wa_meta (name, value) VALUES ('schema', '1');
+`;
+
+/** The error shown when the file cannot be used: names the file, says what happens now and what to do. */
+export function storeFileError(file: string, cause: unknown, during: 'open' | 'write'): WhatsAppError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new WhatsAppError(
+    `The state store file ${file} cannot be ${during === 'open' ? 'opened' : 'written'} (${reason}); state is kept in memory only until restart`,
+    {
+      code: 'state_store_unavailable',
+      category: 'network',
+      retryable: false,
+      hint: `Check that ${file} and its folder are writable by this process and the disk is not full; a corrupt file can be moved away (it is recreated empty). Until then windows, opt-outs and seen webhooks are lost on restart.`,
+      cause,
+    },
+  );
+}
+
+/**
+ * Creates the folder (0700) and the file (0600) before SQLite opens it, so personal data never
+ * sits in a world-readable file; an existing file or folder of ours is tightened to those modes.
+ */
+function prepareFile(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  closeSync(openSync(file, 'a', 0o600));
+  if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+}
+
+/**
+ * A SQLite-backed {@link StateStore}. Every write is one autocommitted statement, done before the
+ * call resolves (so the webhook's 200 comes after the dedupe key and window/quality updates are in
+ * the file). Two processes may share the file (WAL, busy timeout): dedupe is one atomic
+ * INSERT … ON CONFLICT, so exactly one of them handles an event.
+ *
+ * @throws WhatsAppError `state_store_unavailable` naming the file when it cannot be opened
+ *   (unwritable, corrupt, no driver); `sharedState` then falls back to memory with that warning.
+ */
+export class EmbeddedStateStore implements StateStore {
+  readonly kind = 'embedded' as const;
+  readonly location: string;
+  readonly db: SqliteDatabase;
+  readonly windows: WindowStore;
+  readonly quality: WindowStore;
+  readonly dedupe: DedupeStore;
+  /** Set once the file failed after opening; the store then works in memory. */
+  problem?: WhatsAppError;
+  private readonly memory = new MemoryStateStore();
+  private readonly now: () => number;
+  private readonly maxRows: number;
+  private readonly onProblem?: (error: WhatsAppError) => void;
+  private readonly sweepTimer?: NodeJS.Timeout;
+  private writesSinceSweep = 0;
+  private closed = false;
+
+  constructor(file: string, options: EmbeddedStoreOptions = {}) {
+    this.location = file;
+    this.now = options.now ?? Date.now;
+    this.maxRows = options.maxRowsPerTable ?? 2_000_000;
+    this.onProblem = options.onProblem;
+    let db: SqliteDatabase | undefined;
+    try {
+      prepareFile(file);
+      db = openSqlite(file, options.driver);
+      db.exec(SCHEMA);
+      // Reads the whole schema: a file that is not a database fails here, not on the first webhook.
+      db.prepare('SELECT count(*) AS n FROM wa_meta').get();
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // closing a half-open handle may fail too; the open error is the one to report
+      }
+      throw storeFileError(file, error, 'open');
+    }
+    this.db = db;
+    this.windows = this.expiryTable('wa_windows', this.memory.windows);
+    this.quality = this.expiryTable('wa_quality', this.memory.quality);
+    this.dedupe = this.dedupeTable();
+    const interval = options.sweepIntervalMs ?? 60_000;
+    if (interval > 0) {
+      this.sweepTimer = setInterval(() => this.sweep(), interval);
+      this.sweepTimer.unref();
+    }
+  }
+
+  /** The driver in use (README: measurements of both). */
+  get driver(): SqliteDriverName {
+    return this.db.driver;
+  }
+
+  /**
+   * Deletes expired rows, then the earliest-expiring rows beyond the size bound. Runs every
+   * minute and after every 10,000 writes; in chunks, so a big backlog never holds the event loop
+   * (or another process's write lock) for long.
+   */
+  sweep(): { expired: number; overBound: number } {
+    if (this.problem || this.closed) return { expired: 0, overBound: 0 };
+    this.writesSinceSweep = 0;
+    let expired = 0;
+    let overBound = 0;
+    try {
+      const now = this.now();
+      for (const table of ['wa_windows', 'wa_quality', 'wa_dedupe']) {
+        const del = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE expires_at <= ? LIMIT 5000)`);
+        for (let i = 0; i < 100; i++) {
+          const changes = Number(del.run(now).changes);
+          expired += changes;
+          if (changes < 5000) break;
+        }
+        const count = Number(this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n);
+        if (count > this.maxRows) {
+          overBound += Number(
+            this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} ORDER BY expires_at LIMIT ?)`).run(count - this.maxRows).changes,
+          );
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+    return { expired, overBound };
+  }
+
+  async forgetUsers(userIds: readonly string[]): Promise<{ removed: number; quality: RemovedEntry[] }> {
+    const users = userIds.map(storeUserId).filter(Boolean);
+    const fromMemory = await this.memory.forgetUsers(userIds);
+    if (this.problem) return fromMemory;
+    const belongs = (key: string) => users.some((user) => keyBelongsTo(key, user));
+    const removedQuality: RemovedEntry[] = [...fromMemory.quality];
+    let removed = fromMemory.removed;
+    try {
+      // secure_delete: the deleted rows' bytes are overwritten with zeros, not left in free space.
+      this.db.exec('PRAGMA secure_delete = ON');
+      this.db.transaction(() => {
+        for (const table of ['wa_windows', 'wa_quality']) {
+          const del = this.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
+          // A scan with LIKE narrows to keys ending in one of the ids; keyBelongsTo decides.
+          for (const user of users) {
+            const rows = this.db.prepare(`SELECT key, expires_at FROM ${table} WHERE key LIKE ? ESCAPE '\\'`).all(`%:${likeEscape(user)}`);
+            for (const row of rows) {
+              const key = String(row.key);
+              if (!belongs(key)) continue;
+              removed += Number(del.run(key).changes);
+              if (table === 'wa_quality') removedQuality.push({ key, expiresAt: Number(row.expires_at) });
+            }
+          }
+        }
+        const delDedupe = this.db.prepare('DELETE FROM wa_dedupe WHERE key = ?');
+        for (const user of users) {
+          const rows = this.db.prepare(`SELECT key, users FROM wa_dedupe WHERE ' ' || users || ' ' LIKE ? ESCAPE '\\'`).all(`% ${likeEscape(user)} %`);
+          for (const row of rows) removed += Number(delDedupe.run(String(row.key)).changes);
+        }
+      });
+      this.db.exec('PRAGMA secure_delete = OFF');
+      // Older copies of those pages sit in the write-ahead log until a checkpoint: copy the log
+      // into the file and empty it, so the number is gone from both files.
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch (error) {
+      this.fail(error);
+    }
+    return { removed, quality: removedQuality };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    try {
+      this.db.close();
+    } catch {
+      // already closed or failed: nothing left to flush (every write was committed when made)
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.problem) return;
+    this.problem = storeFileError(this.location, error, 'write');
+    if (this.onProblem) this.onProblem(this.problem);
+    else process.emitWarning(this.problem.message, { code: 'WA_CLOUD_STATE_STORE_FALLBACK' });
+  }
+
+  /** Runs `onFile` against the file, or `inMemory` once the file has failed. */
+  private use<T>(onFile: () => T, inMemory: () => Promise<T>): Promise<T> {
+    if (this.problem || this.closed) return inMemory();
+    try {
+      return Promise.resolve(onFile());
+    } catch (error) {
+      this.fail(error);
+      return inMemory();
+    }
+  }
+
+  private wrote(): void {
+    if (++this.writesSinceSweep >= 10_000) setImmediate(() => this.sweep());
+  }
+
+  private expiryTable(table: string, fallback: WindowStore): WindowStore {
+    let get: SqliteStatement | undefined;
+    let extend: SqliteStatement | undefined;
+    let del: SqliteStatement | undefined;
+    return {
+      getExpiry: (key) =>
+        this.use(
+          () => {
+            get ??= this.db.prepare(`SELECT expires_at FROM ${table} WHERE key = ? AND expires_at > ?`);
+            const row = get.get(key, this.now());
+            return row === undefined ? undefined : Number(row.expires_at);
+          },
+          () => fallback.getExpiry(key),
+        ),
+      extend: (key, expiresAt) =>
+        this.use(
+          () => {
+            // Keeps the later expiry (a 72 h referral window is never shortened), in one statement.
+            extend ??= this.db.prepare(
+              `INSERT INTO ${table} (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+            );
+            extend.run(key, Math.round(expiresAt));
+            this.wrote();
+          },
+          () => fallback.extend(key, expiresAt),
+        ),
+      delete: (key) =>
+        this.use(
+          () => {
+            del ??= this.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
+            del.run(key);
+          },
+          () => fallback.delete(key),
+        ),
+    };
+  }
+
+  private dedupeTable(): DedupeStore {
+    let mark: SqliteStatement | undefined;
+    return {
+      markIfNew: (key, ttlMs, users) =>
+        this.use(
+          () => {
+            // New key, or an expired one: 1 change. A live key: 0 changes (a duplicate). Atomic
+            // across processes, since SQLite serialises writers on the file.
+            mark ??= this.db.prepare(
+              `INSERT INTO wa_dedupe (key, expires_at, users) VALUES (?, ?, ?)
+               ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, users = excluded.users WHERE wa_dedupe.expires_at <= ?`,
+            );
+            const now = this.now();
+            const changes = Number(mark.run(key, now + Math.max(1, Math.round(ttlMs)), users?.length ? users.join(' ') : null, now).changes);
+            this.wrote();
+            return changes > 0;
+          },
+          () => this.memory.dedupe.markIfNew(key, ttlMs, users),
+        ),
+    };
+  }
+}
+
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,121 @@
+/**
+ * The one place that opens SQLite. Two drivers, the same small surface:
+ * - `node:sqlite`, built into Node 22.13+ and 24 (n8n 2.x, Node-RED 5): no dependency at all;
+ * - `better-sqlite3` (native), for Node 20 (Node-RED 4) where `node:sqlite` does not exist. It is
+ *   an optional dependency of the Node-RED package and never bundled (each bundle marks it external).
+ * Both are synchronous: a statement has run (and, outside a transaction, committed) when the call
+ * returns, which is what "write before acknowledging" needs.
+ */
+import { createRequire } from 'node:module';
+
+export type SqliteDriverName = 'node:sqlite' | 'better-sqlite3';
+export type SqliteValue = string | number | null;
+
+export interface SqliteStatement {
+  run(...params: SqliteValue[]): { changes: number | bigint };
+  get(...params: SqliteValue[]): Record<string, unknown> | undefined;
+  all(...params: SqliteValue[]): Record<string, unknown>[];
+}
+
+/** The handle core uses, and that other parts (the delivery ledger) may use for their own tables. */
+export interface SqliteDatabase {
+  readonly driver: SqliteDriverName;
+  readonly file: string;
+  exec(sql: string): void;
+  prepare(sql: string): SqliteStatement;
+  /** Runs `work` in one `BEGIN IMMEDIATE` transaction (the write lock is taken up front: no upgrade deadlock between processes). */
+  transaction<T>(work: () => T): T;
+  close(): void;
+}
+
+interface RawDatabase {
+  exec(sql: string): unknown;
+  prepare(sql: string): SqliteStatement;
+  close(): void;
+}
+
+type BuiltinLoader = (id: string) => unknown;
+
+function loadNodeSqlite(): (new (file: string) => RawDatabase) | undefined {
+  // getBuiltinModule: no static import for bundlers to resolve, and undefined where the module
+  // does not exist (Node 20) or still needs a flag (Node 22 before 22.13).
+  const get = (process as unknown as { getBuiltinModule?: BuiltinLoader }).getBuiltinModule;
+  const mod = get?.('node:sqlite') as { DatabaseSync?: new (file: string) => RawDatabase } | undefined;
+  return mod?.DatabaseSync;
+}
+
+function loadBetterSqlite3(): (new (file: string) => RawDatabase) | undefined {
+  try {
+    // createRequire keeps the name out of reach of bundlers' static analysis as well.
+    const load = createRequire(__filename);
+    return load('better-sqlite3') as new (file: string) => RawDatabase;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which driver would open a file here: the built-in one first. `WA_CLOUD_SQLITE_DRIVER` forces one (bench, tests). */
+export function availableSqliteDriver(prefer?: SqliteDriverName): SqliteDriverName | undefined {
+  const wanted = prefer ?? (process.env.WA_CLOUD_SQLITE_DRIVER as SqliteDriverName | undefined);
+  if (wanted === 'better-sqlite3') return loadBetterSqlite3() ? 'better-sqlite3' : undefined;
+  if (wanted === 'node:sqlite') return loadNodeSqlite() ? 'node:sqlite' : undefined;
+  if (loadNodeSqlite()) return 'node:sqlite';
+  if (loadBetterSqlite3()) return 'better-sqlite3';
+  return undefined;
+}
+
+/**
+ * Opens (creating it if needed) a SQLite file with the settings every user of the file relies on:
+ * WAL (readers never wait for the writer; a crash loses no committed transaction), a 10 s busy
+ * timeout (two processes on one file queue for the write lock instead of failing with
+ * "database is locked"), synchronous=NORMAL (a commit survives a killed process; only a power
+ * loss may drop the last few, see README).
+ *
+ * @throws Error naming the file and the cause when no driver is available or the file is unusable.
+ */
+export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatabase {
+  const driver = availableSqliteDriver(prefer);
+  if (!driver) {
+    throw new Error(
+      `No SQLite driver for ${file}: this Node.js (${process.version}) has no node:sqlite (Node 22.13+ has it) and the optional better-sqlite3 package is not installed`,
+    );
+  }
+  const Database = driver === 'node:sqlite' ? loadNodeSqlite()! : loadBetterSqlite3()!;
+  const raw = new Database(file);
+  try {
+    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+    raw.exec('PRAGMA busy_timeout = 10000');
+    raw.exec('PRAGMA journal_mode = WAL');
+    raw.exec('PRAGMA synchronous = NORMAL');
+  } catch (error) {
+    raw.close();
+    throw error;
+  }
+  let depth = 0;
+  return {
+    driver,
+    file,
+    exec: (sql) => void raw.exec(sql),
+    prepare: (sql) => raw.prepare(sql),
+    transaction<T>(work: () => T): T {
+      if (depth > 0) return work();
+      raw.exec('BEGIN IMMEDIATE');
+      depth += 1;
+      try {
+        const result = work();
+        raw.exec('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          raw.exec('ROLLBACK');
+        } catch {
+          // already rolled back by SQLite (e.g. SQLITE_FULL)
+        }
+        throw error;
+      } finally {
+        depth -= 1;
+      }
+    },
+    close: () => raw.close(),
+  };
+}

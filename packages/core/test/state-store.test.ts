@@ -1,0 +1,157 @@
+import { createHmac } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeSharedStates, sharedState } from '../src/registry';
+import { EmbeddedStateStore, embeddedStoreFile } from '../src/store/embedded-state-store';
+import { openSqlite } from '../src/store/sqlite-driver';
+import { handleWebhookPost } from '../src/webhook/handle';
+import { QualityGuardError } from '../src/quality/quality-error';
+
+const SECRET = 'shh';
+const PHONE = '106540352242922';
+const USER = '14155550123';
+const sign = (body: Buffer) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+const nowSec = () => String(Math.floor(Date.now() / 1000));
+
+function body(value: Record<string, unknown>): Buffer {
+  return Buffer.from(JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'W', changes: [{ field: 'messages', value: { metadata: { phone_number_id: PHONE }, ...value } }] }] }));
+}
+const inbound = (id: string, from = USER) => body({ contacts: [{ wa_id: from, profile: { name: 'A' } }], messages: [{ id, from, timestamp: nowSec(), type: 'text', text: { body: 'hi' } }] });
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wa-state-'));
+});
+afterEach(async () => {
+  await closeSharedStates();
+  chmodSync(dir, 0o700);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function post(state: ReturnType<typeof sharedState>, raw: Buffer) {
+  return handleWebhookPost({ rawBody: raw, headers: { 'x-hub-signature-256': sign(raw) }, appSecret: SECRET, deduplicator: state.deduplicator, windowTracker: state.windowTracker, qualityGuard: state.qualityGuard });
+}
+
+describe('embedded state store', () => {
+  test('is the default, and windows, seen events and quality records survive closing and reopening the file', async () => {
+    const state = sharedState({ folder: dir });
+    expect(state.kind).toBe('embedded');
+    expect(state.problem).toBeUndefined();
+    expect((await post(state, inbound('wamid.A'))).events).toHaveLength(1);
+    await state.qualityGuard.suppress(PHONE, '14155550999');
+    await state.qualityGuard.optOut(PHONE, '14155550888');
+    await closeSharedStates();
+
+    const again = sharedState({ folder: dir });
+    expect(again).not.toBe(state);
+    expect((await again.windowTracker.status(PHONE, `+${USER}`)).open).toBe(true);
+    expect((await post(again, inbound('wamid.A'))).duplicates).toBe(1);
+    await expect(again.qualityGuard.check({ phoneNumberId: PHONE, recipient: '14155550999' } as never, rules())).rejects.toThrow(QualityGuardError);
+    await expect(
+      again.qualityGuard.check({ phoneNumberId: PHONE, recipient: '14155550888', template: { name: 'promo', language: 'en' } } as never, rules()),
+    ).rejects.toMatchObject({ code: 'marketing_opted_out' });
+  });
+
+  test('creates the file 0600 in a folder 0700 and tightens looser modes', async () => {
+    const file = embeddedStoreFile(dir);
+    sharedState({ folder: dir });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'wa-cloud')).mode & 0o777).toBe(0o700);
+    await closeSharedStates();
+    chmodSync(file, 0o644);
+    chmodSync(join(dir, 'wa-cloud'), 0o755);
+    sharedState({ folder: dir });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'wa-cloud')).mode & 0o777).toBe(0o700);
+  });
+
+  test('a corrupt file: memory fallback with an error naming the file, and webhooks still go through', async () => {
+    const file = embeddedStoreFile(dir);
+    sharedState({ folder: dir });
+    await closeSharedStates();
+    writeFileSync(file, Buffer.alloc(8192, 'garbage!'));
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+    const state = sharedState({ folder: dir });
+    expect(state.kind).toBe('memory');
+    expect(state.requested).toBe('embedded');
+    expect(state.problem?.code).toBe('state_store_unavailable');
+    expect(state.problem?.message).toContain(file);
+    expect((await post(state, inbound('wamid.B'))).events).toHaveLength(1);
+    expect((await post(state, inbound('wamid.B'))).duplicates).toBe(1);
+  });
+
+  test('an unusable folder: memory fallback naming the file', async () => {
+    // A regular file where the folder should be: fails for root too (chmod would not stop root).
+    const notAFolder = join(dir, 'plain-file');
+    writeFileSync(notAFolder, 'x');
+    const state = sharedState({ folder: notAFolder });
+    expect(state.kind).toBe('memory');
+    expect(state.problem?.message).toContain(embeddedStoreFile(notAFolder));
+    expect((await post(state, inbound('wamid.C'))).events).toHaveLength(1);
+  });
+
+  test('the sweep deletes expired rows and keeps each table within its bound', async () => {
+    let now = Date.now();
+    const store = new EmbeddedStateStore(join(dir, 's.sqlite'), { maxRowsPerTable: 100, sweepIntervalMs: 0, now: () => now });
+    for (let i = 0; i < 150; i++) await store.windows.extend(`${PHONE}:${i}`, now + 1000 + i);
+    for (let i = 0; i < 10; i++) await store.dedupe.markIfNew(`m:${i}`, 500, [String(i)]);
+    now += 600;
+    expect(store.sweep()).toEqual({ expired: 10, overBound: 50 });
+    const count = (table: string) => Number(store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n);
+    expect(count('wa_windows')).toBe(100);
+    expect(count('wa_dedupe')).toBe(0);
+    // the 50 that expire first went; the latest stay
+    expect(await store.windows.getExpiry(`${PHONE}:149`)).toBeDefined();
+    expect(await store.windows.getExpiry(`${PHONE}:0`)).toBeUndefined();
+    await store.close();
+  });
+
+  test('a file that fails after opening: the store carries on in memory and reports it once', async () => {
+    const problems: string[] = [];
+    const store = new EmbeddedStateStore(join(dir, 'f.sqlite'), { sweepIntervalMs: 0, onProblem: (e) => problems.push(e.message) });
+    await store.windows.extend('a:1', Date.now() + 60_000);
+    store.db.close(); // every statement now throws, as after a fatal I/O error
+    await store.windows.extend('a:2', Date.now() + 60_000);
+    expect(await store.windows.getExpiry('a:2')).toBeDefined();
+    expect(await store.dedupe.markIfNew('k', 1000)).toBe(true);
+    expect(await store.dedupe.markIfNew('k', 1000)).toBe(false);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(join(dir, 'f.sqlite'));
+  });
+
+  test('the ledger can keep its own tables in the same file', async () => {
+    const state = sharedState({ folder: dir });
+    state.database!.exec('CREATE TABLE IF NOT EXISTS test_ledger (id TEXT PRIMARY KEY, user TEXT)');
+    state.database!.prepare('INSERT INTO test_ledger VALUES (?, ?)').run('x', USER);
+    const off = state.onForget((users) => Number(state.database!.prepare('DELETE FROM test_ledger WHERE user = ?').run(users[0]!).changes));
+    expect((await state.forgetUser(USER)).removedByHooks).toBe(1);
+    off();
+  });
+});
+
+function rules() {
+  return { enabled: true, suppressionMs: 7 * 86400000, respectMarketingOptOut: true, marketingCoolDownMs: 86400000, spamPauseMs: 86400000, yellowThroughputFactor: 0.5, allowSendsWhenRed: false };
+}
+
+describe('two connections on one file', () => {
+  test('dedupe is atomic across handles: each key is new exactly once', async () => {
+    const file = join(dir, 'two.sqlite');
+    const a = new EmbeddedStateStore(file, { sweepIntervalMs: 0 });
+    const b = new EmbeddedStateStore(file, { sweepIntervalMs: 0 });
+    let wins = 0;
+    for (let i = 0; i < 200; i++) {
+      const [x, y] = await Promise.all([a.dedupe.markIfNew(`k${i}`, 60_000), b.dedupe.markIfNew(`k${i}`, 60_000)]);
+      wins += Number(x) + Number(y);
+    }
+    expect(wins).toBe(200);
+    await a.close();
+    await b.close();
+    expect(existsSync(file)).toBe(true);
+    const db = openSqlite(file);
+    expect(db.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
+    db.close();
+  });
+});
+
