@@ -8,7 +8,7 @@
  *      130429 in `sandbox.requests`, every message accepted exactly once.
  *
  * Redis: 127.0.0.1:6379, or REDIS_URL. When it is unreachable the test fails and says how to start
- * it, unless WA_SKIP_REDIS=1 (then one loud warning, and the tests pass without running).
+ * it; WA_SKIP_REDIS=1 registers the tests with test.skip (jest counts them as skipped).
  */
 import * as fs from 'fs';
 import * as net from 'net';
@@ -19,10 +19,10 @@ import { startSandbox, type Sandbox } from '../../packages/sandbox/src';
 import { deployNodeRedFlows, startNodeRed, type NodeRedInstance } from '../harness/node-red';
 import { ensureNodeRed } from '../harness/runtimes';
 import { run, stopAll } from '../harness/processes';
+import { SKIP_REDIS, START_REDIS } from '../harness/prerequisites';
 
 const PACKAGE_DIR = path.join(__dirname, '..', '..', 'packages', 'node-red-whatsapp-cloud');
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no';
 const PREFIX = `nr-e2e-${process.pid}-${Date.now()}:`;
 const BURST = 300;
 
@@ -79,7 +79,7 @@ async function send(nr: NodeRedInstance, to: string, message: unknown): Promise<
   return { status: res.status, body: (await res.json()) as { messageId?: string; code?: string } };
 }
 
-let skipped = false;
+const redisTest = SKIP_REDIS ? test.skip : test;
 let sb: Sandbox;
 let a: NodeRedInstance;
 let b: NodeRedInstance;
@@ -87,14 +87,13 @@ let redis: Redis | undefined;
 let packDir: string | undefined;
 
 beforeAll(async () => {
+  if (SKIP_REDIS) {
+    console.warn('\n!!! WA_SKIP_REDIS=1: node-red-redis.test.ts is SKIPPED (reported as skipped by jest). !!!\n');
+    return;
+  }
   if (!(await redisAnswers(REDIS_URL))) {
     const where = new URL(REDIS_URL).host;
-    if (process.env.WA_SKIP_REDIS === '1') {
-      skipped = true;
-      console.warn(`\n!!! node-red-redis.test.ts DID NOT RUN: no Redis at ${where} and WA_SKIP_REDIS=1. Start it with: ${START_REDIS} !!!\n`);
-      return;
-    }
-    throw new Error(`No Redis at ${where} (REDIS_URL). Start one with: ${START_REDIS}  (or set WA_SKIP_REDIS=1 to skip this test)`);
+    throw new Error(`No Redis at ${where} (REDIS_URL). Start one with: ${START_REDIS}  (or set WA_SKIP_REDIS=1 to have this file reported as skipped)`);
   }
   packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'node-red-pack-'));
   const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: PACKAGE_DIR, timeoutMs: 120_000 });
@@ -124,8 +123,7 @@ afterAll(async () => {
   if (packDir) fs.rmSync(packDir, { recursive: true, force: true });
 });
 
-test('both instances run with the shared store on Redis, and say nothing about its password', async () => {
-  if (skipped) return;
+redisTest('both instances run with the shared store on Redis, and say nothing about its password', async () => {
   for (const nr of [a, b]) {
     expect(nr.logs()).not.toMatch(/\[error\]/i);
     const saved = fs.readFileSync(path.join(nr.userDir, 'flows.json'), 'utf8');
@@ -135,8 +133,7 @@ test('both instances run with the shared store on Redis, and say nothing about i
   }
 });
 
-test('(a) an inbound message heard by instance A opens the window for a free-form reply sent by instance B', async () => {
-  if (skipped) return;
+redisTest('(a) an inbound message heard by instance A opens the window for a free-form reply sent by instance B', async () => {
   const user = '14155557001';
   const stranger = '14155557002';
   // B has never heard from the stranger, and neither has A: the window guard refuses before Meta.
@@ -155,8 +152,7 @@ test('(a) an inbound message heard by instance A opens the window for a free-for
   expect((await send(b, stranger, 'Hello again?')).body.code).toBe('window_closed');
 }, 60_000);
 
-test(`(b) ${BURST} templates split across both instances: zero 130429, each accepted exactly once`, async () => {
-  if (skipped) return;
+redisTest(`(b) ${BURST} templates split across both instances: zero 130429, each accepted exactly once`, async () => {
   const before = sb.requests.length;
   const recipients = Array.from({ length: BURST }, (_, i) => `1415556${String(i).padStart(4, '0')}`);
   const template = { type: 'template', template: { name: 'hello_world', language: { code: 'en_US' } } };
@@ -179,8 +175,7 @@ test(`(b) ${BURST} templates split across both instances: zero 130429, each acce
   console.log(`[node-red-redis] ${BURST} templates through 2 Node-RED instances in ${seconds.toFixed(1)} s (${(BURST / seconds).toFixed(1)}/s), 0 × 130429`);
 }, 120_000);
 
-test('control: the same burst with the shared store set to "none" goes over the cap (so (b) measures the Redis limiter)', async () => {
-  if (skipped) return;
+redisTest('control: the same burst with the shared store set to "none" goes over the cap (so (b) measures the Redis limiter)', async () => {
   const { url } = splitUrl(REDIS_URL);
   await Promise.all([deployNodeRedFlows(a, flows(sb, url, 'none')), deployNodeRedFlows(b, flows(sb, url, 'none'))]);
   await new Promise((r) => setTimeout(r, 1500)); // the sandbox's bucket refills

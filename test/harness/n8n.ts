@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { getFreePort, getFreePorts } from './ports';
 import { ManagedProcess, run, RunResult, spawnManaged, tail } from './processes';
+import { START_POSTGRES } from './prerequisites';
 import { ensureN8n, N8nRuntime, npmEnv } from './runtimes';
 
 /** Prefixes of inherited variables that would change n8n's behaviour: the harness owns them. */
@@ -78,7 +79,12 @@ async function withPg<T>(databaseUrl: string, fn: (c: PgClient) => Promise<T>): 
     Client: new (o: { connectionString: string }) => PgClient;
   };
   const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    const where = new URL(databaseUrl);
+    throw new Error(`PostgreSQL is not reachable at ${where.host}${where.pathname} (${(error as Error).message}): start it with: ${START_POSTGRES}`);
+  }
   try {
     return await fn(client);
   } finally {

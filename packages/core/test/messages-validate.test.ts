@@ -18,7 +18,7 @@ import {
 } from '../src/messages';
 
 const TO = '+14155551234';
-const SAMPLES = '/work/shared/research/samples/sends';
+const SAMPLES = join(__dirname, 'fixtures', 'sends');
 
 describe('research send samples', () => {
   /** Placeholders are not values: `{{Recipient-Phone-Number}}`, `http(s)://…`, `template-name`. */

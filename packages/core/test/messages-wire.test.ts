@@ -4,6 +4,7 @@
  * and that JSON must be valid against Meta's OpenAPI `#/components/schemas/Message`.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
 import {
@@ -29,7 +30,8 @@ import {
 } from '../src/messages';
 import { LoopbackServer, accepted } from './support/loopback-server';
 
-const OAS_FILE = '/work/shared/research/meta-openapi/business-messaging-api_v23.0.yaml';
+/** Meta's OpenAPI description, vendored with its MIT licence (fixtures/meta-openapi/). */
+const OAS_FILE = join(__dirname, 'fixtures', 'meta-openapi', 'business-messaging-api_v23.0.yaml');
 
 /**
  * Meta's `Message` schema, with the defects that make it reject Meta's own examples repaired
@@ -461,7 +463,7 @@ describe('outbound messages on the wire', () => {
 
   it('mark-as-read with typing indicator reaches the far side as Meta documents it', async () => {
     const received = await post(markAsReadBody('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUYzMjEzNDM2RTZGQ0MzMDJBRgA=', { typing: true }));
-    const sample = JSON.parse(readFileSync('/work/shared/research/samples/sends/mark-read-typing-indicator.json', 'utf8'));
+    const sample = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'sends', 'mark-read-typing-indicator.json'), 'utf8'));
     expect(received.json).toStrictEqual(sample);
   });
 

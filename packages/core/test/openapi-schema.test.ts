@@ -4,12 +4,14 @@
  * Also shows why messages-wire.test.ts repairs Meta's `Message` schema before using it.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse } from 'yaml';
 import { ValidationError } from '../src/errors/error-classes';
 import { markAsReadBody, toGraphBody, validateOutboundMessage } from '../src/messages';
 
-const OAS_FILE = '/work/shared/research/meta-openapi/business-messaging-api_v23.0.yaml';
+/** Meta's OpenAPI description, vendored with its MIT licence (fixtures/meta-openapi/). */
+const OAS_FILE = join(__dirname, 'fixtures', 'meta-openapi', 'business-messaging-api_v23.0.yaml');
 const doc = parse(readFileSync(OAS_FILE, 'utf8'));
 const messagesPath = Object.keys(doc.paths).find((path) => path.endsWith('/messages'))!;
 const examples: Record<string, { value: Record<string, unknown> }> = doc.paths[messagesPath].post.requestBody.content['application/json'].examples;

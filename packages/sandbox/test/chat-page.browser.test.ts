@@ -1,27 +1,22 @@
 /**
  * The chat page in a real headless Chromium (Debian's package, driven by playwright-core): send from the
  * API, see it on the page, tap a button, and check the signed webhook at a loopback receiver.
+ * Without Chromium the test FAILS with the install command; WA_SKIP_BROWSER=1 has jest report it skipped.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { browserTest, requireChromium } from '../../../test/harness/prerequisites';
 import { expectedSignature, send, setup } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`!!! BROWSER TEST DID NOT RUN: ${CHROMIUM} is missing — run \`apt-get install -y chromium\` (as root) to enable the chat-page test !!!`);
-}
-/** Runs the test only with Chromium present; otherwise registers a passing placeholder that says so. */
-const browserTest = hasChromium
-  ? test
-  : (name: string, _fn: () => Promise<void>, _timeout?: number): void => test(`${name} [NOT RUN: no ${CHROMIUM}]`, () => undefined);
+const chatPageTest = browserTest('chat-page.browser.test.ts');
 
 /** Where the screenshot goes (outside the repo). */
 export const SCREENSHOT = join(tmpdir(), 'wa-cloud-sandbox-chat.png');
 
-browserTest('chat page: API send appears with ticks, tapping a button delivers a signed webhook, typing a reply too', async () => {
+chatPageTest('chat page: API send appears with ticks, tapping a button delivers a signed webhook, typing a reply too', async () => {
+  const executablePath = requireChromium();
   const { sb, rx, close } = await setup({ statusDelaysMs: { sent: 20, delivered: 40, read: 60 } });
   const userDir = mkdtempSync(join(tmpdir(), 'wa-sandbox-chromium-'));
   let browser: BrowserContext | undefined;
@@ -45,7 +40,7 @@ browserTest('chat page: API send appears with ticks, tapping a button delivers a
 
     // A fresh, empty profile directory (Playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(userDir, {
-      executablePath: CHROMIUM,
+      executablePath,
       viewport: { width: 1100, height: 720 },
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',

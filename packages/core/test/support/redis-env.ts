@@ -1,15 +1,18 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { SKIP_REDIS, START_REDIS } from '../../../../test/harness/prerequisites';
 
 /** The Redis the tests use: REDIS_URL, else the one every project machine and CI runs. */
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
-/** Only an explicit WA_SKIP_REDIS=1 skips the Redis tests (loudly); an unreachable Redis fails them. */
-export const SKIP_REDIS = process.env.WA_SKIP_REDIS === '1';
+/**
+ * Only an explicit WA_SKIP_REDIS=1 skips the Redis tests, and then jest reports them as skipped
+ * (test.skip); an unreachable Redis fails them with the command that starts it.
+ */
+export { SKIP_REDIS };
 
-const START_HINT =
-  'start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or set REDIS_URL); set WA_SKIP_REDIS=1 to skip these tests';
+const START_HINT = `start it with: ${START_REDIS} (or set REDIS_URL); set WA_SKIP_REDIS=1 to have these tests reported as skipped`;
 
 /** The URL without its password, for messages that end up in CI logs. */
 function redacted(url: string): string {
@@ -38,7 +41,7 @@ export function adminClient(): Redis {
  */
 export async function requireRedis(suite: string): Promise<void> {
   if (SKIP_REDIS) {
-    console.warn(`\n!!! WA_SKIP_REDIS=1: the Redis tests of "${suite}" were NOT run (multi-process limiter, shared windows, dedupe). !!!\n`);
+    console.warn(`\n!!! WA_SKIP_REDIS=1: the Redis tests of "${suite}" are SKIPPED (multi-process limiter, shared windows, dedupe). !!!\n`);
     return;
   }
   const client = adminClient();
@@ -73,12 +76,9 @@ export async function deleteKeys(prefix: string): Promise<void> {
   }
 }
 
-/** A test that returns at once when the Redis tests are skipped (so they pass without `.skip`). */
+/** A Redis test: registered with test.skip under WA_SKIP_REDIS=1, so the runner counts it as skipped, never as passed. */
 export function redisTest(name: string, fn: () => Promise<void>, timeout?: number): void {
-  test(name, async () => {
-    if (SKIP_REDIS) return;
-    await fn();
-  }, timeout);
+  (SKIP_REDIS ? test.skip : test)(name, fn, timeout);
 }
 
 /** A local port nothing listens on (for "Redis is down" tests). */
