@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { WhatsAppClient } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { createClient, errorJson, executionStore, getCredentials, toNodeError, type SendSettings } from '../../transport';
+import { DeferredUploads } from './deferred-uploads';
 import { readQualityOptions } from './options';
 
 /**
@@ -99,21 +100,24 @@ export async function runForEachItem(ctx: IExecuteFunctions, task: ItemTask, opt
 /**
  * Sends one message per item (built by `build`, in Graph shape or from a core builder) through the
  * shared limiter. Items already sent by an earlier try of this node in the same execution are not
- * sent again.
+ * sent again. `build` (which may read, e.g. a template, but never write) has no side effect: binary files go through `uploads` and are uploaded only
+ * after that check, so a retry neither uploads again nor (with a new media ID) sends again.
  */
 export async function sendEach(
   ctx: IExecuteFunctions,
-  build: (itemIndex: number, client: WhatsAppClient) => unknown | Promise<unknown>,
+  build: (itemIndex: number, client: WhatsAppClient, uploads: DeferredUploads) => unknown | Promise<unknown>,
   settings: SendSettings,
 ): Promise<INodeExecutionData[]> {
   const base = `${ctx.getExecutionId() ?? 'manual'}|${ctx.getNode().id}`;
   return await runForEachItem(
     ctx,
     async (client, i) => {
-      const message = await build(i, client);
-      const key = `${base}|${i}|${digest(message)}`;
+      const uploads = new DeferredUploads();
+      const built = await build(i, client, uploads);
+      const key = `${base}|${i}|${digest(built)}`;
       const earlier = ledger().entries.get(key);
       if (earlier) return { ...earlier.result, alreadySent: true };
+      const message = await uploads.resolve(built, client);
       const sent = await client.send(message);
       const result: IDataObject = {
         messageId: sent.messageId,

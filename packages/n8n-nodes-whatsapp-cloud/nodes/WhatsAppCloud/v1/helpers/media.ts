@@ -1,6 +1,5 @@
-import { uploadMedia } from '@wa-cloud/core';
-import type { WhatsAppClient } from '@wa-cloud/core';
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { DeferredUploads } from './deferred-uploads';
 
 /** Fields that say where a media message's file comes from. */
 export function mediaSourceFields(operation: string): INodeProperties[] {
@@ -47,18 +46,16 @@ export function mediaSourceFields(operation: string): INodeProperties[] {
   ];
 }
 
-/** `{ link }` or `{ id }` for item `itemIndex`; a binary file is uploaded through core first. */
-export async function mediaSource(ctx: IExecuteFunctions, itemIndex: number, client: WhatsAppClient): Promise<{ id: string } | { link: string }> {
+/**
+ * `{ link }` or `{ id }` for item `itemIndex`. A binary file gets a placeholder ID: it is uploaded
+ * (through core) only when the message is really sent, never for an item an earlier try already sent.
+ */
+export async function mediaSource(ctx: IExecuteFunctions, itemIndex: number, uploads: DeferredUploads): Promise<{ id: string } | { link: string }> {
   const source = ctx.getNodeParameter('mediaSource', itemIndex) as string;
   if (source === 'link') return { link: (ctx.getNodeParameter('mediaLink', itemIndex) as string).trim() };
   if (source === 'id') return { id: (ctx.getNodeParameter('mediaId', itemIndex) as string).trim() };
   const property = ctx.getNodeParameter('binaryPropertyName', itemIndex) as string;
   const binary = ctx.helpers.assertBinaryData(itemIndex, property);
   const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, property);
-  const uploaded = await uploadMedia(client.graph, client.phoneNumberId, {
-    data,
-    mimeType: binary.mimeType,
-    ...(binary.fileName ? { filename: binary.fileName } : {}),
-  });
-  return { id: uploaded.id };
+  return { id: uploads.placeholder({ data, mimeType: binary.mimeType, ...(binary.fileName ? { filename: binary.fileName } : {}) }) };
 }

@@ -42,7 +42,7 @@ export const description: INodeProperties[] = [
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
   return await sendEach(
     this,
-    async (i, client) => {
+    async (i, _client, uploads) => {
       const kind = this.getNodeParameter('mediaType', i) as 'image' | 'audio' | 'video' | 'document';
       const extra: IDataObject = {};
       if (kind !== 'audio') {
@@ -53,7 +53,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
         const filename = this.getNodeParameter('filename', i, '') as string;
         if (filename) extra.filename = filename;
       }
-      return mediaMessage(this.getNodeParameter('to', i) as string, kind, await mediaSource(this, i, client), { ...envelopeOptions(this, i), ...extra });
+      return mediaMessage(this.getNodeParameter('to', i) as string, kind, await mediaSource(this, i, uploads), { ...envelopeOptions(this, i), ...extra });
     },
     readSendSettings(this),
   );

@@ -10,7 +10,7 @@ export const description: INodeProperties[] = [...mediaSourceFields('sendSticker
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
   return await sendEach(
     this,
-    async (i, client) => mediaMessage(this.getNodeParameter('to', i) as string, 'sticker', await mediaSource(this, i, client), envelopeOptions(this, i)),
+    async (i, _client, uploads) => mediaMessage(this.getNodeParameter('to', i) as string, 'sticker', await mediaSource(this, i, uploads), envelopeOptions(this, i)),
     readSendSettings(this),
   );
 }
