@@ -3,6 +3,7 @@ import { GraphApiError, WindowClosedError } from './errors/error-classes';
 import { WhatsAppError } from './errors/whatsapp-error';
 import { GraphApi, type GraphConnection } from './http/graph-api';
 import { decideRetry, type RetryOptions } from './http/retry-policy';
+import { sendOutcomeOf } from './http/send-outcome';
 import { LocalRateLimiter, limiterStoppedError } from './limiter/local-rate-limiter';
 import type { PairRate, RateLimiter } from './limiter/rate-limiter';
 import { WindowTracker, type WindowStatus } from './window/window-tracker';
@@ -216,7 +217,11 @@ export class WhatsAppClient {
     const body = toGraphBody(outbound);
     let sent: { response: SendResponse; attempts: number };
     try {
-      sent = await this.withRetries(recipient.to, () => this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/messages`, { json: body }));
+      sent = await this.withRetries(recipient.to, () =>
+        this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/messages`, { json: body }).catch((error: unknown) => {
+          throw sendOutcomeOf(error); // a gateway's 5xx may come after Meta accepted: delivery_unknown
+        }),
+      );
     } catch (error) {
       await this.learnFromFailure(error, recipient.to);
       throw error;

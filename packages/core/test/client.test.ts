@@ -2,6 +2,7 @@ import { WhatsAppClient, type WhatsAppClientOptions } from '../src/client';
 import { MemoryKeyedExpiryStore } from '../src/window/window-store';
 import { SERVICE_WINDOW_MS, WindowTracker } from '../src/window/window-tracker';
 import { LoopbackServer, accepted, graphError } from './support/loopback-server';
+import type { WhatsAppError } from '../src/errors/whatsapp-error';
 
 const TOKEN = 'EAAG-test-token-never-logged';
 const PHONE_ID = '106540352242922';
@@ -81,9 +82,23 @@ describe('WhatsAppClient.send', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  test('HTTP 5xx without a Meta code is retried; code 1 only once', async () => {
-    server.responder = (req, i) => (i === 0 ? { status: 502, body: '<html>bad gateway</html>' } : accepted(req.json.to));
-    expect((await client().sendTemplate(USER, 'hello_world', 'en_US')).attempts).toBe(2);
+  test.each([502, 503, 504])('a send answered HTTP %s without a Meta code is delivery_unknown: sent once, not retried (a gateway may fail after Meta accepted)', async (status) => {
+    server.responder = (req, i) => (i === 0 ? { status, body: '<html>gateway error</html>' } : accepted(req.json.to));
+    const error = await client().sendTemplate(USER, 'hello_world', 'en_US').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'delivery_unknown', category: 'network', retryable: false, requestSent: true, message: expect.stringContaining(`HTTP ${status}`) });
+    expect((error as WhatsAppError).hint).toMatch(/status webhook/);
+    expect(server.requests).toHaveLength(1);
+
+    server.requests.length = 0;
+    const atLeastOnce = client({ retry: { baseDelayMs: 5, retryDeliveryUnknown: true } });
+    expect((await atLeastOnce.sendTemplate(USER, 'hello_world', 'en_US')).attempts).toBe(2);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  test('mark-as-read (repeating it is harmless) still retries a gateway 5xx; code 1 only once', async () => {
+    server.responder = (_req, i) => (i === 0 ? { status: 502, body: '<html>bad gateway</html>' } : { status: 200, json: { success: true } });
+    expect(await client().markAsRead('wamid.X')).toEqual({ success: true });
+    expect(server.requests).toHaveLength(2);
     server.requests.length = 0;
     server.responder = () => graphError(400, 1, '(#1) An unknown error occurred');
     await expect(client().sendTemplate(USER, 'hello_world', 'en_US')).rejects.toMatchObject({ graphCode: 1 });

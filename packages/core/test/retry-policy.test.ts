@@ -20,7 +20,7 @@ describe('decideRetry', () => {
     expect(decideRetry(graph(1), 2)).toBeNull();
   });
 
-  test('HTTP 5xx without a Meta code is retried; 4xx without one is not', () => {
+  test('HTTP 5xx without a Meta code is retried for calls that may repeat (a send first turns it into delivery_unknown, see client.test.ts); 4xx is not', () => {
     expect(decideRetry(mapGraphError(502, 'Bad Gateway'), 1)).not.toBeNull();
     expect(decideRetry(mapGraphError(404, 'Not Found'), 1)).toBeNull();
   });

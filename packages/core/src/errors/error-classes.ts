@@ -110,14 +110,14 @@ export class WindowClosedError extends WhatsAppError {
 export class NetworkError extends WhatsAppError {
   readonly requestSent: boolean;
 
-  constructor(message: string, requestSent: boolean, cause?: unknown) {
+  constructor(message: string, requestSent: boolean, cause?: unknown, hint?: string) {
     super(message, {
       code: requestSent ? 'delivery_unknown' : 'connection_failed',
       category: 'network',
       retryable: !requestSent,
-      hint: requestSent
+      hint: hint ?? (requestSent
         ? 'The connection broke after the message was sent, so Meta may have accepted it: check the status webhook for this message before sending it again.'
-        : 'Could not reach the WhatsApp API: check the server\'s internet connection and the base URL; it is safe to retry.',
+        : 'Could not reach the WhatsApp API: check the server\'s internet connection and the base URL; it is safe to retry.'),
       cause,
     });
     this.name = 'NetworkError';

@@ -115,7 +115,7 @@ const RANGES: ReadonlyArray<{ from: number; to: number; rule: ErrorRule }> = [
 export const UNKNOWN_RULE: ErrorRule = rule('unknown', 'never', 'Meta returned an error this node does not know yet: read the message and details, and check Meta\'s error code reference.');
 
 /** A 5xx answer that carries no Meta code at all (a proxy or load balancer failed). */
-export const HTTP_5XX_RULE: ErrorRule = rule('transient', 'backoff', 'The WhatsApp API answered with a server error: the node retries; if it keeps failing, check the base URL and Meta\'s status page.');
+export const HTTP_5XX_RULE: ErrorRule = rule('transient', 'backoff', 'The WhatsApp API (or a proxy in front of it) answered with a server error: safe calls are retried; if it keeps failing, check the base URL and Meta\'s status page.');
 
 /** Looks a Meta code up: the exact code first, then its family. */
 export function ruleForCode(code: number): ErrorRule | undefined {

@@ -31,7 +31,9 @@ const PAIR_RATE_CODE = 131056;
  * never retried: a retry must never re-send a message Meta may have accepted.
  * - Graph codes whose table rule is `backoff` (130429, 131056, 4, 80007, 2, 131000, 131016, 131057, 133004, 2494100): exponential backoff;
  * - Graph code 1 (`once`): one retry;
- * - HTTP 5xx without a Meta code: backoff;
+ * - HTTP 5xx without a Meta code: backoff (a message send turns it into `delivery_unknown` first,
+ *   see send-outcome.ts, because a gateway may fail after Meta accepted; only idempotent calls
+ *   such as mark-as-read retry it);
  * - connection errors before the request was written: backoff;
  * - connection lost after writing (`delivery_unknown`): only with `retryDeliveryUnknown`.
  */
