@@ -309,7 +309,8 @@ describe('templateParameters and buildTemplateComponents', () => {
       id: '3', name: 'otp', language: 'en_US', status: 'APPROVED', category: 'AUTHENTICATION',
       components: [{ type: 'BODY', text: '*{{1}}* is your verification code.' }, { type: 'BUTTONS', buttons: [{ type: 'OTP', otp_type: 'COPY_CODE', text: 'Copy code' }] }],
     };
-    expect(buildTemplateComponents(otp, { 'body.1': '123456', 'button.0': '123456' })).toEqual([
+    expect(templateParameters(otp)).toEqual([{ key: 'code', component: 'otp', format: 'otp', subType: 'COPY_CODE', required: true }]);
+    expect(buildTemplateComponents(otp, { code: '123456' })).toEqual([
       { type: 'body', parameters: [{ type: 'text', text: '123456' }] },
       { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: '123456' }] },
     ]);

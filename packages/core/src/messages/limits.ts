@@ -58,6 +58,8 @@ export const LIMITS = {
   templateHeaderText: 60,
   /** Copy-code button `coupon_code`. */
   couponCode: 15,
+  /** Cards in a carousel template send (Meta: up to 10). */
+  carouselCards: 10,
   /** Highest template button `index`. */
   templateButtonIndex: 9,
   /** Recipient phone numbers: digits including the country code (E.164). */

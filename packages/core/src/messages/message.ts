@@ -15,7 +15,7 @@ import { OutboundTemplateMessageSchema, type OutboundTemplateMessage } from './t
 import { OutboundTextMessageSchema } from './text';
 import { byKey, parseOrThrow } from './validate';
 
-/** The message `type`s this library sends (group messages and carousels are not covered). */
+/** The message `type`s this library sends (group messages are not covered; carousels go as templates). */
 export const OUTBOUND_MESSAGE_TYPES = [
   'text',
   'image',

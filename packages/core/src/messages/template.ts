@@ -180,11 +180,112 @@ export const OutboundTemplateButtonComponentSchema = strict({
   });
 });
 
-/** One template component: header, body or button. */
-export const OutboundTemplateComponentSchema = byKey('type', ['header', 'body', 'button'], [
+/**
+ * `limited_time_offer` component: when the offer's code expires, in milliseconds since 1970
+ * (Meta's limited-time offer template guide: `expiration_time_ms`, "UNIX timestamp in milliseconds").
+ */
+export const OutboundTemplateLimitedTimeOfferComponentSchema = strict({
+  type: z.literal('limited_time_offer'),
+  parameters: list(
+    strict({
+      type: z.literal('limited_time_offer'),
+      limited_time_offer: strict({
+        expiration_time_ms: z.number().int().superRefine((ms, ctx) => {
+          if (ms <= 0) ctx.addIssue({ code: 'custom', message: `${ms} is not a time; give milliseconds since 1970 (e.g. Date.now() + 86400000)` });
+          else if (ms < 1e11) ctx.addIssue({ code: 'custom', message: `${ms} looks like seconds; Meta wants milliseconds since 1970 (multiply by 1000)` });
+        }),
+      }),
+    }),
+    'parameters',
+    1,
+    1,
+  ),
+});
+
+/** A carousel card's header: the card's image or video (media cards) or its product (product cards). */
+const CardHeaderParameterSchema = byKey('type', ['image', 'video', 'product'], [
+  mediaParameter('image'),
+  mediaParameter('video'),
+  strict({
+    type: z.literal('product'),
+    product: strict({ product_retailer_id: text(), catalog_id: text() }),
+  }),
+]);
+
+const CardHeaderComponentSchema = strict({
+  type: z.literal('header'),
+  parameters: list(CardHeaderParameterSchema, 'parameters', 1, 1),
+});
+
+/** What a card holds: its header, its body variables and its buttons' values. */
+const CardComponentSchema = byKey('type', ['header', 'body', 'button'], [
+  CardHeaderComponentSchema,
+  OutboundTemplateBodyComponentSchema,
+  OutboundTemplateButtonComponentSchema,
+]);
+
+/** One card of a carousel, placed by `card_index` (0 is the first card shown). */
+const CarouselCardSchema = strict({
+  card_index: z.number().int().superRefine((index, ctx) => {
+    if (index < 0 || index >= LIMITS.carouselCards) ctx.addIssue({ code: 'custom', message: `${index} is not a card position; it must be 0 to ${LIMITS.carouselCards - 1}` });
+  }),
+  components: list(CardComponentSchema, 'components', 1),
+});
+
+/**
+ * How a card's buttons are laid out: what Meta needs to be the same on every card. Quick-reply
+ * payloads are left out: they are optional per card, while url and coupon values are required on
+ * every card once the template has them.
+ */
+function buttonLayout(components: readonly { type: string; sub_type?: string; index?: number | string }[]): string {
+  return components
+    .filter((c) => c.type === 'button' && String(c.sub_type).toLowerCase() !== 'quick_reply')
+    .map((c) => `${String(c.sub_type).toLowerCase()}@${String(c.index)}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * `carousel` component: up to 10 cards (Meta's media and product card carousel guides), each with
+ * a header (image, video or product) and the values of its body and buttons. Every card has the
+ * same header kind and the same button layout, as Meta requires of a carousel's cards.
+ */
+export const OutboundTemplateCarouselComponentSchema = strict({
+  type: z.literal('carousel'),
+  cards: list(CarouselCardSchema, 'cards', 1, LIMITS.carouselCards),
+}).superRefine((carousel, ctx) => {
+  const seen = new Map<number, number>();
+  const first = carousel.cards[0];
+  const headerKind = (card: typeof first) => {
+    const header = card?.components.find((c) => c.type === 'header') as { parameters: Array<{ type: string }> } | undefined;
+    return header?.parameters[0]?.type;
+  };
+  carousel.cards.forEach((card, i) => {
+    const earlier = seen.get(card.card_index);
+    if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['cards', i, 'card_index'], message: `card_index ${card.card_index} is already used by cards[${earlier}]; give each card its own position` });
+    else seen.set(card.card_index, i);
+    const kind = headerKind(card);
+    if (kind === undefined) ctx.addIssue({ code: 'custom', path: ['cards', i, 'components'], message: 'has no header; every card needs its image, video or product' });
+    else if (i > 0 && kind !== headerKind(first)) {
+      ctx.addIssue({ code: 'custom', path: ['cards', i, 'components'], message: `has a ${kind} header while cards[0] has ${String(headerKind(first))}; every card of a carousel has the same header kind` });
+    }
+    if (i > 0 && buttonLayout(card.components) !== buttonLayout(first!.components)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cards', i, 'components'],
+        message: `buttons (${buttonLayout(card.components) || 'none'}) differ from cards[0] (${buttonLayout(first!.components) || 'none'}); every card has the same buttons`,
+      });
+    }
+  });
+});
+
+/** One template component: header, body, button, limited-time offer or carousel. */
+export const OutboundTemplateComponentSchema = byKey('type', ['header', 'body', 'button', 'limited_time_offer', 'carousel'], [
   OutboundTemplateHeaderComponentSchema,
   OutboundTemplateBodyComponentSchema,
   OutboundTemplateButtonComponentSchema,
+  OutboundTemplateLimitedTimeOfferComponentSchema,
+  OutboundTemplateCarouselComponentSchema,
 ]);
 /** Inferred type of `OutboundTemplateComponentSchema`. */
 export type OutboundTemplateComponent = z.infer<typeof OutboundTemplateComponentSchema>;

@@ -1,11 +1,22 @@
 import { ValidationError } from '../errors/error-classes';
 import { URL_SHORTENER_HOSTS } from '../messages/limits';
-import type { TemplateComponent, TemplateDefinition } from './types';
+import type { TemplateButton, TemplateComponent, TemplateDefinition } from './types';
 import { NAMED_PARAMETER, placeholders, upper, type Placeholder } from './variables';
 
 const CATEGORIES = ['MARKETING', 'UTILITY', 'AUTHENTICATION'];
 const HEADER_FORMATS = ['TEXT', 'IMAGE', 'VIDEO', 'DOCUMENT', 'LOCATION'];
-const LIMITS = { name: 512, header: 60, body: 1024, footer: 60, buttonText: 25, url: 2000, phone: 20, buttons: 10, urlButtons: 2, couponCode: 15 };
+const LIMITS = {
+  name: 512, header: 60, body: 1024, footer: 60, buttonText: 25, url: 2000, phone: 20, buttons: 10, urlButtons: 2, couponCode: 15,
+  // Meta's carousel guides: 2 to 10 cards, card body 160 characters, up to 2 buttons per card.
+  cardsMin: 2, cardsMax: 10, cardBody: 160, cardButtons: 2,
+  // Meta's limited-time offer guide: offer text 16 characters, body 600.
+  offerText: 16, offerBody: 600,
+  // Meta's authentication template guides: expiry 1–90 minutes, up to 5 apps, signature hash exactly 11 characters.
+  codeExpirationMin: 1, codeExpirationMax: 90, supportedApps: 5, signatureHash: 11, packageName: 224,
+};
+const OTP_TYPES = ['COPY_CODE', 'ONE_TAP', 'ZERO_TAP'];
+const BUTTON_TYPES = ['QUICK_REPLY', 'URL', 'PHONE_NUMBER', 'COPY_CODE', 'FLOW', 'OTP', 'CATALOG', 'MPM', 'SPM', 'VOICE_CALL'];
+const COMPONENT_TYPES = ['HEADER', 'BODY', 'FOOTER', 'BUTTONS', 'CAROUSEL', 'LIMITED_TIME_OFFER'];
 
 function fail(field: string, problem: string): never {
   throw new ValidationError(field, problem, `Change "${field}" so Meta accepts the template; Meta rejects it otherwise (usually with a 2388xxx code).`);
@@ -45,10 +56,14 @@ function checkVariables(field: string, list: Placeholder[], format: 'POSITIONAL'
 
 function checkBody(field: string, component: TemplateComponent, format: 'POSITIONAL' | 'NAMED', category: string): void {
   const text = component.text;
+  if (component.add_security_recommendation !== undefined && typeof component.add_security_recommendation !== 'boolean') {
+    fail(`${field}.add_security_recommendation`, 'must be true or false');
+  }
   if (typeof text !== 'string' || text.trim() === '') {
     if (category === 'AUTHENTICATION') return; // Meta supplies the authentication body text
     fail(`${field}.text`, 'the body text is required');
   }
+  if (category === 'AUTHENTICATION') fail(`${field}.text`, 'authentication templates take no body text: Meta writes it (set add_security_recommendation to add the security line)');
   checkLength(`${field}.text`, text, LIMITS.body);
   checkNoShortener(`${field}.text`, text);
   const list = placeholders(text);
@@ -125,6 +140,105 @@ function checkButtons(field: string, component: TemplateComponent): void {
       if (typeof example !== 'string' || example === '') fail(`${at}.example`, 'an example code is required');
       checkLength(`${at}.example`, example, LIMITS.couponCode);
     }
+    if (type === 'OTP') checkOtpButton(at, button);
+    if (['CATALOG', 'MPM', 'SPM'].includes(type) && button.text !== undefined) {
+      if (typeof button.text !== 'string' || button.text.trim() === '') fail(`${at}.text`, 'the button text cannot be empty');
+      checkLength(`${at}.text`, button.text, LIMITS.buttonText);
+    }
+    if (!BUTTON_TYPES.includes(type)) fail(`${at}.type`, `"${String(button.type)}" is not one of ${BUTTON_TYPES.join(', ')}`);
+  });
+}
+
+/** An authentication template's one-time-password button (copy code, one-tap or zero-tap autofill). */
+function checkOtpButton(at: string, button: TemplateButton): void {
+  const otpType = upper(button.otp_type);
+  if (!OTP_TYPES.includes(otpType)) fail(`${at}.otp_type`, `"${String(button.otp_type ?? '')}" is not one of ${OTP_TYPES.join(', ')}`);
+  for (const key of ['text', 'autofill_text'] as const) {
+    if (button[key] !== undefined) {
+      if (typeof button[key] !== 'string') fail(`${at}.${key}`, 'must be text');
+      checkLength(`${at}.${key}`, button[key] as string, LIMITS.buttonText);
+    }
+  }
+  if (otpType === 'COPY_CODE') return;
+  // One-tap and zero-tap hand the code to an Android app: Meta needs the app's package and signing hash.
+  const apps = button.supported_apps as Array<{ package_name?: unknown; signature_hash?: unknown }> | undefined;
+  if (!Array.isArray(apps) || apps.length === 0) fail(`${at}.supported_apps`, `a ${otpType.toLowerCase().replace('_', '-')} button needs supported_apps: [{ package_name, signature_hash }]`);
+  if (apps.length > LIMITS.supportedApps) fail(`${at}.supported_apps`, `${apps.length} apps, the limit is ${LIMITS.supportedApps}`);
+  apps.forEach((app, i) => {
+    const pkg = app?.package_name;
+    if (typeof pkg !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/.test(pkg)) {
+      fail(`${at}.supported_apps[${i}].package_name`, 'an Android package name like com.example.app: two or more segments, each starting with a letter');
+    }
+    checkLength(`${at}.supported_apps[${i}].package_name`, pkg, LIMITS.packageName);
+    const hash = app?.signature_hash;
+    if (typeof hash !== 'string' || !/^[A-Za-z0-9+/=]+$/.test(hash) || hash.length !== LIMITS.signatureHash) {
+      fail(`${at}.supported_apps[${i}].signature_hash`, `must be exactly ${LIMITS.signatureHash} characters of A-Z a-z 0-9 + / = (your app signing key hash)`);
+    }
+  });
+  if (otpType === 'ZERO_TAP' && button.zero_tap_terms_accepted !== true) {
+    fail(`${at}.zero_tap_terms_accepted`, 'must be true: zero-tap templates need you to accept Meta\'s zero-tap terms');
+  }
+}
+
+/** FOOTER of an authentication template: only the code expiry (Meta writes the text). */
+function checkAuthFooter(field: string, component: TemplateComponent): void {
+  const minutes = component.code_expiration_minutes;
+  if (minutes === undefined) return;
+  if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < LIMITS.codeExpirationMin || minutes > LIMITS.codeExpirationMax) {
+    fail(`${field}.code_expiration_minutes`, `${JSON.stringify(minutes)} is not a whole number of minutes from ${LIMITS.codeExpirationMin} to ${LIMITS.codeExpirationMax}`);
+  }
+}
+
+/** `limited_time_offer` component: offer text (16) and whether the expiry shows. */
+function checkOffer(field: string, component: TemplateComponent, category: string): void {
+  if (category !== 'MARKETING') fail(`${field}.type`, 'limited-time offers are only for MARKETING templates');
+  const offer = component.limited_time_offer as { text?: unknown; has_expiration?: unknown } | undefined;
+  if (!offer || typeof offer !== 'object') fail(`${field}.limited_time_offer`, 'is required: { text, has_expiration? }');
+  if (typeof offer.text !== 'string' || offer.text.trim() === '') fail(`${field}.limited_time_offer.text`, 'the offer text is required');
+  checkLength(`${field}.limited_time_offer.text`, offer.text, LIMITS.offerText);
+  if (offer.has_expiration !== undefined && typeof offer.has_expiration !== 'boolean') fail(`${field}.limited_time_offer.has_expiration`, 'must be true or false');
+}
+
+/** How a card's buttons are laid out (types in order): Meta wants it the same on every card. */
+function cardButtons(card: TemplateComponent[]): string {
+  return (card.find((c) => upper(c.type) === 'BUTTONS')?.buttons ?? []).map((b) => upper(b.type)).join(',');
+}
+
+/** `carousel` component: 2–10 cards with the same header format, body presence and buttons. */
+function checkCarousel(field: string, component: TemplateComponent, format: 'POSITIONAL' | 'NAMED', category: string): void {
+  if (category !== 'MARKETING') fail(`${field}.type`, 'carousels are only for MARKETING templates');
+  const cards = component.cards as Array<{ components?: TemplateComponent[] }> | undefined;
+  if (!Array.isArray(cards) || cards.length < LIMITS.cardsMin) fail(`${field}.cards`, `${Array.isArray(cards) ? cards.length : 0} cards, at least ${LIMITS.cardsMin} needed`);
+  if (cards.length > LIMITS.cardsMax) fail(`${field}.cards`, `${cards.length} cards, the limit is ${LIMITS.cardsMax}`);
+  let first: { header: string; body: boolean; buttons: string } | undefined;
+  cards.forEach((card, n) => {
+    const at = `${field}.cards[${n}]`;
+    const parts = card?.components;
+    if (!Array.isArray(parts) || parts.length === 0) fail(`${at}.components`, 'a card needs its components (header, optional body, buttons)');
+    const header = parts.find((c) => upper(c.type) === 'HEADER');
+    const headerFormat = upper(header?.format);
+    if (!['IMAGE', 'VIDEO', 'PRODUCT'].includes(headerFormat)) fail(`${at}.components`, `a card needs a header of format IMAGE, VIDEO or PRODUCT${header ? ` (got "${String(header.format)}")` : ''}`);
+    if (headerFormat !== 'PRODUCT' && !header!.example?.header_handle?.[0]) fail(`${at}.components.header.example.header_handle`, `a ${headerFormat.toLowerCase()} card header needs an example media handle`);
+    parts.forEach((part, i) => {
+      const type = upper(part.type);
+      if (!['HEADER', 'BODY', 'BUTTONS'].includes(type)) fail(`${at}.components[${i}].type`, `"${String(part.type)}" is not a card component (HEADER, BODY, BUTTONS)`);
+      if (type === 'BODY') {
+        if (typeof part.text !== 'string' || part.text.trim() === '') fail(`${at}.components[${i}].text`, 'the card body text is required when a card has a body');
+        checkLength(`${at}.components[${i}].text`, part.text, LIMITS.cardBody);
+        checkVariables(`${at}.components[${i}].text`, placeholders(part.text), format);
+      }
+      if (type === 'BUTTONS') {
+        checkButtons(`${at}.components[${i}]`, part);
+        if ((part.buttons ?? []).length > LIMITS.cardButtons) fail(`${at}.components[${i}].buttons`, `${part.buttons!.length} buttons, the limit is ${LIMITS.cardButtons} per card`);
+      }
+    });
+    const shape = { header: headerFormat, body: parts.some((c) => upper(c.type) === 'BODY'), buttons: cardButtons(parts) };
+    if (!first) first = shape;
+    else {
+      if (shape.header !== first.header) fail(`${at}.components`, `header ${shape.header} differs from card 0 (${first.header}); all cards have the same header format`);
+      if (shape.body !== first.body) fail(`${at}.components`, 'if one card has a body text, every card must (Meta keeps card heights equal)');
+      if (shape.buttons !== first.buttons) fail(`${at}.components`, `buttons (${shape.buttons || 'none'}) differ from card 0 (${first.buttons || 'none'}); all cards have the same buttons`);
+    }
   });
 }
 
@@ -154,11 +268,15 @@ export function validateTemplateDefinition(def: TemplateDefinition): void {
     const field = `components[${i}]`;
     if (!component || typeof component !== 'object') fail(field, 'must be an object');
     const type = upper(component.type);
-    if (seen.has(type) && ['HEADER', 'BODY', 'FOOTER', 'BUTTONS'].includes(type)) fail(`${field}.type`, `a template has at most one ${type}`);
+    if (!COMPONENT_TYPES.includes(type)) fail(`${field}.type`, `"${String(component.type)}" is not one of ${COMPONENT_TYPES.join(', ')}`);
+    if (seen.has(type)) fail(`${field}.type`, `a template has at most one ${type}`);
     seen.set(type, i);
     if (type === 'HEADER') checkHeader(field, component, format);
     else if (type === 'BODY') checkBody(field, component, format, category);
+    else if (type === 'LIMITED_TIME_OFFER') checkOffer(field, component, category);
+    else if (type === 'CAROUSEL') checkCarousel(field, component, format, category);
     else if (type === 'FOOTER') {
+      if (category === 'AUTHENTICATION') checkAuthFooter(field, component);
       if (typeof component.text === 'string') {
         checkLength(`${field}.text`, component.text, LIMITS.footer);
         checkNoShortener(`${field}.text`, component.text);
@@ -167,4 +285,13 @@ export function validateTemplateDefinition(def: TemplateDefinition): void {
     } else if (type === 'BUTTONS') checkButtons(field, component);
   });
   if (!seen.has('BODY')) fail('components', 'a BODY component is required');
+  if (seen.has('LIMITED_TIME_OFFER')) {
+    if (seen.has('FOOTER')) fail(`components[${seen.get('FOOTER')}].type`, 'a limited-time offer template cannot have a footer');
+    const body = def.components[seen.get('BODY')!]!;
+    if (typeof body.text === 'string') checkLength(`components[${seen.get('BODY')}].text`, body.text, LIMITS.offerBody);
+  }
+  if (category === 'AUTHENTICATION') {
+    const buttons = seen.has('BUTTONS') ? def.components[seen.get('BUTTONS')!]!.buttons ?? [] : [];
+    if (!buttons.some((b) => upper(b.type) === 'OTP')) fail('components', 'an authentication template needs a BUTTONS component with one OTP button (otp_type COPY_CODE, ONE_TAP or ZERO_TAP)');
+  }
 }
