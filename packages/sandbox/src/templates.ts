@@ -4,6 +4,7 @@
  * template-management rules (create → PENDING → APPROVED or REJECTED; delete by name or hsm_id).
  */
 import { GraphError, invalidParam } from './errors';
+import { checkKindComponents, checkKindDefinition, KIND_TEMPLATES, libraryComponents } from './template-kinds';
 import type { Json, JsonObject, TemplateComponent, TemplateDefinition } from './types';
 
 /** Templates available when the caller passes none: enough to try every send path at once. */
@@ -84,6 +85,8 @@ export const DEFAULT_TEMPLATES: TemplateDefinition[] = [
     category: 'MARKETING',
     components: [{ type: 'BODY', text: 'We just launched something new for you. Take a look!' }],
   },
+  // Carousel (media and product cards), limited-time offer with a coupon, authentication.
+  ...KIND_TEMPLATES,
 ];
 
 /** Placeholders in order of appearance, deduplicated: `{{1}}` → "1", `{{first_name}}` → "first_name". */
@@ -182,6 +185,7 @@ export class TemplateStore {
    */
   checkSendComponents(t: TemplateDefinition, sent: Json | undefined): void {
     const comps = Array.isArray(sent) ? sent.filter(isObj) : [];
+    checkKindComponents(t, comps);
     const find = (type: string): JsonObject | undefined => comps.find((c) => typeof c.type === 'string' && c.type.toLowerCase() === type);
     const paramsOf = (c: JsonObject | undefined): Json[] => (c && Array.isArray(c.parameters) ? c.parameters : []);
 
@@ -287,7 +291,7 @@ export class TemplateStore {
    * as PENDING. Returns the template and, when a review rule is broken, the rejection reason to apply
    * after the review delay.
    */
-  create(body: JsonObject): { template: TemplateDefinition & { id: string; rejected_reason?: string }; rejection?: Rejection } {
+  create(body: JsonObject): { template: TemplateDefinition & { id: string; rejected_reason?: string }; rejection?: Rejection; approved?: boolean } {
     const name = body.name;
     if (typeof name !== 'string' || !name) throw invalidParam('Param name is required');
     if (!/^[a-z0-9_]{1,512}$/.test(name)) throw invalidParam('Param name must contain only lowercase letters, digits and underscores (max 512)');
@@ -299,16 +303,26 @@ export class TemplateStore {
     }
     const fmt = body.parameter_format === undefined ? 'POSITIONAL' : String(body.parameter_format).toUpperCase();
     if (fmt !== 'POSITIONAL' && fmt !== 'NAMED') throw invalidParam('Param parameter_format must be one of {positional, named}');
-    if (!Array.isArray(body.components) || body.components.length === 0) throw invalidParam('Param components is required');
-    const components: TemplateComponent[] = body.components.map((c, n) => {
-      if (!isObj(c) || typeof c.type !== 'string') throw invalidParam(`Param components[${n}]['type'] is required`);
-      return c as unknown as TemplateComponent;
-    });
+    const library = typeof body.library_template_name === 'string' ? body.library_template_name : undefined;
+    if (library !== undefined && category !== 'UTILITY') throw invalidParam('Param category must be UTILITY for a template from the template library');
+    if (library === undefined && (!Array.isArray(body.components) || body.components.length === 0)) throw invalidParam('Param components is required');
+    const components: TemplateComponent[] =
+      library !== undefined
+        ? libraryComponents(library, body.library_template_button_inputs)
+        : (body.components as Json[]).map((c, n) => {
+            if (!isObj(c) || typeof c.type !== 'string') throw invalidParam(`Param components[${n}]['type'] is required`);
+            return c as unknown as TemplateComponent;
+          });
     const bodies = components.filter((c) => c.type.toUpperCase() === 'BODY');
+    // Authentication bodies are written by Meta (the code line, optional security recommendation).
+    if (category === 'AUTHENTICATION' && bodies.length === 1 && !bodies[0].text) {
+      bodies[0].text = `*{{1}}* is your verification code.${(bodies[0] as unknown as JsonObject).add_security_recommendation === true ? ' For your security, do not share this code.' : ''}`;
+    }
     if (bodies.length !== 1 || typeof bodies[0].text !== 'string' || !bodies[0].text) {
       throw invalidParam('Param components must contain exactly one BODY component with text');
     }
     if (bodies[0].text.length > 1024) throw invalidParam('Param components BODY text must be at most 1024 characters long');
+    checkKindDefinition(category, components);
     const header = components.find((c) => c.type.toUpperCase() === 'HEADER');
     if (header?.text && header.text.length > 60) throw invalidParam('Param components HEADER text must be at most 60 characters long');
     const footer = components.find((c) => c.type.toUpperCase() === 'FOOTER');
@@ -316,10 +330,16 @@ export class TemplateStore {
     if (this.list.some((t) => t.name === name && t.language === language)) {
       throw new GraphError(100, `Content in this language already exists for template ${name} (${language})`, { subcode: 2388024 });
     }
-    const template: TemplateDefinition & { id: string; rejected_reason?: string } = {
+    const template: TemplateDefinition & { id: string; rejected_reason?: string; library_template_name?: string } = {
       id: this.newId(), name, language, category, status: 'PENDING', components, parameter_format: fmt as 'POSITIONAL' | 'NAMED',
     };
+    if (library !== undefined) template.library_template_name = library;
     this.list.push(template);
+    // Library templates are pre-approved: no review, no rejection.
+    if (library !== undefined) {
+      template.status = 'APPROVED';
+      return { template };
+    }
     return { template, rejection: reviewRejection(template) };
   }
 
@@ -385,6 +405,8 @@ export function projectTemplate(t: TemplateDefinition & { id: string; rejected_r
     category: t.category,
     id: t.id,
   };
+  const library = (t as { library_template_name?: string }).library_template_name;
+  if (library) full.library_template_name = library;
   const extra: JsonObject = {
     quality_score: { score: t.status === 'APPROVED' ? 'GREEN' : 'UNKNOWN' },
     rejected_reason: t.rejected_reason ?? 'NONE',
