@@ -151,7 +151,7 @@ const MESSAGE_ROWS: Array<[string, unknown, string, string]> = [
   ['template language missing', { to: TO, type: 'template', template: { name: 'a' } }, 'template.language', 'template.language: is required'],
   ['template language code', template({ language: { code: 'english' } }), 'template.language.code', 'template.language.code: "english" is not a language code; use the template\'s code such as en, en_US or pt_BR'],
   ['template language policy', template({ language: { code: 'en', policy: 'fallback' } }), 'template.language.policy', 'template.language.policy: must be "deterministic", got "fallback"'],
-  ['component type footer', components({ type: 'footer', parameters: [] }), 'template.components[0].type', 'template.components[0].type: "footer" is not supported; use one of: header, body, button'],
+  ['component type footer', components({ type: 'footer', parameters: [] }), 'template.components[0].type', 'template.components[0].type: "footer" is not supported; use one of: header, body, button, limited_time_offer, carousel'],
   ['header text parameter 61', components(header({ type: 'text', text: x(61) })), 'template.components[0].parameters[0].text', 'template.components[0].parameters[0].text: 61 characters, the limit is 60'],
   ['header 2 parameters', components(header({ type: 'text', text: 'a' }, { type: 'text', text: 'b' })), 'template.components[0].parameters', 'template.components[0].parameters: 2 parameters, the limit is 1'],
   ['body text parameter 32769', components(body({ type: 'text', text: x(32769) })), 'template.components[0].parameters[0].text', 'template.components[0].parameters[0].text: 32769 characters, the limit is 32768'],

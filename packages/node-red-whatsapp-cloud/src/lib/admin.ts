@@ -69,7 +69,14 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       .then(() => withGraph(settings, (graph) => listTemplates(graph, wabaId, { status: 'APPROVED' })))
       .then((list) => {
         const templates = list
-          .map((t) => ({ name: t.name, language: t.language, category: t.category, parameters: templateParameters(t) }))
+          .map((t) => {
+            // One template this version cannot fill must not hide the others: it is listed with the reason.
+            try {
+              return { name: t.name, language: t.language, category: t.category, parameters: templateParameters(t) };
+            } catch (error) {
+              return { name: t.name, language: t.language, category: t.category, parameters: [], unsupported: (error as Error).message };
+            }
+          })
           .sort((a, b) => a.name.localeCompare(b.name) || a.language.localeCompare(b.language));
         res.json({ templates });
       })

@@ -2,12 +2,13 @@ import { findTemplate, WhatsAppError, type GraphApi, type MessageTemplate, type 
 import type { IDataObject } from 'n8n-workflow';
 
 /**
- * Resource-mapper field ids are core's parameter keys with the first `.` written as `-`
- * (`body.1` → `body-1`): n8n reads dots in field ids as paths. Template variable names are
- * lowercase letters, digits and underscores, so `-` never occurs in a key.
+ * Resource-mapper field ids are core's parameter keys with every `.` written as `-`
+ * (`body.1` → `body-1`, `card.0.button.1` → `card-0-button-1`): n8n reads dots in field ids as
+ * paths. Template variable names are lowercase letters, digits and underscores, so `-` never
+ * occurs in a key.
  */
-export const fieldId = (key: string): string => key.replace('.', '-');
-export const parameterKey = (id: string): string => id.replace('-', '.');
+export const fieldId = (key: string): string => key.replace(/\./g, '-');
+export const parameterKey = (id: string): string => id.replace(/-/g, '.');
 
 /** The resource mapper's values turned back into core's parameter keys, empty values left out. */
 export function templateValues(mapped: IDataObject | null | undefined): Record<string, unknown> {
@@ -21,11 +22,14 @@ export function templateValues(mapped: IDataObject | null | undefined): Record<s
 
 /** A human label for a template parameter. */
 export function parameterLabel(spec: TemplateParameterSpec): string {
-  const what = spec.format === 'text' ? '' : ` (${spec.format.replace('_', ' ')})`;
-  if (spec.component === 'button') return `Button ${(spec.index ?? 0) + 1}${spec.label ? ` "${spec.label}"` : ''}${what}`;
+  if (spec.component === 'otp') return 'Verification Code (sent in the body and the button)';
+  if (spec.component === 'limited_time_offer') return 'Offer Expires At (ISO date-time or milliseconds since 1970)';
+  const card = spec.card !== undefined ? `Card ${spec.card + 1} ` : '';
+  const what = spec.format === 'text' ? '' : spec.format === 'product' ? ' (product: { product_retailer_id, catalog_id })' : ` (${spec.format.replace('_', ' ')})`;
+  if (spec.component === 'button') return `${card}Button ${(spec.index ?? 0) + 1}${spec.label ? ` "${spec.label}"` : ''}${what}`;
   const where = spec.component === 'header' ? 'Header' : 'Body';
   const variable = spec.name ?? (spec.position !== undefined ? `{{${spec.position}}}` : '');
-  return `${where} ${variable}${what}`.replace(/\s+/g, ' ').trim();
+  return `${card}${where} ${variable}${what}`.replace(/\s+/g, ' ').trim();
 }
 
 /** Finds an APPROVED template by name and language (every page is searched). */
