@@ -121,7 +121,7 @@ describe('handleWebhookPost: window tracking', () => {
     expect((await tracker.status(PHONE, '')).open).toBe(false);
   });
 
-  it('request_welcome opens it; a system message does not; a referral opens 72 h', async () => {
+  it('request_welcome opens it; a system message does not; a click-to-WhatsApp referral opens 24 h, not 72 h (the free entry point is pricing)', async () => {
     const tracker = new WindowTracker();
     await post(
       messagesBody([
@@ -133,7 +133,7 @@ describe('handleWebhookPost: window tracking', () => {
     );
     expect((await tracker.status(PHONE, '1')).open).toBe(true);
     expect((await tracker.status(PHONE, '2')).open).toBe(false);
-    expect((await tracker.status(PHONE, '4')).expiresAt!.getTime()).toBe(Math.floor(now / 1000) * 1000 + 72 * HOUR);
+    expect((await tracker.status(PHONE, '4')).expiresAt!.getTime()).toBe(Math.floor(now / 1000) * 1000 + 24 * HOUR);
   });
 
   it('a 131047 failure closes the window', async () => {

@@ -1,5 +1,5 @@
 import { MemoryKeyedExpiryStore } from '../src/window/window-store';
-import { FREE_ENTRY_POINT_WINDOW_MS, SERVICE_WINDOW_MS, WindowTracker, windowKey } from '../src/window/window-tracker';
+import { SERVICE_WINDOW_MS, WindowTracker, windowKey } from '../src/window/window-tracker';
 
 const H = 60 * 60 * 1000;
 
@@ -25,11 +25,13 @@ describe('WindowTracker', () => {
     expect((await tracker.status('100', '14155550000')).open).toBe(false);
   });
 
-  test('a referral opens 72 h, and a later message does not shorten it', async () => {
-    await tracker.recordInbound('100', 'US.123456', new Date(now), { referral: true });
+  test('a later message extends the window; an earlier one never shortens it', async () => {
     await tracker.recordInbound('100', 'US.123456', new Date(now + H));
-    now += FREE_ENTRY_POINT_WINDOW_MS - 1;
+    await tracker.recordInbound('100', 'US.123456', new Date(now));
+    now += SERVICE_WINDOW_MS + H - 1;
     expect((await tracker.status('100', 'US.123456')).open).toBe(true);
+    now += 1;
+    expect((await tracker.status('100', 'US.123456')).open).toBe(false);
   });
 
   test('an old redelivery does not reopen a window; close() forgets it', async () => {

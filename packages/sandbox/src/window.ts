@@ -1,8 +1,9 @@
 /**
  * The customer-service window (api-facts §5): every inbound user message opens or refreshes 24 h in
  * which any message type may be sent; outside it only templates go out, and anything else is accepted
- * with 200 and then fails on the status webhook with 131047. A reply to a Click-to-WhatsApp referral
- * opens a 72 h free-entry-point window (which also prices messages as `free_entry_point`).
+ * with 200 and then fails on the status webhook with 131047. A Click-to-WhatsApp referral also opens
+ * a 72 h free-entry-point window: a pricing rule (messages priced `free_entry_point`), not a longer
+ * window, so free-form messages after 24 h still fail with 131047 (Meta's send-messages docs).
  */
 
 const HOUR = 3_600_000;
@@ -14,14 +15,11 @@ export class WindowTracker {
 
   constructor(private readonly now: () => number) {}
 
-  /** Records an inbound message: opens 24 h, or 72 h (and a free-entry-point window) for a referral. */
+  /** Records an inbound message: opens 24 h; a referral also starts 72 h of free-entry-point pricing. */
   inbound(waId: string, referral: boolean): void {
     const t = this.now();
     this.open.set(waId, Math.max(this.open.get(waId) ?? 0, t + 24 * HOUR));
-    if (referral) {
-      this.open.set(waId, Math.max(this.open.get(waId) ?? 0, t + 72 * HOUR));
-      this.freeEntry.set(waId, t + 72 * HOUR);
-    }
+    if (referral) this.freeEntry.set(waId, t + 72 * HOUR);
   }
 
   /** Opens the window for `ms` from now (test helper). */

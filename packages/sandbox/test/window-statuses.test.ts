@@ -73,7 +73,7 @@ describe('24 h window and status webhooks', () => {
     }
   });
 
-  test('the window closes after 24 h; a referral opens 72 h priced as free_entry_point', async () => {
+  test('the window closes after 24 h; after a referral too (its 72 h free entry point is pricing: templates free, free-form still 131047)', async () => {
     const clock = manualClock();
     const { sb, rx, close } = await setup({ now: clock.now, statusDelaysMs: { sent: 2, delivered: null, read: null } });
     try {
@@ -83,13 +83,18 @@ describe('24 h window and status webhooks', () => {
       clock.advance(2 * HOUR);
       await sendText(sb, '15551230001');
       await sb.inbound({ from: '15551230002', text: 'I saw your ad', referral: { source_type: 'ad', source_id: '1', source_url: 'https://fb.me/x', ctwa_clid: 'c' } });
-      clock.advance(71 * HOUR);
+      clock.advance(23 * HOUR);
       await sendText(sb, '15551230002');
-      await rx.waitFor(() => statusesOf(rx).length === 3);
-      const [first, second, third] = statusesOf(rx);
+      clock.advance(2 * HOUR); // 25 h after the referral: inside the free entry point, outside the window
+      await sendText(sb, '15551230002');
+      await send(sb, { to: '15551230002', type: 'template', template: { name: 'order_update', language: { code: 'en' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }, { type: 'text', text: 'A-1' }] }] } });
+      await rx.waitFor(() => statusesOf(rx).length === 5);
+      const [first, second, third, fourth, fifth] = statusesOf(rx);
       expect(first.status).toBe('sent');
       expect(second).toMatchObject({ status: 'failed', errors: [{ code: 131047 }] });
       expect(third).toMatchObject({ status: 'sent', pricing: { type: 'free_entry_point', billable: false } });
+      expect(fourth).toMatchObject({ status: 'failed', errors: [{ code: 131047 }] });
+      expect(fifth).toMatchObject({ status: 'sent', pricing: { type: 'free_entry_point', billable: false } });
       const inboundMsg = rx.posts().find((h) => h.json.entry[0].changes[0].value.messages?.[0]?.referral)!;
       expect(inboundMsg.json.entry[0].changes[0].value.messages[0].referral.ctwa_clid).toBe('c');
     } finally {

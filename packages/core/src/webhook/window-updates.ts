@@ -22,7 +22,7 @@ function closesWindow(event: InboundStatusEvent): boolean {
 }
 
 /**
- * Feeds the window tracker from a batch: inbound messages open the window (72 h with a referral),
+ * Feeds the window tracker from a batch: inbound messages open the 24-hour window (a referral too),
  * 131047 failures close it. Applied in timestamp order, because a batch may hold both; and a close
  * is skipped when the window we hold was opened by a message newer than the failure (statuses
  * arrive out of order, sometimes days late on redelivery).
@@ -36,7 +36,7 @@ export async function applyWindowUpdates(tracker: WindowTracker, events: readonl
   for (const { event } of updates) {
     if (event.kind === 'message') {
       for (const user of userKeys(event.from, event.userId)) {
-        await tracker.recordInbound(event.phoneNumberId, user, event.timestamp, { referral: event.referral !== undefined });
+        await tracker.recordInbound(event.phoneNumberId, user, event.timestamp);
       }
       continue;
     }

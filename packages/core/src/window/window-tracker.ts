@@ -2,18 +2,18 @@ import { MemoryKeyedExpiryStore, type WindowStore } from './window-store';
 
 /** 24 hours: the customer-service window after a user's message. */
 export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
-/** 72 hours: the free-entry-point window after a click-to-WhatsApp (referral) message. */
+/**
+ * 72 hours: Meta's free-entry-point window after a click-to-WhatsApp (referral) conversation. It is a
+ * PRICING rule (messages in it are not charged), not a longer customer-service window: free-form
+ * messages still need a user message in the last 24 hours, or Meta fails them with 131047. So the
+ * tracker never uses it; it is exported for flows that reason about pricing.
+ */
 export const FREE_ENTRY_POINT_WINDOW_MS = 72 * 60 * 60 * 1000;
 
 export interface WindowStatus {
   open: boolean;
   /** When the window closes (or closed, if it is known). */
   expiresAt?: Date;
-}
-
-export interface InboundWindowEvent {
-  /** Click-to-WhatsApp ad or page referral: opens 72 h instead of 24 h. */
-  referral?: boolean;
 }
 
 /**
@@ -30,10 +30,12 @@ export class WindowTracker {
     this.now = now;
   }
 
-  /** Records a user's inbound message at `at` (the webhook's timestamp). */
-  async recordInbound(phoneNumberId: string, userId: string, at: Date = new Date(this.now()), event: InboundWindowEvent = {}): Promise<void> {
-    const length = event.referral ? FREE_ENTRY_POINT_WINDOW_MS : SERVICE_WINDOW_MS;
-    const expiresAt = at.getTime() + length;
+  /**
+   * Records a user's inbound message at `at` (the webhook's timestamp): 24 hours from it, also after
+   * a click-to-WhatsApp referral (its 72 h free entry point only changes the price).
+   */
+  async recordInbound(phoneNumberId: string, userId: string, at: Date = new Date(this.now())): Promise<void> {
+    const expiresAt = at.getTime() + SERVICE_WINDOW_MS;
     if (expiresAt <= this.now()) return; // an old redelivery: the window it opened is already over
     await this.store.extend(windowKey(phoneNumberId, userId), expiresAt);
   }
