@@ -5,7 +5,7 @@ import { RedisConnection, redisScript, type RedisOptions } from './connection';
 
 /**
  * Keeps the later of the stored and the new expiry, atomically: two webhook processes recording
- * a 24 h and a 72 h (referral) window at once must end with the 72 h one. The key expires on its
+ * a newer and an older (redelivered) message at once must end with the newer one's window. The key expires on its
  * own at the window's end (PEXPIREAT), so closed windows cost no memory.
  *
  * KEYS[1] window key; ARGV[1] expiry (epoch ms). Returns 1 when stored, 0 when a later one stays.

@@ -8,7 +8,7 @@ import { MapFront } from './map-front';
 export interface WindowStore {
   /** The stored expiry, or undefined when none is stored (or it already expired). */
   getExpiry(key: string): Promise<number | undefined>;
-  /** Stores `expiresAt` unless a later expiry is already stored (a 72 h referral window is never shortened). */
+  /** Stores `expiresAt` unless a later expiry is already stored (a redelivered older message never shortens the window). */
   extend(key: string, expiresAt: number): Promise<void>;
   /** Forgets the key (Meta said the window is closed: 131047). */
   delete(key: string): Promise<void>;
