@@ -214,7 +214,8 @@ async function subscriptionCheck(graph: GraphApi, wabaId: string | undefined, to
   const apps = await probe(() => listSubscribedApps(graph, wabaId));
   if (apps.error) return { id: 'subscription', title, status: 'unknown', seen: `Could not list subscribed apps: ${explain(apps.error)}` };
   const list = apps.value!;
-  const fix = 'Subscribe the app to the WABA (POST /{waba-id}/subscribed_apps; the trigger node does it on activation). Without it, no webhooks arrive for this account.';
+  const fix =
+    'Subscribe the app to the WABA (POST /{waba-id}/subscribed_apps). The n8n trigger and the Node-RED webhook node do it when they register their URL (Registration: phone number override, with the WABA ID in the credentials); with "verify only", do it yourself. Without it, no webhooks arrive for this account.';
   if (list.length === 0) return { id: 'subscription', title, status: 'fail', seen: 'No app is subscribed to this WABA.', fix };
   const names = list.map((a) => a.name ?? a.appId).join(', ');
   if (token?.appId && !list.some((a) => a.appId === token.appId)) {

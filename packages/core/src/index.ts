@@ -145,6 +145,8 @@ export {
 export { getPhoneNumber, listPhoneNumbers, type PhoneNumberInfo } from './phone-numbers';
 export {
   listSubscribedApps,
+  isAppSubscribed,
+  ensureAppSubscribed,
   subscribeApp,
   unsubscribeApp,
   clearWabaWebhook,

@@ -60,6 +60,42 @@ export async function subscribeApp(graph: GraphApi, wabaId: string, options: { o
   return body.success === true;
 }
 
+/** The app the connection's own token belongs to (from `debug_token`), or undefined when it cannot be read. */
+async function ownAppId(graph: GraphApi): Promise<string | undefined> {
+  try {
+    const body = await graph.inspectOwnToken<{ data?: { app_id?: unknown } }>();
+    const id = body.data?.app_id;
+    return id === undefined || id === null || id === '' ? undefined : String(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the token's app is subscribed to the WABA's webhooks (without it, Meta sends the app no
+ * webhook for the WABA, phone number overrides included). When the token's app cannot be read,
+ * any subscribed app counts (the safe answer: see {@link ensureAppSubscribed}).
+ */
+export async function isAppSubscribed(graph: GraphApi, wabaId: string): Promise<boolean> {
+  const apps = await listSubscribedApps(graph, wabaId);
+  if (apps.length === 0) return false;
+  const own = await ownAppId(graph);
+  return own === undefined || apps.some((app) => app.appId === own);
+}
+
+/**
+ * Subscribes the token's app to the WABA's webhooks unless it already is; `true` when it subscribed
+ * now. An existing subscription is left alone: subscribing again without a body would remove the
+ * app's per-WABA override URL.
+ * @example
+ * await ensureAppSubscribed(graph, wabaId); // before pointing a number's webhooks at a trigger
+ */
+export async function ensureAppSubscribed(graph: GraphApi, wabaId: string): Promise<boolean> {
+  if (await isAppSubscribed(graph, wabaId)) return false;
+  await subscribeApp(graph, wabaId);
+  return true;
+}
+
 /**
  * Removes the per-WABA callback override, keeping the subscription (Meta: subscribe again
  * without a body).

@@ -3,6 +3,7 @@ import { GraphApi } from '../src/http/graph-api';
 import {
   clearPhoneNumberWebhook,
   clearWabaWebhook,
+  ensureAppSubscribed,
   getPhoneNumberWebhook,
   listSubscribedApps,
   setPhoneNumberWebhook,
@@ -25,6 +26,25 @@ afterEach(async () => {
 const last = () => server.requests[server.requests.length - 1]!;
 
 describe('WABA subscription', () => {
+  /** Answers subscribed_apps with `apps` (app ids) and debug_token with `own` (or an error). */
+  const account = (apps: string[], own: string | undefined) => (req: { method: string; url: string }) => {
+    if (req.url.includes('/debug_token')) return own ? { json: { data: { app_id: own } } } : { status: 400, json: { error: { code: 100, message: 'no' } } };
+    if (req.method === 'GET') return { json: { data: apps.map((id) => ({ whatsapp_business_api_data: { id } })) } };
+    return { json: { success: true } };
+  };
+  const posts = () => server.requests.filter((r) => r.method === 'POST');
+
+  it.each([
+    ['no app subscribed', [], 'A', true],
+    ['another app subscribed, not the token\'s', ['B'], 'A', true],
+    ['the token\'s app subscribed', ['B', 'A'], 'A', false],
+    ['some app subscribed and the token\'s app unknown (never risk its override)', ['B'], undefined, false],
+  ] as const)('ensureAppSubscribed: %s → subscribes: %s', async (_name, apps, own, subscribes) => {
+    server.responder = account([...apps], own);
+    expect(await ensureAppSubscribed(graph, 'W')).toBe(subscribes);
+    expect(posts().map((r) => [r.url, r.body.length])).toEqual(subscribes ? [['/v25.0/W/subscribed_apps', 0]] : []);
+  });
+
   it('lists subscribed apps with their override', async () => {
     server.responder = () => ({
       json: {

@@ -1,4 +1,4 @@
-import { clearPhoneNumberWebhook, downloadMedia, getPhoneNumberWebhook, setPhoneNumberWebhook } from '@wa-cloud/core';
+import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, setPhoneNumberWebhook } from '@wa-cloud/core';
 import {
   EventDeduplicator,
   handleWebhookGet,
@@ -210,13 +210,19 @@ export class WhatsAppCloudTrigger implements INodeType {
 
   webhookMethods = {
     default: {
-      /** True when this trigger's URL is already the phone number's override (or nothing is to be registered). */
+      /**
+       * True when this trigger's URL is already the phone number's override and the app is subscribed
+       * to the WABA (or nothing is to be registered).
+       */
       async checkExists(this: IHookFunctions): Promise<boolean> {
         if (this.getNodeParameter('registration') === 'verifyOnly') return true;
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
-        const current = (await withGraph(credentials, (graph) => getPhoneNumberWebhook(graph, credentials.phoneNumberId))).phoneNumber;
-        if (current === url) return true;
+        const { current, subscribed } = await withGraph(credentials, async (graph) => ({
+          current: (await getPhoneNumberWebhook(graph, credentials.phoneNumberId)).phoneNumber,
+          subscribed: credentials.wabaId ? await isAppSubscribed(graph, credentials.wabaId) : true,
+        }));
+        if (current === url) return subscribed;
         // Testing never re-points a published workflow's override: the test listens without one.
         if (isTestUrl(url) && current && !isTestUrl(current)) {
           this.logger.warn(`WhatsApp Cloud Trigger: phone number ${credentials.phoneNumberId} sends to a published workflow; the test URL is not registered.`);
@@ -224,14 +230,23 @@ export class WhatsAppCloudTrigger implements INodeType {
         }
         return false;
       },
-      /** Registers the override; Meta (or the sandbox) checks it at once with a GET challenge. */
+      /**
+       * Subscribes the app to the WABA when it is not (Meta sends an unsubscribed app no webhook, an
+       * override included), then registers the override; Meta (or the sandbox) checks it at once
+       * with a GET challenge.
+       */
       async create(this: IHookFunctions): Promise<boolean> {
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
         requireTriggerSecrets(this, credentials);
-        await withGraph(credentials, (graph) =>
-          setPhoneNumberWebhook(graph, credentials.phoneNumberId, { callbackUri: url!, verifyToken: credentials.verifyToken! }),
-        );
+        await withGraph(credentials, async (graph) => {
+          if (credentials.wabaId) {
+            if (await ensureAppSubscribed(graph, credentials.wabaId)) this.logger.info(`WhatsApp Cloud Trigger: subscribed the app to WABA ${credentials.wabaId}'s webhooks.`);
+          } else {
+            this.logger.warn('WhatsApp Cloud Trigger: the credentials have no WhatsApp Business Account ID, so the app\'s subscription to the WABA was not checked (without it no webhooks arrive).');
+          }
+          await setPhoneNumberWebhook(graph, credentials.phoneNumberId, { callbackUri: url!, verifyToken: credentials.verifyToken! });
+        });
         return true;
       },
       /** Clears the override only while it still points at this trigger: never another workflow's. */

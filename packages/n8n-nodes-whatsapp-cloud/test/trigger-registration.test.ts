@@ -1,0 +1,92 @@
+/**
+ * The trigger's activation (n8n's webhook lifecycle: checkExists → create → delete) against the
+ * sandbox: the app is subscribed to the WABA when it is not (Meta sends an unsubscribed app no
+ * webhook, a phone number override included), the override points at the trigger, and a user's
+ * message then really reaches the trigger's URL.
+ */
+import type { IDataObject, IHookFunctions } from 'n8n-workflow';
+import { startSandbox, type Sandbox } from '../../sandbox/src';
+import { LoopbackServer } from '../../core/test/support/loopback-server';
+import { WhatsAppCloudTrigger } from '../nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node';
+
+let sandbox: Sandbox;
+let receiver: LoopbackServer;
+const logs: string[] = [];
+
+beforeEach(async () => {
+  sandbox = await startSandbox({ statusDelaysMs: { sent: 5, delivered: null, read: null } });
+  // The trigger's URL: answers Meta's GET challenge, takes POSTs.
+  receiver = await LoopbackServer.start((req) => {
+    const query = new URL(req.url, 'http://x').searchParams;
+    if (req.method === 'GET') return query.get('hub.verify_token') === sandbox.verifyToken ? { status: 200, body: query.get('hub.challenge') ?? '' } : { status: 403 };
+    return { status: 200 };
+  });
+  logs.length = 0;
+});
+afterEach(async () => {
+  await sandbox.close();
+  await receiver.close();
+});
+
+function hookContext(params: IDataObject, credentials: IDataObject = {}): IHookFunctions {
+  const data = { accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, wabaId: sandbox.wabaId, baseUrl: sandbox.url, appSecret: sandbox.appSecret, verifyToken: sandbox.verifyToken, ...credentials };
+  const log = (level: string) => (message: string) => logs.push(`${level}: ${message}`);
+  return {
+    getNodeParameter: (name: string, fallback?: unknown) => (name in params ? params[name] : fallback),
+    getNodeWebhookUrl: () => `${receiver.url}/webhook/wa`,
+    getCredentials: async () => data,
+    getNode: () => ({ id: 't', name: 'WhatsApp Cloud Trigger', type: 'whatsAppCloudTrigger', typeVersion: 1, position: [0, 0], parameters: {} }),
+    logger: { info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') },
+  } as unknown as IHookFunctions;
+}
+
+async function graph(method: string, path: string): Promise<any> {
+  const response = await fetch(`${sandbox.url}/v25.0/${path}`, { method, headers: { authorization: `Bearer ${sandbox.accessToken}` } });
+  return response.json();
+}
+
+const methods = new WhatsAppCloudTrigger().webhookMethods.default;
+const subscribePosts = () => sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/${sandbox.wabaId}/subscribed_apps`));
+
+test('activation subscribes an unsubscribed app to the WABA, so a user message reaches the trigger', async () => {
+  await graph('DELETE', `${sandbox.wabaId}/subscribed_apps`);
+  expect((await graph('GET', `${sandbox.wabaId}/subscribed_apps`)).data).toEqual([]);
+  const ctx = hookContext({ registration: 'phoneNumberOverride' });
+
+  expect(await methods.checkExists.call(ctx)).toBe(false);
+  expect(await methods.create.call(ctx)).toBe(true);
+
+  expect(subscribePosts()).toHaveLength(1);
+  expect((await graph('GET', `${sandbox.wabaId}/subscribed_apps`)).data).toHaveLength(1);
+  expect(sandbox.webhookTarget).toBe(`${receiver.url}/webhook/wa`);
+  expect(logs).toContain(`info: WhatsApp Cloud Trigger: subscribed the app to WABA ${sandbox.wabaId}'s webhooks.`);
+
+  await sandbox.inbound({ from: '15551230077', text: 'hello trigger' });
+  const posts = receiver.requests.filter((r) => r.method === 'POST');
+  expect(posts).toHaveLength(1);
+  expect(posts[0]!.json.entry[0].changes[0].value.messages[0].text.body).toBe('hello trigger');
+
+  expect(await methods.checkExists.call(ctx)).toBe(true);
+});
+
+test('an app already subscribed is left alone (subscribing again would drop its WABA override)', async () => {
+  const ctx = hookContext({ registration: 'phoneNumberOverride' });
+  expect(await methods.checkExists.call(ctx)).toBe(false); // no phone number override yet
+  await methods.create.call(ctx);
+  expect(subscribePosts()).toHaveLength(0);
+  expect(sandbox.webhookTarget).toBe(`${receiver.url}/webhook/wa`);
+});
+
+test('without a WABA ID the override is still registered, and the log says the subscription was not checked', async () => {
+  const ctx = hookContext({ registration: 'phoneNumberOverride' }, { wabaId: '' });
+  await methods.create.call(ctx);
+  expect(sandbox.webhookTarget).toBe(`${receiver.url}/webhook/wa`);
+  expect(logs.some((l) => l.startsWith('warn:') && l.includes('no WhatsApp Business Account ID'))).toBe(true);
+});
+
+test('Verify Only registers nothing and subscribes nothing', async () => {
+  const ctx = hookContext({ registration: 'verifyOnly' });
+  expect(await methods.checkExists.call(ctx)).toBe(true);
+  expect(await methods.delete.call(ctx)).toBe(true);
+  expect(sandbox.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+});
