@@ -20,6 +20,8 @@ import {
   type OutboundMessage,
 } from './messages';
 import { normalizeRecipient } from './recipient';
+import { ValidationError } from './errors/error-classes';
+import { MARKETING_MESSAGES_EDGE, MARKETING_PRODUCT_POLICIES, marketingFields, type MarketingMessagesOptions } from './marketing/marketing-messages';
 import { healthSnapshot, type HealthSnapshot } from './account';
 import { QualityGuard, QUALITY_CODES, resolveQualityRules, type QualityOptions, type QualityRules, type QualityStatus } from './quality/quality-guard';
 
@@ -81,6 +83,12 @@ export interface WhatsAppClientOptions extends GraphConnection {
    * @default { enabled: true } with a guard of this client's own (in Redis with `redis`)
    */
   quality?: QualityOptions;
+  /**
+   * Send MARKETING templates through Meta's Marketing Messages API (`/marketing_messages`), chosen
+   * by each template's latest category. Off by default; needs `wabaId`.
+   * @default { enabled: false }
+   */
+  marketingMessages?: MarketingMessagesOptions;
 }
 
 export interface SendResult {
@@ -96,6 +104,8 @@ export interface SendResult {
   attempts: number;
   /** Set when the window was closed and the fallback template went out instead. */
   fallback?: { reason: 'window_closed'; template: string };
+  /** `marketing_messages` when the Marketing Messages API carried it (else the normal `/messages`). */
+  via?: 'marketing_messages';
 }
 
 interface SendResponse {
@@ -126,6 +136,7 @@ export class WhatsAppClient {
   private readonly qualityRules: QualityRules;
   private readonly detachQuality: Array<() => void> = [];
   private readonly windowPolicy: WindowPolicy;
+  private readonly marketing: MarketingMessagesOptions;
   private readonly fallbackTemplate: FallbackTemplate | undefined;
   private readonly retry: RetryOptions;
   private readonly closing = new AbortController();
@@ -165,6 +176,21 @@ export class WhatsAppClient {
       const listener = options.quality.onChange;
       const phoneNumberId = this.phoneNumberId;
       this.detachQuality.push(this.qualityGuard.onChange((change) => change.phoneNumberId === phoneNumberId && listener(change)));
+    }
+    this.marketing = options.marketingMessages ?? {};
+    if (this.marketing.enabled && !this.wabaId) {
+      throw new WhatsAppError('marketingMessages needs the WhatsApp Business Account ID', {
+        code: 'invalid_option',
+        category: 'validation',
+        hint: 'Set the WABA ID: the Marketing Messages API carries only marketing templates, and their category is read from the account.',
+      });
+    }
+    if (this.marketing.productPolicy !== undefined && !MARKETING_PRODUCT_POLICIES.includes(this.marketing.productPolicy)) {
+      throw new WhatsAppError(`marketingMessages.productPolicy: "${String(this.marketing.productPolicy)}" is not one of ${MARKETING_PRODUCT_POLICIES.join(', ')}`, {
+        code: 'invalid_option',
+        category: 'validation',
+        hint: 'Use CLOUD_API_FALLBACK (send through the Cloud API when not onboarded) or STRICT.',
+      });
     }
     if (this.windowPolicy === 'fallback-template' && !this.fallbackTemplate?.name) {
       throw new WhatsAppError('window.fallbackTemplate is required when the window policy is fallback-template', {
@@ -215,10 +241,27 @@ export class WhatsAppClient {
     );
 
     const body = toGraphBody(outbound);
+    let edge = 'messages';
+    if (template) {
+      const category = await this.templateCategory(template, recipient.kind === 'bsuid');
+      if (recipient.kind === 'bsuid' && category === 'AUTHENTICATION') {
+        // Meta's business-scoped user ID guide: error 131062, "You can only send authentication
+        // messages to recipients' phone numbers, not their business-scoped user IDs."
+        throw new ValidationError(
+          'to',
+          `"${recipient.to}" is a business-scoped user ID; authentication template "${template.name}" can only go to a phone number (Meta refuses it with 131062)`,
+          'Send the code to the user\'s phone number, or ask the user for it first.',
+        );
+      }
+      if (this.marketing.enabled && category === 'MARKETING') {
+        edge = MARKETING_MESSAGES_EDGE;
+        Object.assign(body, marketingFields(this.marketing));
+      }
+    }
     let sent: { response: SendResponse; attempts: number };
     try {
       sent = await this.withRetries(recipient.to, () =>
-        this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/messages`, { json: body }).catch((error: unknown) => {
+        this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/${edge}`, { json: body }).catch((error: unknown) => {
           throw sendOutcomeOf(error); // a gateway's 5xx may come after Meta accepted: delivery_unknown
         }),
       );
@@ -237,12 +280,23 @@ export class WhatsAppClient {
     }
     return {
       messageId: accepted.id,
-      to: String(body.to),
+      to: recipient.to,
       waId: response.contacts?.[0]?.wa_id,
       messageStatus: accepted.message_status,
       attempts,
       ...(fallback ? { fallback } : {}),
+      ...(edge === MARKETING_MESSAGES_EDGE ? { via: MARKETING_MESSAGES_EDGE } : {}),
     };
+  }
+
+  /**
+   * A template's latest category (cached, kept current by `template_category_update` webhooks),
+   * read only when something depends on it: Marketing Messages routing, or a send to a BSUID.
+   * Undefined without a WABA ID or when it cannot be read (the send then goes the normal way).
+   */
+  private async templateCategory(template: { name: string; language: string }, toBsuid: boolean): Promise<string | undefined> {
+    if (!this.wabaId || (!this.marketing.enabled && !toBsuid)) return undefined;
+    return this.qualityGuard.categories.lookup(this.graph, this.wabaId, template.name, template.language);
   }
 
   /**

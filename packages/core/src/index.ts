@@ -12,6 +12,12 @@ export {
   type WindowOptions,
   type FallbackTemplate,
 } from './client';
+export {
+  MARKETING_MESSAGES_EDGE,
+  MARKETING_PRODUCT_POLICIES,
+  type MarketingMessagesOptions,
+  type MarketingProductPolicy,
+} from './marketing/marketing-messages';
 export { DEFAULT_API_VERSION, DEFAULT_BASE_URL } from './version';
 export { CREDENTIAL_FIELDS, CREDENTIAL_TYPE, SECRET_FIELDS, type CredentialField } from './credentials';
 
@@ -127,6 +133,8 @@ export {
   getTemplate,
   findTemplate,
   createTemplate,
+  createTemplateFromLibrary,
+  libraryTemplateBody,
   deleteTemplate,
   validateTemplateDefinition,
   templateParameters,
@@ -138,6 +146,9 @@ export {
   type ListTemplatesOptions,
   type TemplateParameterSpec,
   type TemplateParameterFormat,
+  type TemplateParameterComponent,
+  type LibraryTemplateDefinition,
+  type LibraryButtonInput,
   type OutboundTemplateComponent,
 } from './templates';
 

@@ -136,9 +136,10 @@ describe('WhatsAppClient.send', () => {
     expect(server.requests[0]!.json).toEqual({ messaging_product: 'whatsapp', status: 'read', message_id: 'wamid.ABC', typing_indicator: { type: 'text' } });
   });
 
-  test('a BSUID recipient passes through unchanged', async () => {
+  test('a BSUID recipient passes through unchanged, in Meta\'s recipient field', async () => {
     await client().sendTemplate('US.1234567890123', 'hello_world', 'en_US');
-    expect(server.requests[0]!.json.to).toBe('US.1234567890123');
+    expect(server.requests[0]!.json.recipient).toBe('US.1234567890123');
+    expect(server.requests[0]!.json.to).toBeUndefined();
   });
 });
 

@@ -315,3 +315,31 @@ describe('catalog, multi-product and product card buttons', () => {
     expect(() => validateTemplateDefinition({ ...def([card(), card()]), components: [{ type: 'BODY', text: 'x' }, { type: 'HOLOGRAM' }] })).toThrow(/components\[1\]\.type: "HOLOGRAM" is not one of/);
   });
 });
+
+describe('template library and time-to-live', () => {
+  it('libraryTemplateBody: Meta\'s field names, checked first', async () => {
+    const { libraryTemplateBody } = await import('../src/templates');
+    const url = { type: 'URL', url: { base_url: 'https://shop.example.com/track/{{1}}', url_suffix_example: 'https://shop.example.com/track/1' } };
+    expect(libraryTemplateBody({ name: 'my_delivery', language: 'en_US', libraryTemplateName: 'delivery_update_1', buttonInputs: [url, { type: 'PHONE_NUMBER', phone_number: '+16315551010' }] })).toEqual({
+      name: 'my_delivery',
+      language: 'en_US',
+      category: 'UTILITY',
+      library_template_name: 'delivery_update_1',
+      library_template_button_inputs: [url, { type: 'PHONE_NUMBER', phone_number: '+16315551010' }],
+    });
+    expect(() => libraryTemplateBody({ name: 'x', language: 'en_US', libraryTemplateName: 'Delivery Update' })).toThrow(/library_template_name: "Delivery Update" is not a library template name/);
+    expect(() => libraryTemplateBody({ name: 'x', language: 'en_US', libraryTemplateName: 'a_1', buttonInputs: [{ type: 'URL', url: { base_url: 'ftp://x' } }] })).toThrow(/library_template_button_inputs\[0\]\.url\.base_url/);
+    expect(() => libraryTemplateBody({ name: 'x', language: 'en_US', libraryTemplateName: 'a_1', buttonInputs: [{ type: 'URL', url: { base_url: 'https://x.com/{{1}}' } }] })).toThrow(/url_suffix_example: an example URL is required/);
+    expect(() => libraryTemplateBody({ name: 'x', language: 'en_US', libraryTemplateName: 'a_1', buttonInputs: [{ type: 'PHONE_NUMBER', phone_number: '+1 631 555 1010 123456789' }] })).toThrow(/phone_number: 25 characters, the limit is 20/);
+    expect(() => libraryTemplateBody({ name: 'x', language: 'en_US', libraryTemplateName: 'a_1', bodyInputs: { code_expiration_minutes: 120 } })).toThrow(/code_expiration_minutes: 120 is not a whole number of minutes from 1 to 90/);
+  });
+
+  it('message_send_ttl_seconds within Meta\'s range per category', () => {
+    const def = (category: TemplateDefinition['category'], ttl: number): TemplateDefinition => ({ name: 't', language: 'en', category, message_send_ttl_seconds: ttl, components: [{ type: 'BODY', text: 'Hello there.' }] });
+    expect(() => validateTemplateDefinition(def('UTILITY', 3600))).not.toThrow();
+    expect(() => validateTemplateDefinition(def('UTILITY', -1))).not.toThrow();
+    expect(() => validateTemplateDefinition(def('MARKETING', 86400))).not.toThrow();
+    expect(() => validateTemplateDefinition(def('MARKETING', 3600))).toThrow(/message_send_ttl_seconds: 3600 is outside 43200 to 2592000 seconds for a MARKETING template/);
+    expect(() => validateTemplateDefinition(def('UTILITY', 50000))).toThrow(/outside 30 to 43200 seconds for a UTILITY template \(or -1 for 30 days\)/);
+  });
+});

@@ -11,7 +11,7 @@ import { GraphError, unknownObject } from './errors';
 import { parseParams, queryOf, readBody, sendJson } from './http-util';
 import { handlePage } from './page-api';
 import * as account from './routes-account';
-import { postMessages } from './routes-messages';
+import { postMarketingMessages, postMessages } from './routes-messages';
 import { deleteMedia, downloadMedia, getMedia, uploadMedia } from './routes-media';
 import * as templates from './routes-templates';
 import type { RequestRecord } from './types';
@@ -43,6 +43,9 @@ async function route(ctx: Ctx): Promise<RouteResult> {
         throw unsupported();
       case 'messages':
         if (m === 'POST') return postMessages(ctx);
+        throw unsupported();
+      case 'marketing_messages':
+        if (m === 'POST') return postMarketingMessages(ctx);
         throw unsupported();
       case 'media':
         if (m === 'POST') return uploadMedia(ctx);

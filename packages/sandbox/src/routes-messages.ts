@@ -15,8 +15,26 @@ function reset(ctx: Ctx): typeof HANDLED {
   return HANDLED;
 }
 
+/**
+ * `POST /{phone}/marketing_messages` (Marketing Messages API): marketing templates only — another
+ * message type is 100 "Message must be a template message.", another category 134100 (Meta's MM
+ * API error codes); `product_policy` is CLOUD_API_FALLBACK or STRICT. Then the same pipeline as
+ * `/messages`.
+ */
+export async function postMarketingMessages(ctx: Ctx): Promise<RouteResult> {
+  const body = (ctx.body ?? {}) as JsonObject;
+  if (body.type !== 'template') throw new GraphError(100, 'Message must be a template message.');
+  if (body.product_policy !== undefined && body.product_policy !== 'CLOUD_API_FALLBACK' && body.product_policy !== 'STRICT') {
+    throw new GraphError(100, 'Param product_policy must be one of {CLOUD_API_FALLBACK, STRICT}');
+  }
+  if (body.message_activity_sharing !== undefined && typeof body.message_activity_sharing !== 'boolean') {
+    throw new GraphError(100, 'Param message_activity_sharing must be a boolean');
+  }
+  return postMessages(ctx, { marketingOnly: true });
+}
+
 /** Handles a send or a mark-as-read. */
-export async function postMessages(ctx: Ctx): Promise<RouteResult> {
+export async function postMessages(ctx: Ctx, options: { marketingOnly?: boolean } = {}): Promise<RouteResult> {
   const e = ctx.engine;
   const v = validateMessagesBody(ctx.body);
   if (!e.account.registered) {
@@ -33,6 +51,10 @@ export async function postMessages(ctx: Ctx): Promise<RouteResult> {
     const def = e.templates.resolveForSend(t.name as string, (t.language as JsonObject).code as string);
     e.templates.checkSendComponents(def, t.components);
     category = def.category;
+    if (options.marketingOnly && category.toUpperCase() !== 'MARKETING') throw new GraphError(134100, "You're only able to send marketing messages on this API.");
+    if (v.bsuid && category.toUpperCase() === 'AUTHENTICATION') {
+      throw new GraphError(131062, "You can only send authentication messages to recipients' phone numbers, not their business-scoped user IDs.");
+    }
   }
   // An injected synchronous failure (e.g. 131048 spam rate limit): refused before it costs quota.
   const injected = e.takeSendFailure(v.waId, category, true);

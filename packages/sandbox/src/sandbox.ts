@@ -101,14 +101,34 @@ export class Sandbox {
     return this.engine.deliverChange(field, value);
   }
 
+  /**
+   * Plays Meta re-categorising an approved template (e.g. UTILITY → MARKETING): the category
+   * changes at once and the `template_category_update` webhook says so (`previous_category`,
+   * `new_category`). Resolves with the first attempt's HTTP status (undefined without a webhook URL).
+   */
+  recategorize(name: string, language: string, newCategory: string): Promise<number | undefined> {
+    const t = this.engine.templates.all().find((x) => x.name === name && x.language === language);
+    if (!t) throw new Error(`no template ${name} (${language})`);
+    const previous = t.category;
+    t.category = newCategory.toUpperCase();
+    this.engine.version++;
+    return this.engine.deliverChange('template_category_update', {
+      message_template_id: Number(t.id),
+      message_template_name: t.name,
+      message_template_language: t.language,
+      previous_category: previous,
+      new_category: t.category,
+    });
+  }
+
   /** Opens the 24 h window of `waId` for `ms` (default 24 h) without a webhook. */
   setWindow(waId: string, ms?: number): void {
-    this.engine.window.set(waId.replace(/\D/g, ''), ms);
+    this.engine.window.set(windowKey(waId), ms);
   }
 
   /** Closes the window of `waId` (the next non-template message fails with 131047). */
   clearWindow(waId: string): void {
-    this.engine.window.clear(waId.replace(/\D/g, ''));
+    this.engine.window.clear(windowKey(waId));
   }
 
   /**
@@ -206,4 +226,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = `http://${host}:${addr.port}`;
   engine.baseUrl = url;
   return new Sandbox(engine, server, sockets, url);
+}
+
+/** A phone number's digits, or a business-scoped user ID as is (sends to a BSUID are keyed by it). */
+function windowKey(user: string): string {
+  return /[A-Za-z]/.test(user) ? user : user.replace(/\D/g, '');
 }

@@ -257,10 +257,16 @@ export function validateMessagesBody(raw: Json | undefined): SendRequest | ReadR
     return { kind: 'read', messageId: body.message_id, typing: ti !== undefined };
   }
 
-  if (body.to === undefined) throw missingParam('to');
-  if (!str(body.to)) throw invalidParam('Param to must be a string');
-  const recipient = normaliseRecipient(body.to);
-  if (!recipient) throw invalidParam(`Param to is not a valid phone number or user ID: '${body.to}'`);
+  // A business-scoped user ID may come in `recipient` instead of (or besides) `to`; with both,
+  // `to` is used (Meta's BSUID guide; partner docs: "the `to` field gets the priority").
+  if (body.recipient !== undefined) {
+    if (!str(body.recipient) || !normaliseRecipient(body.recipient)?.bsuid) throw invalidParam(`Param recipient must be a business-scoped user ID: '${String(body.recipient)}'`);
+  }
+  if (body.to === undefined && body.recipient === undefined) throw missingParam('to');
+  const target = body.to !== undefined ? body.to : body.recipient;
+  if (!str(target)) throw invalidParam('Param to must be a string');
+  const recipient = normaliseRecipient(target);
+  if (!recipient) throw invalidParam(`Param to is not a valid phone number or user ID: '${target}'`);
   if (body.recipient_type !== undefined && body.recipient_type !== 'individual' && body.recipient_type !== 'group') {
     throw invalidParam("Param recipient_type must be one of {individual, group}");
   }
@@ -276,5 +282,5 @@ export function validateMessagesBody(raw: Json | undefined): SendRequest | ReadR
     if (body.biz_opaque_callback_data.length > 512) throw invalidParam('Param biz_opaque_callback_data must be at most 512 characters long');
   }
   validateTypeObject(type, body[type] as Json, ctx !== undefined);
-  return { kind: 'send', to: body.to, waId: recipient.waId, bsuid: recipient.bsuid, type, body };
+  return { kind: 'send', to: target, waId: recipient.waId, bsuid: recipient.bsuid, type, body };
 }

@@ -69,12 +69,18 @@ export function isTemplateMessage(message: OutboundMessage): message is Outbound
 
 /**
  * The JSON body for `POST /{phone-number-id}/messages`: adds `messaging_product: "whatsapp"` and
- * `recipient_type: "individual"`, writes `to` as `normalizeRecipient` does (`+` and digits, or the
- * BSUID unchanged) and keeps everything else as given.
+ * `recipient_type: "individual"`, addresses the user and keeps everything else as given. A phone
+ * number goes in `to` (`+` and digits, as `normalizeRecipient` writes it); a business-scoped user
+ * ID goes in `recipient`, unchanged and without `to` — Meta's docs: "The `recipient` field lets you
+ * identify the WhatsApp user by their BSUID instead of, or in addition to, their phone number in
+ * `to`" (developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids).
  * @throws ValidationError when `to` is not a phone number or user id
  * @example toGraphBody(textMessage('+1 (415) 555-1234', 'Hi')) // { messaging_product: 'whatsapp', recipient_type: 'individual', to: '+14155551234', type: 'text', text: { body: 'Hi' } }
+ * @example toGraphBody(textMessage('US.13491208655302741918', 'Hi')) // { …, recipient: 'US.13491208655302741918', type: 'text', … }
  */
 export function toGraphBody(message: OutboundMessage): Record<string, unknown> {
   const { messaging_product: _product, recipient_type: _recipientType, to, ...rest } = message;
-  return { messaging_product: 'whatsapp', recipient_type: 'individual', to: normalizeRecipient(to).to, ...rest };
+  const recipient = normalizeRecipient(to);
+  const address = recipient.kind === 'bsuid' ? { recipient: recipient.to } : { to: recipient.to };
+  return { messaging_product: 'whatsapp', recipient_type: 'individual', ...address, ...rest };
 }

@@ -47,6 +47,11 @@ export class TemplateCategoryCache {
     if (this.entries.size > this.maxEntries) this.oldest.shift();
   }
 
+  /** Forgets a category (it is read from Meta again on next use). */
+  forget(wabaId: string, name: string, language: string): void {
+    this.entries.delete(categoryKey(wabaId, name, language));
+  }
+
   /**
    * The category from the cache, else from Meta (one `findTemplate` call, shared by concurrent
    * callers). Undefined when the template is not found or the read fails: the caller decides.

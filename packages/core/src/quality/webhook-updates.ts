@@ -27,7 +27,9 @@ function timeOf(event: InboundEvent): number {
  * - `phone_number_quality_update`: FLAGGED means the rating reached RED, UNFLAGGED that it left RED
  *   (recorded as UNKNOWN until a health check reads the exact colour); the messaging limit tier is
  *   kept for the status display;
- * - an inbound user message lifts the sender's suppression: they are reachable.
+ * - an inbound user message lifts the sender's suppression: they are reachable;
+ * - `template_category_update` keeps each template's latest category (marketing rules, and the
+ *   Marketing Messages API routing).
  * `phone_number_quality_update` names only the display number: the guard maps it to the phone
  * number ID from earlier webhooks' metadata and health checks (or the only number it serves).
  */
@@ -64,6 +66,18 @@ export async function applyQualityUpdates(guard: QualityGuard, events: readonly 
         if (tier) guard.setTier(phoneNumberId, tier, event.event || undefined);
         if (event.event === FLAGGED) await guard.setRating(phoneNumberId, 'RED', 'the number was flagged');
         else if (event.event === UNFLAGGED) await guard.setRating(phoneNumberId, 'UNKNOWN', 'the number is no longer flagged; a health check reads the new rating');
+        break;
+      }
+      case 'template_category': {
+        // Meta re-categorised a template (template_category_update): routing and the marketing
+        // rules follow the latest category. The announcement shape names the category to come
+        // and when; until then the cached one is dropped so it is read again from Meta.
+        if (!event.wabaId || !event.templateName || !event.language) break;
+        const now = Date.now();
+        if (event.newCategory) guard.categories.set(event.wabaId, event.templateName, event.language, event.newCategory);
+        else if (event.correctCategory && event.categoryUpdateAt && event.categoryUpdateAt.getTime() <= now) {
+          guard.categories.set(event.wabaId, event.templateName, event.language, event.correctCategory);
+        } else guard.categories.forget(event.wabaId, event.templateName, event.language);
         break;
       }
       default:

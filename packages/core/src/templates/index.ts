@@ -11,11 +11,13 @@ export {
   type CreateTemplateResult,
 } from './api';
 export { validateTemplateDefinition } from './validate';
+export { createTemplateFromLibrary, libraryTemplateBody, type LibraryTemplateDefinition, type LibraryButtonInput } from './library';
 export {
   templateParameters,
   buildTemplateComponents,
   type TemplateParameterSpec,
   type TemplateParameterFormat,
+  type TemplateParameterComponent,
   type OutboundTemplateComponent,
   type OutboundTemplateParameter,
 } from './parameters';

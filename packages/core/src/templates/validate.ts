@@ -243,6 +243,19 @@ function checkCarousel(field: string, component: TemplateComponent, format: 'POS
 }
 
 /**
+ * Meta's time-to-live ranges per category (time-to-live guide): authentication 30–900 s, utility
+ * 30–43200 s (both also -1 for 30 days), marketing 43200–2592000 s (marketing TTL applies through
+ * the Marketing Messages API).
+ */
+const TTL_RANGES: Record<string, [number, number, boolean]> = { AUTHENTICATION: [30, 900, true], UTILITY: [30, 43200, true], MARKETING: [43200, 2592000, false] };
+
+function checkTtl(ttl: unknown, category: string): void {
+  const [min, max, thirtyDays] = TTL_RANGES[category]!;
+  const ok = typeof ttl === 'number' && Number.isInteger(ttl) && ((ttl >= min && ttl <= max) || (thirtyDays && ttl === -1));
+  if (!ok) fail('message_send_ttl_seconds', `${JSON.stringify(ttl)} is outside ${min} to ${max} seconds for a ${category} template${thirtyDays ? ' (or -1 for 30 days)' : ''}`);
+}
+
+/**
  * Checks a template definition against Meta's rejection rules before it is submitted: name
  * format, category, one body, lengths (header 60, body 1024, footer 60, button text 25, URL 2000),
  * variables `{{1}}…` numbered with no gaps or lower-case names (never mixed, matching
@@ -262,6 +275,7 @@ export function validateTemplateDefinition(def: TemplateDefinition): void {
   const format = def.parameter_format === undefined ? 'POSITIONAL' : upper(def.parameter_format);
   if (format !== 'POSITIONAL' && format !== 'NAMED') fail('parameter_format', `"${String(def.parameter_format)}" is not "positional" or "named"`);
   if (!Array.isArray(def.components) || def.components.length === 0) fail('components', 'at least a BODY component is required');
+  if (def.message_send_ttl_seconds !== undefined) checkTtl(def.message_send_ttl_seconds, category);
 
   const seen = new Map<string, number>();
   def.components.forEach((component, i) => {
