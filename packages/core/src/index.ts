@@ -97,6 +97,7 @@ export {
   DEFAULT_DEDUPE_TTL_MS,
   handleWebhookPost,
   handleWebhookGet,
+  replyAddress,
   MAX_WEBHOOK_BYTES,
   WebhookTooLargeError,
   type DedupeStore,
@@ -126,6 +127,19 @@ export {
   type MediaInfo,
   type DownloadedMedia,
 } from './media';
+
+// Analytics
+export {
+  pricingAnalytics,
+  templateAnalytics,
+  TEMPLATE_ANALYTICS_IDS_PER_REQUEST,
+  type AnalyticsPeriod,
+  type AnalyticsTime,
+  type PricingAnalyticsOptions,
+  type PricingAnalyticsRow,
+  type TemplateAnalyticsOptions,
+  type TemplateAnalyticsRow,
+} from './analytics';
 
 // Templates
 export {

@@ -11,6 +11,7 @@ import { GraphError, unknownObject } from './errors';
 import { parseParams, queryOf, readBody, sendJson } from './http-util';
 import { handlePage } from './page-api';
 import * as account from './routes-account';
+import * as analytics from './routes-analytics';
 import { postMarketingMessages, postMessages } from './routes-messages';
 import { deleteMedia, downloadMedia, getMedia, uploadMedia } from './routes-media';
 import * as templates from './routes-templates';
@@ -72,7 +73,11 @@ async function route(ctx: Ctx): Promise<RouteResult> {
   if (id === e.o.wabaId) {
     switch (edge ?? '') {
       case '':
+        if (m === 'GET' && analytics.wantsPricingAnalytics(ctx)) return analytics.pricingAnalytics(ctx);
         if (m === 'GET') return account.getWaba(ctx);
+        throw unsupported();
+      case 'template_analytics':
+        if (m === 'GET') return analytics.templateAnalytics(ctx);
         throw unsupported();
       case 'phone_numbers':
         if (m === 'GET') return account.listPhones(ctx);

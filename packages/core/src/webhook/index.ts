@@ -11,7 +11,7 @@ export {
   type MemoryDedupeStoreOptions,
 } from './dedupe';
 export { handleWebhookPost, handleWebhookGet, type WebhookHeaders, type WebhookPostInput, type WebhookPostResult } from './handle';
-export { applyWindowUpdates, opensWindow } from './window-updates';
+export { applyWindowUpdates, opensWindow, replyAddress } from './window-updates';
 export { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from './errors';
 export type {
   InboundEventBase,

@@ -48,3 +48,12 @@ export async function applyWindowUpdates(tracker: WindowTracker, events: readonl
     }
   }
 }
+
+/**
+ * Who to answer: the user's WhatsApp id (`from`), or their business-scoped user ID when `from` is
+ * empty — Meta leaves `from` and `wa_id` empty for some username adopters and sends only the BSUID
+ * (`from_user_id` / `contacts[].user_id`). Undefined when neither is known.
+ */
+export function replyAddress(event: Pick<InboundMessageEvent, 'from' | 'userId'>): string | undefined {
+  return event.from || event.userId || undefined;
+}

@@ -1,4 +1,4 @@
-import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, setPhoneNumberWebhook } from '@wa-cloud/core';
+import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, replyAddress, setPhoneNumberWebhook } from '@wa-cloud/core';
 import {
   EventDeduplicator,
   handleWebhookGet,
@@ -71,7 +71,10 @@ function webhookErrorStatus(error: unknown): number {
 
 /** A plain JSON copy of an event (dates as ISO strings). */
 function toJson(event: InboundEvent): IDataObject {
-  return JSON.parse(JSON.stringify(event)) as IDataObject;
+  const json = JSON.parse(JSON.stringify(event)) as IDataObject;
+  // Username-only users arrive with an empty `from`: `replyTo` is whom to answer (phone or BSUID).
+  if (event.kind === 'message') json.replyTo = replyAddress(event) ?? '';
+  return json;
 }
 
 function isTestUrl(url: string | undefined): boolean {

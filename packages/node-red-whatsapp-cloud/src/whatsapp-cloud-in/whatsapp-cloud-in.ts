@@ -16,6 +16,7 @@ import {
   MAX_WEBHOOK_BYTES,
   type InboundEvent,
   type InboundMessageEvent,
+  replyAddress,
 } from '../lib/core';
 import { statusText, toNodeRedError } from '../lib/errors';
 import { captureRawBodies, rawBodyReader, readInto, type RawBodyRequest } from '../lib/raw-body';
@@ -64,7 +65,7 @@ function reply(res: ServerResponse, status: number, text: string): void {
 
 /** Who to answer: the WhatsApp id, or the business-scoped user id for username-only users. */
 function sender(event: InboundMessageEvent): string | undefined {
-  return event.from || event.userId || undefined;
+  return replyAddress(event);
 }
 
 export = function register(RED: NodeAPI): void {
