@@ -91,10 +91,11 @@ describe('toGraphBody', () => {
     });
   });
 
-  it('leaves a BSUID as it is and does not modify the message', () => {
+  it('leaves a BSUID as it is (in recipient, not to) and does not modify the message', () => {
     const message = textMessage('user.0123456789abcdef', 'hi');
     const copy = structuredClone(message);
-    expect(toGraphBody(message).to).toBe('user.0123456789abcdef');
+    expect(toGraphBody(message).recipient).toBe('user.0123456789abcdef');
+    expect(toGraphBody(message)).not.toHaveProperty('to');
     expect(message).toStrictEqual(copy);
   });
 
