@@ -3,6 +3,7 @@
  * (Node-RED's userDir, n8n's ~/.n8n), so windows, quality records and seen webhook events survive
  * a restart or a crash with no setup. See README "State store" for the file, backup and inspection.
  */
+import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { WhatsAppError } from '../errors/whatsapp-error';
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS wa_windows (key TEXT PRIMARY KEY, expires_at INTEGER 
 CREATE INDEX IF NOT EXISTS wa_windows_expiry ON wa_windows (expires_at);
 CREATE TABLE IF NOT EXISTS wa_quality (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS wa_quality_expiry ON wa_quality (expires_at);
-CREATE TABLE IF NOT EXISTS wa_dedupe (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, users TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wa_dedupe (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, users TEXT, pending TEXT) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS wa_dedupe_expiry ON wa_dedupe (expires_at);
 INSERT OR IGNORE INTO wa_meta (name, value) VALUES ('schema', '1');
 `;
@@ -279,24 +280,64 @@ export class EmbeddedStateStore implements StateStore {
 
   private dedupeTable(): DedupeStore {
     let mark: SqliteStatement | undefined;
+    let pendingOf: SqliteStatement | undefined;
+    let takeOver: SqliteStatement | undefined;
+    let ack: SqliteStatement | undefined;
     return {
-      markIfNew: (key, ttlMs, users) =>
+      markIfNew: (key, ttlMs, users, options) =>
         this.use(
           () => {
             // New key, or an expired one: 1 change. A live key: 0 changes (a duplicate). Atomic
             // across processes, since SQLite serialises writers on the file.
             mark ??= this.db.prepare(
-              `INSERT INTO wa_dedupe (key, expires_at, users) VALUES (?, ?, ?)
-               ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, users = excluded.users WHERE wa_dedupe.expires_at <= ?`,
+              `INSERT INTO wa_dedupe (key, expires_at, users, pending) VALUES (?, ?, ?, ?)
+               ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, users = excluded.users, pending = excluded.pending
+               WHERE wa_dedupe.expires_at <= ?`,
             );
             const now = this.now();
-            const changes = Number(mark.run(key, now + Math.max(1, Math.round(ttlMs)), users?.length ? users.join(' ') : null, now).changes);
+            const expiresAt = now + Math.max(1, Math.round(ttlMs));
+            const pending = options?.pending ? OWNER : null;
+            const changes = Number(mark.run(key, expiresAt, users?.length ? users.join(' ') : null, pending, now).changes);
             this.wrote();
-            return changes > 0;
+            if (changes > 0) return true;
+            // Seen: a duplicate, unless the key is still in flight for a process that died before
+            // handing the event on. Then this redelivery is the event's only chance: take it over
+            // (compare-and-set on the owner, so of two processes only one does).
+            pendingOf ??= this.db.prepare('SELECT pending FROM wa_dedupe WHERE key = ?');
+            const owner = pendingOf.get(key)?.pending;
+            if (typeof owner !== 'string' || !ownerIsGone(owner)) return false;
+            takeOver ??= this.db.prepare('UPDATE wa_dedupe SET pending = ?, expires_at = ? WHERE key = ? AND pending = ?');
+            return Number(takeOver.run(pending, expiresAt, key, owner).changes) > 0;
           },
           () => this.memory.dedupe.markIfNew(key, ttlMs, users),
         ),
+      acknowledge: (keys) =>
+        this.use(
+          () => {
+            ack ??= this.db.prepare('UPDATE wa_dedupe SET pending = NULL WHERE key = ? AND pending = ?');
+            this.db.transaction(() => {
+              for (const key of keys) ack!.run(key, OWNER);
+            });
+          },
+          async () => undefined,
+        ),
     };
+  }
+}
+
+/** This process's mark on keys in flight: pid (to ask whether it still runs) and a per-start id (pids are reused, e.g. 1 in containers). */
+const OWNER = `${process.pid}:${randomUUID()}`;
+
+/** Whether the process that marked a key in flight is gone (so it will never acknowledge it). */
+function ownerIsGone(owner: string): boolean {
+  if (owner === OWNER) return false;
+  const pid = Number(owner.slice(0, owner.indexOf(':')));
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return true; // our pid, another start: a previous life
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

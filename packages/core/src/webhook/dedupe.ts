@@ -16,7 +16,21 @@ export interface DedupeStore {
    * (the caller should process the event), false when it is a duplicate. `users`: the user ids the
    * event concerns (sender, recipient, BSUID), kept with the key so `forgetUser` can remove it.
    */
-  markIfNew(key: string, ttlMs: number, users?: readonly string[]): Promise<boolean>;
+  markIfNew(key: string, ttlMs: number, users?: readonly string[], options?: MarkOptions): Promise<boolean>;
+  /**
+   * Confirms keys marked with `pending` once their events are handed on (a store that knows no
+   * pending state, memory or Redis, has nothing to do).
+   */
+  acknowledge?(keys: readonly string[]): Promise<void>;
+}
+
+export interface MarkOptions {
+  /**
+   * Mark the key as in flight until {@link DedupeStore.acknowledge}: if this process dies first,
+   * the key does not count as seen after the restart, so Meta's redelivery of an event that was
+   * never handed on is handled (the embedded store; see README "Crash safety").
+   */
+  pending?: boolean;
 }
 
 export interface MemoryDedupeStoreOptions {
@@ -134,13 +148,23 @@ export class EventDeduplicator {
     this.ttlMs = options.ttlMs ?? DEFAULT_DEDUPE_TTL_MS;
   }
 
-  /** Returns only the events not seen before, in their original order. */
-  async filter(events: readonly InboundEvent[]): Promise<InboundEvent[]> {
+  /**
+   * Returns only the events not seen before, in their original order. With `pending`, their keys
+   * stay in flight until {@link acknowledge} (pass the returned events).
+   */
+  async filter(events: readonly InboundEvent[], options: MarkOptions = {}): Promise<InboundEvent[]> {
     const fresh: InboundEvent[] = [];
     for (const event of events) {
       const key = dedupeKey(event);
-      if (key === undefined || (await this.store.markIfNew(key, this.ttlMs, eventUsers(event)))) fresh.push(event);
+      if (key === undefined || (await this.store.markIfNew(key, this.ttlMs, eventUsers(event), options))) fresh.push(event);
     }
     return fresh;
+  }
+
+  /** Confirms events returned by a `pending` {@link filter}: from now on they count as seen, even after a crash. */
+  async acknowledge(events: readonly InboundEvent[]): Promise<void> {
+    if (!this.store.acknowledge) return;
+    const keys = events.map(dedupeKey).filter((key): key is string => key !== undefined);
+    if (keys.length) await this.store.acknowledge(keys);
   }
 }

@@ -39,6 +39,13 @@ export interface WebhookPostInput {
    */
   redis?: RedisOptions;
   /**
+   * Keep the new events' dedupe keys in flight until `result.acknowledge()` (call it once the
+   * events are handed on, just before answering 200). A process killed in between does not count
+   * them as seen after its restart, so Meta's redelivery is handled rather than lost. Only the
+   * embedded store keeps this state; elsewhere acknowledge() does nothing. @default false
+   */
+  acknowledgeLater?: boolean;
+  /**
    * Check `X-Hub-Signature-256`. Turn off only behind something that already verified it
    * (the sandbox, a test). @default true
    */
@@ -50,6 +57,8 @@ export interface WebhookPostResult {
   events: InboundEvent[];
   /** Events dropped as redeliveries. */
   duplicates: number;
+  /** Confirms the events' dedupe keys (with `acknowledgeLater`; otherwise they already are). */
+  acknowledge(): Promise<void>;
 }
 
 /** The header's value, or undefined when absent; throws when it is repeated (never sent by Meta). */
@@ -89,10 +98,12 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const shared = input.redis && (!input.deduplicator || !input.windowTracker) ? sharedRedisState(input.redis) : undefined;
   const deduplicator = input.deduplicator ?? shared?.deduplicator;
   const windowTracker = input.windowTracker ?? shared?.windowTracker;
-  const events = deduplicator ? await deduplicator.filter(parsed) : parsed;
+  const later = input.acknowledgeLater === true;
+  const events = deduplicator ? await deduplicator.filter(parsed, { pending: later }) : parsed;
   if (windowTracker) await applyWindowUpdates(windowTracker, events);
   if (input.qualityGuard) await applyQualityUpdates(input.qualityGuard, events);
-  return { events, duplicates: parsed.length - events.length };
+  const acknowledge = later && deduplicator ? () => deduplicator.acknowledge(events) : () => Promise.resolve();
+  return { events, duplicates: parsed.length - events.length, acknowledge };
 }
 
 /**
