@@ -23,7 +23,8 @@ function context(params: IDataObject, options: { continueOnFail?: boolean; items
   const execution = `exec-${++executions}`;
   return {
     getInputData: () => Array.from({ length: options.items ?? 1 }, () => ({ json: {} })),
-    getNodeParameter: (name: string, _item: number, fallback?: unknown) => (name in params ? params[name] : fallback),
+    // Memory-only state unless a test says otherwise: assertions read core's process-wide guard.
+    getNodeParameter: (name: string, _item: number, fallback?: unknown) => (name in params ? params[name] : name === 'sharedStore' ? 'memory' : fallback),
     getCredentials: async () => credentials,
     continueOnFail: () => options.continueOnFail ?? false,
     getNode: () => node,
@@ -56,7 +57,7 @@ describe('descriptions', () => {
     expect(resources).toEqual(expect.arrayContaining(['phoneNumber', 'businessProfile', 'user']));
     expect(operations('phoneNumber').sort()).toEqual(['deregister', 'diagnose', 'getHealth', 'register']);
     expect(operations('businessProfile').sort()).toEqual(['get', 'update']);
-    expect(operations('user').sort()).toEqual(['block', 'list', 'unblock']);
+    expect(operations('user').sort()).toEqual(['block', 'forget', 'list', 'unblock']);
     expect(properties().find((p) => p.name === 'pin')!.typeOptions?.password).toBe(true);
   });
 

@@ -103,8 +103,10 @@ describe('config node editor matches the one credential definition', () => {
 describe('shared store settings (Redis)', () => {
   const def = (props: Record<string, unknown>) => ({ id: 'c', type: 'whatsapp-cloud-config', ...props });
 
-  test('none by default: nothing about Redis', () => {
-    expect(sharedStoreSettings(def({}), {})).toEqual({ store: 'none', redisTls: false });
+  test('embedded by default, and for flows saved with the old "none": nothing about Redis', () => {
+    expect(sharedStoreSettings(def({}), {})).toEqual({ store: 'embedded', redisTls: false });
+    expect(sharedStoreSettings(def({ store: 'none' }), {})).toEqual({ store: 'embedded', redisTls: false });
+    expect(sharedStoreSettings(def({ store: 'memory' }), {})).toEqual({ store: 'memory', redisTls: false });
   });
 
   test('the password credential goes into the URL core connects with; TLS switches to rediss://; the address never shows it', () => {

@@ -64,9 +64,14 @@ export function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
 }
 
 /** A config node on the sandbox, its credentials keyed by id as `helper.load` takes them. */
+/**
+ * A config node on the sandbox. Memory-only state unless `props.store` says otherwise: these tests
+ * open windows and read the guard through core's process-wide memory state (the embedded store has
+ * its own tests, with a user folder of their own).
+ */
 export function configFor(sb: Sandbox, props: Record<string, unknown> = {}, id = 'cfg') {
   return {
-    node: { id, type: 'whatsapp-cloud-config', name: 'sandbox', phoneNumberId: sb.phoneNumberId, wabaId: sb.wabaId, baseUrl: sb.url, throughput: 80, windowPolicy: 'enforce', ...props },
+    node: { id, type: 'whatsapp-cloud-config', name: 'sandbox', phoneNumberId: sb.phoneNumberId, wabaId: sb.wabaId, baseUrl: sb.url, throughput: 80, windowPolicy: 'enforce', store: 'memory', ...props },
     credentials: { [id]: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } },
   };
 }

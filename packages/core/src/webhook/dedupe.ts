@@ -127,6 +127,11 @@ export function dedupeKey(event: InboundEvent): string | undefined {
 export interface EventDeduplicatorOptions {
   /** How long a key is remembered. @default DEFAULT_DEDUPE_TTL_MS (7 days) */
   ttlMs?: number;
+  /**
+   * Put in front of every key, so several receivers on one store each see every event once (an
+   * n8n trigger per workflow). @default '' (one receiver per store)
+   */
+  scope?: string;
 }
 
 /**
@@ -141,11 +146,18 @@ export interface EventDeduplicatorOptions {
 export class EventDeduplicator {
   readonly store: DedupeStore;
   readonly ttlMs: number;
+  private readonly scope: string;
 
   /** @param store where keys live. @default a {@link MemoryDedupeStore} */
   constructor(store: DedupeStore = new MemoryDedupeStore(), options: EventDeduplicatorOptions = {}) {
     this.store = store;
     this.ttlMs = options.ttlMs ?? DEFAULT_DEDUPE_TTL_MS;
+    this.scope = options.scope ? `${options.scope}|` : '';
+  }
+
+  private key(event: InboundEvent): string | undefined {
+    const key = dedupeKey(event);
+    return key === undefined ? undefined : this.scope + key;
   }
 
   /**
@@ -155,7 +167,7 @@ export class EventDeduplicator {
   async filter(events: readonly InboundEvent[], options: MarkOptions = {}): Promise<InboundEvent[]> {
     const fresh: InboundEvent[] = [];
     for (const event of events) {
-      const key = dedupeKey(event);
+      const key = this.key(event);
       if (key === undefined || (await this.store.markIfNew(key, this.ttlMs, eventUsers(event), options))) fresh.push(event);
     }
     return fresh;
@@ -164,7 +176,7 @@ export class EventDeduplicator {
   /** Confirms events returned by a `pending` {@link filter}: from now on they count as seen, even after a crash. */
   async acknowledge(events: readonly InboundEvent[]): Promise<void> {
     if (!this.store.acknowledge) return;
-    const keys = events.map(dedupeKey).filter((key): key is string => key !== undefined);
+    const keys = events.map((event) => this.key(event)).filter((key): key is string => key !== undefined);
     if (keys.length) await this.store.acknowledge(keys);
   }
 }

@@ -1,13 +1,5 @@
 import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, replyAddress, setPhoneNumberWebhook } from '@wa-cloud/core';
-import {
-  EventDeduplicator,
-  handleWebhookGet,
-  handleWebhookPost,
-  isWhatsAppError,
-  sharedWindowTracker,
-  type InboundEvent,
-  type SharedRedisState,
-} from '@wa-cloud/core';
+import { EventDeduplicator, handleWebhookGet, handleWebhookPost, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
   NodeOperationError,
@@ -38,17 +30,12 @@ const EVENT_OF_KIND: Record<InboundEvent['kind'], string> = {
   unknown: 'other',
 };
 
-/**
- * One deduplicator per trigger (webhook id), for the life of the process: Meta redelivers for up
- * to 7 days, and the same event may arrive again while an execution for it is still running.
- */
-const deduplicators = new Map<string, EventDeduplicator>();
-function deduplicatorFor(key: string): EventDeduplicator {
-  let deduplicator = deduplicators.get(key);
-  if (!deduplicator) {
-    deduplicator = new EventDeduplicator();
-    deduplicators.set(key, deduplicator);
-  }
+const deduplicators = new WeakMap<SharedState, Map<string, EventDeduplicator>>();
+function deduplicatorFor(shared: SharedState, trigger: string): EventDeduplicator {
+  let byTrigger = deduplicators.get(shared);
+  if (!byTrigger) deduplicators.set(shared, (byTrigger = new Map()));
+  let deduplicator = byTrigger.get(trigger);
+  if (!deduplicator) byTrigger.set(trigger, (deduplicator = new EventDeduplicator(shared.deduplicator.store, { ttlMs: shared.deduplicator.ttlMs, scope: trigger })));
   return deduplicator;
 }
 
@@ -294,19 +281,25 @@ export class WhatsAppCloudTrigger implements INodeType {
       return { noWebhookResponse: true };
     }
     let events: InboundEvent[];
-    let shared: SharedRedisState | undefined;
+    let shared: SharedState;
     try {
-      shared = await sharedStore(this, this.getNodeParameter('sharedStore', 'none'));
-      const key = `${this.getNode().webhookId ?? this.getNode().id}`;
-      ({ events } = await handleWebhookPost({
+      shared = await sharedStore(this, this.getNodeParameter('sharedStore', 'embedded'));
+      let acknowledge: () => Promise<void>;
+      ({ events, acknowledge } = await handleWebhookPost({
         rawBody,
         headers: req.headers,
         appSecret: credentials.appSecret,
-        deduplicator: shared?.deduplicator ?? deduplicatorFor(key),
-        windowTracker: shared?.windowTracker ?? sharedWindowTracker(),
+        // Seen events live in the store (Meta redelivers for up to 7 days), one key space per
+        // trigger, so two workflows listening to the same events each get them once.
+        deduplicator: deduplicatorFor(shared, `${this.getNode().webhookId ?? this.getNode().id}`),
+        windowTracker: shared.windowTracker,
         // The send node's guard: undeliverable statuses, opt-outs and quality updates protect its sends.
         qualityGuard: qualityGuardFor(shared),
+        // Keys stay in flight until this webhook is answered: a crash before that leaves Meta's
+        // redelivery to be handled after the restart (embedded store).
+        acknowledgeLater: true,
       }));
+      await acknowledge();
     } catch (error) {
       const status = webhookErrorStatus(error);
       if (status >= 500) this.logger.warn(`WhatsApp Cloud Trigger: could not take a webhook (answered ${status}): ${isWhatsAppError(error) ? error.message : String(error)}`);
@@ -362,11 +355,11 @@ const RESUME_ATTEMPTS = 60;
 const RESUME_RETRY_MS = 500;
 
 /** Resumes the execution waiting for this answer (Send and Wait); true when one was found. */
-async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }, shared: SharedRedisState | undefined): Promise<boolean> {
+async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }, shared: SharedState): Promise<boolean> {
   let answer = takeAnswer(event.reply!.id, event.phoneNumberId);
-  if (!answer && shared) {
+  if (!answer && shared.redis) {
     try {
-      answer = await takeSharedAnswer(shared, event.reply!.id, event.phoneNumberId);
+      answer = await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId);
     } catch (error) {
       ctx.logger.warn(`WhatsApp Cloud Trigger: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
     }
@@ -407,7 +400,7 @@ async function afterReceive(
   credentials: WhatsAppCloudCredentials,
   incoming: Array<{ event: InboundEvent & { kind: 'message' }; item: INodeExecutionData }>,
   options: IDataObject,
-  shared: SharedRedisState | undefined,
+  shared: SharedState,
 ): Promise<void> {
   const client = createClient(credentials, { windowPolicy: 'off' }, shared);
   try {

@@ -1,20 +1,24 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 /**
- * "Shared Store", on the action node and the trigger: in-process state (one n8n process) or Redis
- * (queue mode, several instances). Each node lists the shared store credential (`whatsAppCloudRedisApi`)
- * inline, shown only for Redis: n8n's lint reads credential lists as literals.
+ * "State Store", on the action node and the trigger: where 24-hour windows, quality records, seen
+ * webhook events and (with Redis) the send budget live. The parameter keeps its old name
+ * (`sharedStore`) so saved workflows keep their choice; the old default `none` ("this n8n process")
+ * means the embedded store now (see transport's stateStoreChoice). Each node lists the Redis
+ * credential (`whatsAppCloudRedisApi`) inline, shown only for Redis: n8n's lint reads credential
+ * lists as literals.
  */
 export const sharedStoreProperty: INodeProperties = {
-  displayName: 'Shared Store',
+  displayName: 'State Store',
   name: 'sharedStore',
   type: 'options',
   noDataExpression: true,
-  default: 'none',
+  default: 'embedded',
   description:
-    'Where the send budget per number, the 24-hour windows, the seen webhook events and the Send and Wait questions live. Choose Redis when n8n runs in queue mode (workers and webhook processes) or as several instances, with the same Redis and key prefix on every node and trigger.',
+    'Where the 24-hour windows, opt-outs and suppressions, seen webhook events and Send and Wait questions live. Embedded keeps them in a file in the n8n folder (wa-cloud/state.sqlite), so a restart loses nothing. Choose Redis when n8n runs in queue mode (workers and webhook processes) or as several instances, with the same Redis and key prefix on every node and trigger.',
   options: [
-    { name: 'None (This N8n Process)', value: 'none', description: 'In memory: right for a single n8n process (regular mode)' },
+    { name: 'Embedded (This N8n, on Disk)', value: 'embedded', description: 'A SQLite file in the n8n folder: kept across restarts, right for a single n8n (regular mode)' },
+    { name: 'Memory Only', value: 'memory', description: 'This n8n process only: lost on every restart' },
     { name: 'Redis (Queue Mode)', value: 'redis', description: 'Shared by every n8n process that uses the same Redis and key prefix' },
   ],
 };

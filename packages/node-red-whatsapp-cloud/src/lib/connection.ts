@@ -29,10 +29,13 @@ export interface ConnectionSettings {
   baseUrl?: string;
 }
 
-/** Where the state several Node-RED instances must share lives (send budget, windows, seen events). */
+/** Where the state lives (windows, quality records, seen events; the send budget with Redis). */
 export interface SharedStoreSettings {
-  /** `none`: this process only; `redis`: shared by every instance with the same Redis and key prefix. */
-  store: 'none' | 'redis';
+  /**
+   * `embedded` (default): a SQLite file in the user folder; `memory`: this process only, lost on
+   * restart; `redis`: shared by every instance with the same Redis and key prefix.
+   */
+  store: 'embedded' | 'memory' | 'redis';
   /** The full URL for core (password and TLS scheme filled in). Never logged: use `redisAddress`. */
   redisUrl?: string;
   /** `host:port` for status and log lines. */
@@ -103,13 +106,22 @@ export const DEFAULT_NODE_RED_KEY_PREFIX = 'wa:';
  * credential wins.
  */
 export function sharedStoreSettings(def: NodeDef, credentials: Secrets): SharedStoreSettings {
-  const store = def.store === 'redis' ? 'redis' : 'none';
+  const store = stateStoreChoice(def.store);
   const tls = def.redisTls === true || def.redisTls === 'true';
-  if (store === 'none') return { store, redisTls: tls };
+  if (store !== 'redis') return { store, redisTls: tls };
   const raw = str(def.redisUrl) ?? DEFAULT_NODE_RED_REDIS_URL;
   const keyPrefix = str(def.redisKeyPrefix) ?? DEFAULT_NODE_RED_KEY_PREFIX;
   const url = redisUrl(raw, str(credentials.redisPassword), tls);
   return { store, redisTls: tls, redisUrl: url, redisAddress: addressOf(url), redisKeyPrefix: keyPrefix };
+}
+
+/**
+ * The "State store" choice. Flows saved before the embedded store existed say `none` ("this
+ * Node-RED only"): the user chose one process, not "forget everything on restart", so they get the
+ * embedded store, the same one process kept on disk (README: upgrading).
+ */
+export function stateStoreChoice(value: unknown): SharedStoreSettings['store'] {
+  return value === 'redis' ? 'redis' : value === 'memory' ? 'memory' : 'embedded';
 }
 
 /** `redis://host:port/db` + password + TLS → the URL core connects with. */

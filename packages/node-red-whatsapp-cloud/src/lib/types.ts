@@ -1,4 +1,4 @@
-import type { EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
+import type { ForgetUserResult, EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
 import type { ConfigSettings, Secrets } from './connection';
 import type { Node } from './node-red';
 
@@ -14,7 +14,12 @@ export type UserNode = Pick<Node, 'id' | 'status'> & {
  * limiter. In this process's memory, or in Redis for several Node-RED instances.
  */
 export interface SharedState {
-  kind: 'memory' | 'redis';
+  /** The store in use (`memory` also when the embedded file could not be opened: `problem` says why). */
+  kind: 'embedded' | 'memory' | 'redis';
+  /** Why the chosen store is not (or no longer) in use; shown on every node of the config. */
+  problem(): WhatsAppError | undefined;
+  /** Removes every trace of these users (core's forgetUser). */
+  forgetUser(userIds: string[]): Promise<ForgetUserResult>;
   windowTracker: WindowTracker;
   deduplicator: EventDeduplicator;
   /** The quality guard the sends check and the webhook feeds (131026, opt-outs, rating changes). */

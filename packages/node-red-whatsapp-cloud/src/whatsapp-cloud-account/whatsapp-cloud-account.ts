@@ -1,7 +1,8 @@
 /**
  * `whatsapp-cloud-account`: the number's account operations, one per input msg, through the config
  * node's client (core does the work and the checks): health (quality rating, tier, advice), business
- * profile get/update, block/unblock users, register/deregister the number. The result goes out on
+ * profile get/update, block/unblock users, register/deregister the number, forget a user (every
+ * trace in the state store: windows, quality records, seen events). The result goes out on
  * `msg.payload`; errors go to `done(err)` so Catch nodes see them. The status ring shows the number's
  * quality rating and tier, like the send node.
  */
@@ -21,7 +22,7 @@ import { idleStatus } from '../lib/quality';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../lib/node-red';
 import type { ConfigNode } from '../lib/types';
 
-const OPERATIONS = ['health', 'getProfile', 'updateProfile', 'block', 'unblock', 'listBlocked', 'register', 'deregister'] as const;
+const OPERATIONS = ['health', 'getProfile', 'updateProfile', 'block', 'unblock', 'listBlocked', 'register', 'deregister', 'forget'] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 interface AccountNode extends Node<{ pin: string }> {
@@ -60,6 +61,13 @@ export = function register(RED: NodeAPI): void {
 
     /** One core call; what goes on msg.payload. */
     const perform = async (operation: Operation, msg: NodeMessage, cfg: ConfigNode): Promise<unknown> => {
+      if (operation === 'forget') {
+        // Local only: nothing is sent to Meta, so no token is needed. The store is the config
+        // node's (embedded, memory or Redis); with an unusable Redis there is none to clean.
+        if (!cfg.shared) throw cfg.configError;
+        const users = usersOf(msg);
+        return { users, ...(await cfg.shared.forgetUser(users)) };
+      }
       const client = cfg.client!;
       const { graph, phoneNumberId } = client;
       switch (operation) {
@@ -86,6 +94,8 @@ export = function register(RED: NodeAPI): void {
         }
         case 'deregister':
           return cfg.track(deregisterPhoneNumber(graph, phoneNumberId));
+        default:
+          throw new ValidationError('operation', `unknown operation ${operation}`, 'Pick an operation on the node.');
       }
     };
 
@@ -102,7 +112,7 @@ export = function register(RED: NodeAPI): void {
           if (def.operation === 'msg' && !OPERATIONS.includes(msg.operation as Operation)) {
             throw new ValidationError('operation', `must be one of ${OPERATIONS.join(', ')}`, 'Set msg.operation, or pick the operation on the node.');
           }
-          if (!config.client) throw config.configError;
+          if (!config.client && operation !== 'forget') throw config.configError;
           msg.payload = await perform(operation, msg, config);
           msg.operation = operation;
           failed = false;

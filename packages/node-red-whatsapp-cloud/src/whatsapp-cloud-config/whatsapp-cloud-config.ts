@@ -3,18 +3,7 @@
  * owns the connection (one core client, on the process-wide limiter of its number and the shared
  * window tracker) and every send/webhook node that uses it registers here for status fan-out.
  */
-import {
-  EventDeduplicator,
-  WhatsAppClient,
-  WhatsAppError,
-  closeSharedRedis,
-  findTemplate,
-  sharedLimiter,
-  sharedQualityGuard,
-  sharedRedisState,
-  sharedWindowTracker,
-  type MessageTemplate,
-} from '../lib/core';
+import { WhatsAppClient, WhatsAppError, closeSharedRedis, findTemplate, sharedState as coreSharedState, type MessageTemplate } from '../lib/core';
 import { CREDENTIALS_DEFINITION, configSettings } from '../lib/connection';
 import { registerAdminRoutes } from '../lib/admin';
 import { toNodeRedError } from '../lib/errors';
@@ -33,29 +22,32 @@ const TEMPLATE_TTL_MS = 5 * 60_000;
  */
 let redisUsers = 0;
 
-/** Without Redis: one per process, since Meta redelivers to whichever node listens, for up to 7 days. */
-let memoryDeduplicator: EventDeduplicator | undefined;
-const processDeduplicator = () => (memoryDeduplicator ??= new EventDeduplicator());
-
-/** The state the send side and the webhook side must share: in memory, or in Redis. */
-function sharedState(s: ReturnType<typeof configSettings>): SharedState {
-  if (s.store === 'redis') {
-    const state = sharedRedisState({ url: s.redisUrl, keyPrefix: s.redisKeyPrefix });
-    return {
-      kind: 'redis',
-      windowTracker: state.windowTracker,
-      deduplicator: state.deduplicator,
-      qualityGuard: state.qualityGuard,
-      limiter: (phoneNumberId, throughput) => state.limiter(phoneNumberId, { throughput }),
-    };
-  }
+/**
+ * The state the send side and the webhook side must share, from core's one registry: the embedded
+ * file in Node-RED's user folder (one per installation, shared by every config node), memory, or
+ * Redis. An unusable file falls back to memory inside core; `problem` then says why.
+ */
+function sharedState(s: ReturnType<typeof configSettings>, userDir: string | undefined): SharedState {
+  const state = coreSharedState(
+    s.store === 'redis'
+      ? { kind: 'redis', redis: { url: s.redisUrl, keyPrefix: s.redisKeyPrefix } }
+      : { kind: s.store, folder: userDir },
+  );
   return {
-    kind: 'memory',
-    windowTracker: sharedWindowTracker(),
-    deduplicator: processDeduplicator(),
-    qualityGuard: sharedQualityGuard(),
-    limiter: (phoneNumberId, throughput) => sharedLimiter(phoneNumberId, { throughput }),
+    kind: state.kind,
+    problem: () => state.problem,
+    forgetUser: (userIds) => state.forgetUser(userIds),
+    windowTracker: state.windowTracker,
+    deduplicator: state.deduplicator,
+    qualityGuard: state.qualityGuard,
+    limiter: (phoneNumberId, throughput) => state.limiter(phoneNumberId, { throughput }),
   };
+}
+
+/** Node-RED's user folder (settings.userDir), where the embedded store's file goes. */
+function userDirOf(RED: NodeAPI): string | undefined {
+  const dir = (RED.settings as { userDir?: unknown }).userDir;
+  return typeof dir === 'string' && dir ? dir : undefined;
 }
 
 function missing(field: string, hint: string): WhatsAppError {
@@ -77,7 +69,13 @@ export = function register(RED: NodeAPI): void {
 
     let usesRedis = false;
     try {
-      node.shared = sharedState(s);
+      node.shared = sharedState(s, userDirOf(RED));
+      const problem = node.shared.problem();
+      if (problem) {
+        // Loud, once per deploy: the flow keeps working (webhooks answered, sends checked), but
+        // windows, opt-outs and seen events are lost on the next restart until the file is fixed.
+        node.error(`${problem.message}. ${problem.hint}`);
+      }
       if (node.shared.kind === 'redis') {
         usesRedis = true;
         redisUsers += 1;
@@ -195,7 +193,9 @@ export = function register(RED: NodeAPI): void {
     const initial = (): NodeStatus | undefined =>
       node.configError
         ? { fill: 'red', shape: 'ring', text: node.configError.code !== 'invalid_option' ? node.configError.code : incomplete ? 'config incomplete' : 'config invalid' }
-        : undefined;
+        : node.shared?.problem()
+          ? { fill: 'yellow', shape: 'ring', text: 'state in memory: store file unusable (see log)' }
+          : undefined;
 
     node.register = (user) => {
       users.add(user);

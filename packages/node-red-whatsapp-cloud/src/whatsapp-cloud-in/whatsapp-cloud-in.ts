@@ -80,6 +80,7 @@ export = function register(RED: NodeAPI): void {
     const config = node.config;
     let badSignatures = 0;
     let received = 0;
+    let storeProblemShown = false;
 
     if (!config) {
       node.status({ fill: 'red', shape: 'ring', text: 'no config node' });
@@ -164,12 +165,38 @@ export = function register(RED: NodeAPI): void {
         windowTracker: shared.windowTracker,
         // 131026 / opt-out / rating webhooks reach the guard the sends check.
         qualityGuard: shared.qualityGuard,
+        // The events' dedupe keys stay "in flight" until they are handed to the flow: a crash in
+        // between does not turn Meta's redelivery into a dropped duplicate (embedded store).
+        acknowledgeLater: true,
       }).then(
-        ({ events }) => {
-          reply(res, 200, 'OK');
+        ({ events, acknowledge }) => {
           received += events.length;
           if (events.length) node.status({ fill: 'green', shape: 'dot', text: `${path}: ${received} event${received === 1 ? '' : 's'}` });
-          emit(events).catch((error) => node.error(toNodeRedError(error)));
+          const problem = shared.problem();
+          if (problem && !storeProblemShown) {
+            storeProblemShown = true;
+            node.warn(`${problem.message}. ${problem.hint}`);
+            node.status({ fill: 'yellow', shape: 'ring', text: 'state in memory: store file unusable (see log)' });
+          }
+          const answer = () =>
+            acknowledge()
+              .catch((error) => node.warn(`Could not record the webhook as handled: ${toNodeRedError(error).message}`))
+              .then(() => reply(res, 200, 'OK'));
+          if (download) {
+            // Downloads take seconds and Meta wants its 200 sooner: answer first, then hand on.
+            answer();
+            emit(events).catch((error) => node.error(toNodeRedError(error)));
+            return;
+          }
+          // node.send queues the delivery to the next nodes (setImmediate); the acknowledgement and
+          // the 200 are queued right after it, so they happen once the flow has the events.
+          emit(events).then(
+            () => setImmediate(answer),
+            (error) => {
+              node.error(toNodeRedError(error));
+              setImmediate(answer);
+            },
+          );
         },
         (error) => {
           const status = (error as { status?: number }).status ?? 500;

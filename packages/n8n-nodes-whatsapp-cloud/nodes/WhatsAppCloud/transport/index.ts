@@ -2,10 +2,7 @@ import {
   DEFAULT_REDIS_KEY_PREFIX,
   GraphApi,
   isWhatsAppError,
-  sharedLimiter,
-  sharedQualityGuard,
-  sharedRedisState,
-  sharedWindowTracker,
+  sharedState,
   WhatsAppClient,
   type FallbackTemplate,
   type QualityGuard,
@@ -14,7 +11,8 @@ import {
   type QualityRefusalCode,
   type RedisOptions,
   type RetryOptions,
-  type SharedRedisState,
+  type SharedState,
+  type StateStoreKind,
   type WhatsAppError,
   type WindowPolicy,
 } from '@wa-cloud/core';
@@ -30,6 +28,8 @@ import {
   type IWebhookFunctions,
   type JsonObject,
 } from 'n8n-workflow';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * The only place this package turns n8n credentials into core objects (a client, a Graph
@@ -94,17 +94,57 @@ export function redisOptions(data: ICredentialDataDecryptedObject): RedisOptions
 }
 
 /**
- * The process's Redis state for the node's "Shared Store" choice (one connection per Redis and
- * prefix, reused by every execution), or undefined for in-process state.
+ * n8n's own folder, where the embedded store's file goes (`<it>/wa-cloud/state.sqlite`): what n8n
+ * itself uses, `$N8N_USER_FOLDER/.n8n`, or `~/.n8n`.
  */
-export async function sharedStore(ctx: AnyContext, choice: unknown): Promise<SharedRedisState | undefined> {
-  if (choice !== 'redis') return undefined;
-  return sharedRedisState(redisOptions(await ctx.getCredentials(REDIS_CREDENTIAL_NAME)));
+export function n8nFolder(): string {
+  return join(process.env.N8N_USER_FOLDER || homedir(), '.n8n');
 }
 
-/** The shared store of an executing node (the choice is read from the first item). */
-export async function executionStore(ctx: IExecuteFunctions): Promise<SharedRedisState | undefined> {
-  return await sharedStore(ctx, ctx.getNodeParameter('sharedStore', 0, 'none'));
+/**
+ * The "State Store" choice. `none` is what workflows saved before the embedded store stored ("this
+ * n8n process"): the embedded store is that one process kept on disk (README: upgrading).
+ */
+export function stateStoreChoice(choice: unknown): StateStoreKind {
+  return choice === 'redis' ? 'redis' : choice === 'memory' ? 'memory' : 'embedded';
+}
+
+/** Warned once per process and file: an unusable store file is logged loudly, not per execution. */
+const warnedProblems = new Set<string>();
+
+/**
+ * The process's state for the node's "State Store" choice, from core's one registry: the embedded
+ * file in n8n's folder (one per installation), this process's memory, or Redis (one connection per
+ * Redis and prefix, reused by every execution). An unusable file falls back to memory inside core:
+ * logged once as an error naming the file (and shown on the execution when `hint` can).
+ */
+export async function sharedStore(ctx: AnyContext, choice: unknown): Promise<SharedState> {
+  const kind = stateStoreChoice(choice);
+  const state =
+    kind === 'redis'
+      ? sharedState({ kind, redis: redisOptions(await ctx.getCredentials(REDIS_CREDENTIAL_NAME)) })
+      : sharedState({ kind, folder: n8nFolder() });
+  const problem = state.problem;
+  if (problem && !warnedProblems.has(problem.message)) {
+    warnedProblems.add(problem.message);
+    ctx.logger.error(`WhatsApp Cloud: ${problem.message}. ${problem.hint}`);
+  }
+  return state;
+}
+
+/** The state store of an executing node (the choice is read from the first item). */
+export async function executionStore(ctx: IExecuteFunctions): Promise<SharedState> {
+  const state = await sharedStore(ctx, ctx.getNodeParameter('sharedStore', 0, 'embedded'));
+  const problem = state.problem;
+  if (problem) {
+    // Shown on the execution in the editor; the sends themselves go on (state kept in memory).
+    (ctx as { addExecutionHints?: (...hints: Array<{ message: string; type?: string; location?: string }>) => void }).addExecutionHints?.({
+      message: `${problem.message}. ${problem.hint}`,
+      type: 'warning',
+      location: 'outputPane',
+    });
+  }
+  return state;
 }
 
 /** Sending behaviour chosen on the node (Options). */
@@ -124,8 +164,8 @@ export interface SendSettings {
  * the send node checks and feeds it, the trigger feeds it from webhooks (131026 statuses, opt-outs,
  * quality updates), the health operation records the rating and tier in it.
  */
-export function qualityGuardFor(shared?: SharedRedisState): QualityGuard {
-  return shared ? shared.qualityGuard : sharedQualityGuard();
+export function qualityGuardFor(shared: SharedState): QualityGuard {
+  return shared.qualityGuard;
 }
 
 const WINDOW_POLICY: Record<NonNullable<SendSettings['windowPolicy']>, WindowPolicy> = {
@@ -142,7 +182,7 @@ const WINDOW_POLICY: Record<NonNullable<SendSettings['windowPolicy']>, WindowPol
  * limiter, and the trigger that hears a user feeds the tracker this client asks. Close it at the
  * end of the execution; the shared limiter keeps running for the others.
  */
-export function createClient(credentials: WhatsAppCloudCredentials, settings: SendSettings = {}, shared?: SharedRedisState): WhatsAppClient {
+export function createClient(credentials: WhatsAppCloudCredentials, settings: SendSettings = {}, shared: SharedState = sharedState({ kind: 'memory' })): WhatsAppClient {
   const limiterOptions = {
     ...(settings.throughput ? { throughput: settings.throughput } : {}),
     ...(settings.pairRate ? { pairRate: settings.pairRate } : {}),
@@ -154,10 +194,10 @@ export function createClient(credentials: WhatsAppCloudCredentials, settings: Se
     apiVersion: credentials.apiVersion,
     baseUrl: credentials.baseUrl,
     retry: settings.retry,
-    limiter: shared ? shared.limiter(credentials.phoneNumberId, limiterOptions) : sharedLimiter(credentials.phoneNumberId, limiterOptions),
+    limiter: shared.limiter(credentials.phoneNumberId, limiterOptions),
     window: {
       policy: WINDOW_POLICY[settings.windowPolicy ?? 'enforce'],
-      tracker: shared ? shared.windowTracker : sharedWindowTracker(),
+      tracker: shared.windowTracker,
       fallbackTemplate: settings.fallbackTemplate,
     },
     quality: { ...settings.quality, guard: qualityGuardFor(shared) },

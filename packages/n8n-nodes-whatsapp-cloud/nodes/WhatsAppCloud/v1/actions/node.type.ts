@@ -17,7 +17,7 @@ type NodeMap = {
   template: 'list' | 'get' | 'create' | 'delete';
   phoneNumber: 'getHealth' | 'diagnose' | 'register' | 'deregister';
   businessProfile: 'get' | 'update';
-  user: 'block' | 'unblock' | 'list';
+  user: 'block' | 'unblock' | 'list' | 'forget';
   webhook: 'subscribeApp' | 'setOverride' | 'clearOverride';
 };
 

@@ -102,7 +102,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
   };
   let token: string;
   try {
-    token = shared ? await registerSharedQuestion(shared, question) : registerQuestion(question);
+    token = shared.redis ? await registerSharedQuestion(shared.redis, question) : registerQuestion(question);
   } catch (error) {
     throw toNodeError(this.getNode(), error, 0);
   }
