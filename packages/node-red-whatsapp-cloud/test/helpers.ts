@@ -4,7 +4,10 @@
  * listening server for `RED.httpNode` (so the sandbox can deliver webhooks to the in-node), and
  * flows with a config node pointed at the sandbox.
  */
+import { mkdtempSync } from 'node:fs';
 import * as http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/src';
 
@@ -37,6 +40,9 @@ const accountModule = require('../src/whatsapp-cloud-account/whatsapp-cloud-acco
 const modules = [capture(configModule), outModule, inModule, accountModule];
 
 export async function load(flow: object[], credentials: Record<string, object> = {}): Promise<Loaded> {
+  // A user folder of its own per flow, as a real Node-RED has: the embedded state store's file
+  // goes there (never into the home folder, never shared between tests).
+  helper.settings({ userDir: mkdtempSync(join(tmpdir(), 'wa-nr-test-')) });
   await helper.load(modules, flow, credentials);
   const RED = captured;
   const server = http.createServer(RED.httpNode);
