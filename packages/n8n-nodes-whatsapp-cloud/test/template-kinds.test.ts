@@ -117,3 +117,80 @@ describe('offer and authentication templates', () => {
     ]);
   });
 });
+
+/** Runs one operation of the node with these parameters (as the editor saves them). */
+async function runOperation(params: IDataObject): Promise<INodeExecutionData[]> {
+  const execution = `kinds-${++executions}`;
+  const ctx = {
+    getInputData: () => [{ json: {} }],
+    getNodeParameter: (name: string, _item: number, fallback?: unknown) => (name in params ? params[name] : fallback),
+    getCredentials: async () => credentials(),
+    continueOnFail: () => false,
+    getNode: () => node,
+    getExecutionId: () => execution,
+  } as unknown as IExecuteFunctions;
+  const [items] = await router.call(ctx);
+  return items!;
+}
+
+describe('template library, Marketing Messages API and analytics', () => {
+  it('Create From Library: the sandbox gets library_template_name and the website button input, and approves it', async () => {
+    const [out] = await runOperation({
+      resource: 'template', operation: 'createFromLibrary', name: 'n8n_delivery_update', language: 'en_US', libraryTemplateName: 'delivery_update_1',
+      websiteUrl: 'https://shop.example.com/track/{{1}}', websiteUrlExample: 'https://shop.example.com/track/42', phoneNumber: '', bodyInputs: {},
+    });
+    expect(out!.json).toMatchObject({ status: 'APPROVED', category: 'UTILITY' });
+    const request = sandbox.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/message_templates')).pop()!;
+    expect(request.body).toEqual({
+      name: 'n8n_delivery_update', language: 'en_US', category: 'UTILITY', library_template_name: 'delivery_update_1',
+      library_template_button_inputs: [{ type: 'URL', url: { base_url: 'https://shop.example.com/track/{{1}}', url_suffix_example: 'https://shop.example.com/track/42' } }],
+    });
+  });
+
+  it('Send Template with the Marketing Messages API option: marketing templates go to /marketing_messages', async () => {
+    const to = user();
+    const [out] = await runOperation({
+      resource: 'message', operation: 'sendTemplate', to, templateName: 'spring_sale', languageCode: 'en',
+      'templateParameters.value': { 'body-1': '20%', 'button-0': 'spring' },
+      options: { marketingMessages: true, marketingProductPolicy: 'STRICT', messageActivitySharing: 'dontShare' },
+    });
+    expect(out!.json).toMatchObject({ via: 'marketing_messages' });
+    const request = sandbox.requests.filter((r) => r.path.endsWith('/marketing_messages')).pop()!;
+    expect(request.body).toMatchObject({ to, type: 'template', product_policy: 'STRICT', message_activity_sharing: false });
+  });
+});
+
+describe('analytics with delivered messages', () => {
+  let delivering: Sandbox;
+  beforeAll(async () => {
+    delivering = await startSandbox({ statusDelaysMs: { sent: 1, delivered: 2, read: null } });
+  });
+  afterAll(() => delivering.close());
+
+  it('Get Pricing and Get Template Stats return one item per row, paired with the input item', async () => {
+    const creds = { accessToken: delivering.accessToken, phoneNumberId: delivering.phoneNumberId, wabaId: delivering.wabaId, baseUrl: delivering.url };
+    const run = async (params: IDataObject) => {
+      const ctx = {
+        getInputData: () => [{ json: {} }],
+        getNodeParameter: (name: string, _item: number, fallback?: unknown) => (name in params ? params[name] : fallback),
+        getCredentials: async () => creds,
+        continueOnFail: () => false,
+        getNode: () => node,
+        getExecutionId: () => `kinds-${++executions}`,
+      } as unknown as IExecuteFunctions;
+      return (await router.call(ctx))[0]!;
+    };
+    await run({ resource: 'message', operation: 'sendTemplate', to: user(), templateName: 'hello_world', languageCode: 'en_US', 'templateParameters.value': {} });
+    await run({ resource: 'message', operation: 'sendTemplate', to: user(), templateName: 'hello_world', languageCode: 'en_US', 'templateParameters.value': {} });
+    await new Promise((r) => setTimeout(r, 60));
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const pricing = await run({ resource: 'analytics', operation: 'pricing', start: today, end: tomorrow, dimensions: [] });
+    expect(pricing.map((i) => i.json)).toEqual([{ date: today, start: expect.any(Number), end: expect.any(Number), pricingCategory: 'UTILITY', volume: 2, cost: 0.008 }]);
+    expect(pricing[0]!.pairedItem).toEqual({ item: 0 });
+    const request = delivering.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${delivering.wabaId}`)).pop()!;
+    expect(request.query.fields).toMatch(/^pricing_analytics\.start\(\d+\)\.end\(\d+\)\.granularity\(DAILY\)\.dimensions\(PRICING_CATEGORY\)$/);
+    const stats = await run({ resource: 'analytics', operation: 'templates', start: today, end: tomorrow, templateIds: '' });
+    expect(stats.map((i) => i.json)).toEqual([expect.objectContaining({ date: today, templateName: 'hello_world', category: 'UTILITY', sent: 2, delivered: 2 })]);
+  });
+});

@@ -6,8 +6,8 @@
 import type { Sandbox } from '../../sandbox/src';
 import { configFor, helper, load, nextMessage, sandbox, startServer, stop, uniqueUser, type Loaded } from './helpers';
 
-function flow(sb: Sandbox, out: Record<string, unknown>) {
-  const config = configFor(sb);
+function flow(sb: Sandbox, out: Record<string, unknown>, configProps: Record<string, unknown> = {}) {
+  const config = configFor(sb, configProps);
   return {
     nodes: [
       config.node,
@@ -53,8 +53,8 @@ describe('whatsapp-cloud-out with carousel, offer and authentication templates',
     return template.parameters as Spec[];
   }
 
-  async function run(out: Record<string, unknown>) {
-    const f = flow(sb, out);
+  async function run(out: Record<string, unknown>, configProps: Record<string, unknown> = {}) {
+    const f = flow(sb, out, configProps);
     loaded = await load(f.nodes, f.credentials);
     return { out: helper.getNode('out'), ok: helper.getNode('ok'), err: helper.getNode('err') };
   }
@@ -129,5 +129,66 @@ describe('whatsapp-cloud-out with carousel, offer and authentication templates',
     const components = (sb.messages[0]!.body as { template: { components: unknown[] } }).template.components;
     expect(components).toContainEqual({ type: 'limited_time_offer', parameters: [{ type: 'limited_time_offer', limited_time_offer: { expiration_time_ms: Date.parse('2030-06-01T00:00:00Z') } }] });
     expect(components).toContainEqual({ type: 'button', sub_type: 'copy_code', index: '0', parameters: [{ type: 'coupon_code', coupon_code: 'CARIBE25' }] });
+  });
+
+  test('config "Marketing API": marketing templates go to /marketing_messages with the product policy', async () => {
+    const { out, ok } = await run(
+      { mode: 'template', template: 'spring_sale', language: 'en', parameters: [{ key: 'body.1', value: '20%', type: 'str' }, { key: 'button.0', value: 'spring', type: 'str' }] },
+      { marketingMessages: 'strict' },
+    );
+    const result = nextMessage(ok);
+    out.receive({ to: uniqueUser() });
+    const msg = await result;
+    expect(msg.whatsapp.via).toBe('marketing_messages');
+    const request = sb.requests.filter((r) => r.path.endsWith('/marketing_messages')).pop()!;
+    expect(request.body).toMatchObject({ type: 'template', template: { name: 'spring_sale' }, product_policy: 'STRICT' });
+  });
+
+  /** account node → ok helper; catch → err helper. */
+  async function account(operation: string) {
+    const config = configFor(sb);
+    loaded = await load(
+      [
+        config.node,
+        { id: 'tab', type: 'tab' },
+        { id: 'acct', z: 'tab', x: 100, y: 100, type: 'whatsapp-cloud-account', config: 'cfg', operation, wires: [['ok']] },
+        { id: 'ok', z: 'tab', x: 100, y: 100, type: 'helper' },
+        { id: 'catch', z: 'tab', x: 100, y: 100, type: 'catch', scope: null, uncaught: false, wires: [['err']] },
+        { id: 'err', z: 'tab', x: 100, y: 100, type: 'helper' },
+      ],
+      config.credentials,
+    );
+    return { acct: helper.getNode('acct'), ok: helper.getNode('ok'), err: helper.getNode('err') };
+  }
+
+  test('account node: create a template from the library (approved at once)', async () => {
+    const { acct, ok } = await account('createTemplateFromLibrary');
+    const result = nextMessage(ok);
+    acct.receive({ payload: { name: 'nr_payment_reminder', language: 'en_US', libraryTemplateName: 'payment_reminder_1', buttonInputs: [{ type: 'PHONE_NUMBER', phone_number: '+16315551010' }] } });
+    const msg = await result;
+    expect(msg.payload).toMatchObject({ status: 'APPROVED', category: 'UTILITY' });
+    const request = sb.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/message_templates')).pop()!;
+    expect(request.body).toMatchObject({ library_template_name: 'payment_reminder_1', library_template_button_inputs: [{ type: 'PHONE_NUMBER', phone_number: '+16315551010' }] });
+  });
+
+  test('account node: a carousel definition whose cards differ is refused before Meta, naming the card', async () => {
+    const { acct, err } = await account('createTemplate');
+    const caught = nextMessage(err);
+    const card = (format: string) => ({ components: [{ type: 'HEADER', format, example: { header_handle: ['h'] } }, { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'More' }] }] });
+    acct.receive({ payload: { name: 'nr_carousel', language: 'en_US', category: 'MARKETING', components: [{ type: 'BODY', text: 'Our picks.' }, { type: 'CAROUSEL', cards: [card('IMAGE'), card('VIDEO')] }] } });
+    const msg = await caught;
+    expect(msg.error.message).toMatch(/components\[1\]\.cards\[1\]\.components: header VIDEO differs from card 0/);
+    expect(sb.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/message_templates'))).toHaveLength(0);
+  });
+
+  test('account node: pricing analytics, one entry per day and category', async () => {
+    const { acct, ok } = await account('pricingAnalytics');
+    const today = new Date().toISOString().slice(0, 10);
+    const result = nextMessage(ok);
+    acct.receive({ payload: { start: today, end: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) } });
+    const msg = await result;
+    expect(Array.isArray(msg.payload)).toBe(true);
+    const request = sb.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${sb.wabaId}`)).pop()!;
+    expect(request.query.fields).toMatch(/^pricing_analytics\.start\(\d+\)\.end\(\d+\)\.granularity\(DAILY\)\.dimensions\(PRICING_CATEGORY,PRICING_TYPE\)$/);
   });
 });

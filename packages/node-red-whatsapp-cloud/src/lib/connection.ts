@@ -51,6 +51,8 @@ export interface ConfigSettings extends ConnectionSettings, SharedStoreSettings 
   windowPolicy: WindowPolicy;
   fallbackTemplate?: string;
   fallbackLanguage?: string;
+  /** Marketing Messages API routing: `off` (default), `on`, `fallback` (CLOUD_API_FALLBACK), `strict` (STRICT). */
+  marketingMessages: 'off' | 'on' | 'fallback' | 'strict';
 }
 
 function str(value: unknown): string | undefined {
@@ -92,6 +94,7 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
     windowPolicy: policy && POLICIES.includes(policy) ? policy : 'enforce',
     fallbackTemplate: str(def.fallbackTemplate),
     fallbackLanguage: str(def.fallbackLanguage),
+    marketingMessages: (['on', 'fallback', 'strict'] as const).find((v) => v === def.marketingMessages) ?? 'off',
     ...sharedStoreSettings(def, credentials),
   };
 }

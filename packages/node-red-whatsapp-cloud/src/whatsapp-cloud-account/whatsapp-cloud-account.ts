@@ -2,13 +2,19 @@
  * `whatsapp-cloud-account`: the number's account operations, one per input msg, through the config
  * node's client (core does the work and the checks): health (quality rating, tier, advice), business
  * profile get/update, block/unblock users, register/deregister the number, forget a user (every
- * trace in the state store: windows, quality records, seen events). The result goes out on
+ * trace in the state store: windows, quality records, seen events), create templates (from a
+ * definition or from Meta's template library), pricing and template analytics (one row per day and
+ * category / template, as an array). The result goes out on
  * `msg.payload`; errors go to `done(err)` so Catch nodes see them. The status ring shows the number's
  * quality rating and tier, like the send node.
  */
 import {
   ValidationError,
   blockUsers,
+  createTemplate,
+  createTemplateFromLibrary,
+  pricingAnalytics,
+  templateAnalytics,
   deregisterPhoneNumber,
   getBusinessProfile,
   listBlockedUsers,
@@ -16,13 +22,29 @@ import {
   unblockUsers,
   updateBusinessProfile,
   type BusinessProfileUpdate,
+  type LibraryTemplateDefinition,
+  type TemplateDefinition,
 } from '../lib/core';
 import { statusText, toNodeRedError } from '../lib/errors';
 import { idleStatus } from '../lib/quality';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from '../lib/node-red';
 import type { ConfigNode } from '../lib/types';
 
-const OPERATIONS = ['health', 'getProfile', 'updateProfile', 'block', 'unblock', 'listBlocked', 'register', 'deregister', 'forget'] as const;
+const OPERATIONS = [
+  'health',
+  'getProfile',
+  'updateProfile',
+  'block',
+  'unblock',
+  'listBlocked',
+  'register',
+  'deregister',
+  'forget',
+  'createTemplate',
+  'createTemplateFromLibrary',
+  'pricingAnalytics',
+  'templateAnalytics',
+] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 interface AccountNode extends Node<{ pin: string }> {
@@ -41,6 +63,19 @@ function usersOf(msg: NodeMessage): string[] {
   const users = list.map((u) => String(u).trim()).filter(Boolean);
   if (users.length === 0) throw new ValidationError('users', 'is required: give one or more phone numbers or user ids', 'Set msg.users (or msg.payload) to a number with country code, a list, or an array.');
   return users;
+}
+
+/** `msg.payload` as an object, or a ValidationError saying what it should hold. */
+function payloadObject(msg: NodeMessage, what: string): Record<string, unknown> {
+  if (!isObject(msg.payload)) throw new ValidationError('payload', `must be ${what}`, 'Set msg.payload to an object (a change or function node before this one).');
+  return msg.payload;
+}
+
+/** Templates and analytics belong to the WhatsApp Business Account. */
+function wabaOf(cfg: ConfigNode): string {
+  const wabaId = cfg.settings.wabaId;
+  if (!wabaId) throw new ValidationError('wabaId', 'is not set on the config node', 'Add the WhatsApp Business Account ID to the config node: templates and analytics belong to the account.');
+  return wabaId;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -94,6 +129,18 @@ export = function register(RED: NodeAPI): void {
         }
         case 'deregister':
           return cfg.track(deregisterPhoneNumber(graph, phoneNumberId));
+        case 'createTemplate':
+          return cfg.track(createTemplate(graph, wabaOf(cfg), payloadObject(msg, 'the template definition { name, language, category, components, message_send_ttl_seconds? }') as unknown as TemplateDefinition));
+        case 'createTemplateFromLibrary':
+          return cfg.track(createTemplateFromLibrary(graph, wabaOf(cfg), payloadObject(msg, '{ name, language, libraryTemplateName, buttonInputs?, bodyInputs? }') as unknown as LibraryTemplateDefinition));
+        case 'pricingAnalytics': {
+          const p = payloadObject(msg, '{ start, end, dimensions? } (dates as ISO text, e.g. 2026-03-01)');
+          return cfg.track(pricingAnalytics(graph, wabaOf(cfg), p as never));
+        }
+        case 'templateAnalytics': {
+          const p = payloadObject(msg, '{ start, end, templateIds? } (dates as ISO text; no templateIds: every approved template)');
+          return cfg.track(templateAnalytics(graph, wabaOf(cfg), p as never));
+        }
         default:
           throw new ValidationError('operation', `unknown operation ${operation}`, 'Pick an operation on the node.');
       }

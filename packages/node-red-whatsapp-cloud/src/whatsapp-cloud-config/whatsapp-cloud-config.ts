@@ -115,6 +115,10 @@ export = function register(RED: NodeAPI): void {
         // fields a flow does not have), checked with one guard per process (or per Redis prefix),
         // fed by the webhook node too.
         quality: { ...quality, guard: node.shared!.qualityGuard },
+        // Marketing templates through /marketing_messages, by each template's latest category.
+        ...(s.marketingMessages !== 'off'
+          ? { marketingMessages: { enabled: true, ...(s.marketingMessages === 'on' ? {} : { productPolicy: s.marketingMessages === 'strict' ? ('STRICT' as const) : ('CLOUD_API_FALLBACK' as const) }) } }
+          : {}),
       });
     } catch (error) {
       if (error !== node.configError) {

@@ -5,6 +5,7 @@ import {
   sharedState,
   WhatsAppClient,
   type FallbackTemplate,
+  type MarketingMessagesOptions,
   type QualityGuard,
   QualityGuardError,
   type QualityOptions,
@@ -157,6 +158,8 @@ export interface SendSettings {
   retry?: RetryOptions;
   /** Quality guard rule switches (node option "Quality Guard"); the guard itself is always the shared one. */
   quality?: Omit<QualityOptions, 'guard' | 'onChange'>;
+  /** Marketing Messages API routing (Send Template option). */
+  marketingMessages?: MarketingMessagesOptions;
 }
 
 /**
@@ -201,6 +204,7 @@ export function createClient(credentials: WhatsAppCloudCredentials, settings: Se
       fallbackTemplate: settings.fallbackTemplate,
     },
     quality: { ...settings.quality, guard: qualityGuardFor(shared) },
+    ...(settings.marketingMessages ? { marketingMessages: settings.marketingMessages } : {}),
   });
 }
 

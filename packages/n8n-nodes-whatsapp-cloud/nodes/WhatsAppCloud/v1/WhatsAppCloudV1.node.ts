@@ -8,6 +8,7 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
+import * as analytics from './actions/analytics/Analytics.resource';
 import * as businessProfile from './actions/businessProfile/BusinessProfile.resource';
 import * as media from './actions/media/Media.resource';
 import * as message from './actions/message/Message.resource';
@@ -47,6 +48,7 @@ export class WhatsAppCloudV1 implements INodeType {
         type: 'options',
         noDataExpression: true,
         options: [
+          { name: 'Analytics', value: 'analytics' },
           { name: 'Business Profile', value: 'businessProfile' },
           { name: 'Media', value: 'media' },
           { name: 'Message', value: 'message' },
@@ -62,6 +64,7 @@ export class WhatsAppCloudV1 implements INodeType {
       ...template.description,
       ...phoneNumber.description,
       ...businessProfile.description,
+      ...analytics.description,
       ...user.description,
       ...webhook.description,
       sharedStoreProperty,

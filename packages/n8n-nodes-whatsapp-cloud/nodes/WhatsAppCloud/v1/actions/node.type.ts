@@ -14,7 +14,8 @@ type NodeMap = {
     | 'sendTemplate'
     | 'sendText';
   media: 'upload' | 'download' | 'delete';
-  template: 'list' | 'get' | 'create' | 'delete';
+  template: 'list' | 'get' | 'create' | 'createFromLibrary' | 'delete';
+  analytics: 'pricing' | 'templates';
   phoneNumber: 'getHealth' | 'diagnose' | 'register' | 'deregister';
   businessProfile: 'get' | 'update';
   user: 'block' | 'unblock' | 'list' | 'forget';

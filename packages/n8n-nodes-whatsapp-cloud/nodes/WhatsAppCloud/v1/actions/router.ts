@@ -1,4 +1,5 @@
 import { NodeOperationError, SEND_AND_WAIT_OPERATION, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
+import * as analytics from './analytics/Analytics.resource';
 import * as businessProfile from './businessProfile/BusinessProfile.resource';
 import * as media from './media/Media.resource';
 import * as message from './message/Message.resource';
@@ -10,7 +11,7 @@ import * as webhook from './webhook/Webhook.resource';
 
 type Operation = { execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> };
 
-const RESOURCES: Record<string, Record<string, unknown>> = { businessProfile, media, message, phoneNumber, template, user, webhook };
+const RESOURCES: Record<string, Record<string, unknown>> = { analytics, businessProfile, media, message, phoneNumber, template, user, webhook };
 
 /** Dispatches to `actions/<resource>/<operation>.operation.ts`. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -124,6 +124,7 @@ export async function sendEach(
         to: sent.to,
         ...(sent.waId !== undefined ? { waId: sent.waId } : {}),
         ...(sent.messageStatus !== undefined ? { messageStatus: sent.messageStatus } : {}),
+        ...(sent.via ? { via: sent.via } : {}),
         attempts: sent.attempts,
         ...(sent.fallback ? { fallback: { ...sent.fallback } } : {}),
       };

@@ -1,5 +1,5 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
-import { isQualityHoldMs, isThroughputFactor, QUALITY_MAX_HOLD_MS } from '@wa-cloud/core';
+import { isQualityHoldMs, isThroughputFactor, QUALITY_MAX_HOLD_MS, type MarketingProductPolicy } from '@wa-cloud/core';
 import type { SendSettings } from '../../transport';
 
 /** Operations of the message resource that send a message to `to`. */
@@ -72,6 +72,28 @@ export const sendOptionsField: INodeProperties = {
       displayOptions: { show: { '/operation': ['sendText'] } },
     },
     {
+      displayName: 'Marketing Messages API',
+      name: 'marketingMessages',
+      type: 'boolean',
+      default: false,
+      description:
+        'Whether to send MARKETING templates through Meta\'s Marketing Messages API (/marketing_messages) instead of /messages, for accounts that accepted its terms. Chosen by each template\'s latest category (a trigger on the same number keeps it current). Needs the WABA ID.',
+      displayOptions: { show: { '/operation': ['sendTemplate'] } },
+    },
+    {
+      displayName: 'Marketing Product Policy',
+      name: 'marketingProductPolicy',
+      type: 'options',
+      default: '',
+      description: 'What Meta does when the account is not onboarded to the Marketing Messages API (product_policy)',
+      options: [
+        { name: 'Meta Default', value: '' },
+        { name: 'Fall Back to Cloud API', value: 'CLOUD_API_FALLBACK' },
+        { name: 'Strict (Refuse)', value: 'STRICT' },
+      ],
+      displayOptions: { show: { '/operation': ['sendTemplate'], marketingMessages: [true] } },
+    },
+    {
       displayName: 'Max Attempts',
       name: 'maxAttempts',
       type: 'number',
@@ -95,6 +117,19 @@ export const sendOptionsField: INodeProperties = {
       default: 500,
       typeOptions: { minValue: 0 },
       description: 'First back-off delay; it doubles on each try (Meta\'s own wait hints win when given)',
+    },
+    {
+      displayName: 'Share Message Activity',
+      name: 'messageActivitySharing',
+      type: 'options',
+      default: '',
+      description: 'Whether Meta may use this marketing message\'s activity (reads, clicks) to optimise delivery (message_activity_sharing)',
+      options: [
+        { name: 'Account Default', value: '' },
+        { name: 'Share', value: 'share' },
+        { name: 'Do Not Share', value: 'dontShare' },
+      ],
+      displayOptions: { show: { '/operation': ['sendTemplate'], marketingMessages: [true] } },
     },
     {
       displayName: 'Throughput (Messages/Second)',
@@ -282,6 +317,15 @@ export function readSendSettings(ctx: IExecuteFunctions, fallbackComponents?: un
       ...(typeof options.retryBaseDelayMs === 'number' ? { baseDelayMs: options.retryBaseDelayMs } : {}),
     },
   };
+  if (operation === 'sendTemplate' && options.marketingMessages === true) {
+    const productPolicy = String(options.marketingProductPolicy ?? '');
+    const sharing = String(options.messageActivitySharing ?? '');
+    settings.marketingMessages = {
+      enabled: true,
+      ...(productPolicy ? { productPolicy: productPolicy as MarketingProductPolicy } : {}),
+      ...(sharing ? { messageActivitySharing: sharing === 'share' } : {}),
+    };
+  }
   if (policy === 'fallbackTemplate') {
     settings.fallbackTemplate = {
       name: String(options.fallbackTemplateName ?? '').trim(),

@@ -37,7 +37,15 @@ export const description: INodeProperties[] = [
     type: 'json',
     required: true,
     default: '[\n  { "type": "BODY", "text": "Hi {{1}}, your order {{2}} has shipped.", "example": { "body_text": [["Ana", "#1042"]] } }\n]',
-    description: 'Header, body, footer and buttons in Meta\'s format. Checked against Meta\'s rules before it is submitted.',
+    description: 'Header, body, footer and buttons in Meta\'s format (also CAROUSEL, LIMITED_TIME_OFFER, and OTP buttons with otp_type for authentication). Checked against Meta\'s rules before it is submitted.',
+    displayOptions: { show },
+  },
+  {
+    displayName: 'Time To Live (Seconds)',
+    name: 'messageSendTtlSeconds',
+    type: 'number',
+    default: 0,
+    description: 'How long Meta keeps trying to deliver (message_send_ttl_seconds); 0 leaves Meta\'s default. Authentication 30–900, utility 30–43200 (-1 = 30 days), marketing 43200–2592000 (marketing TTL applies through the Marketing Messages API).',
     displayOptions: { show },
   },
 ];
@@ -62,6 +70,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
         parameter_format: this.getNodeParameter('parameterFormat', i) as string,
         components,
       } as TemplateDefinition;
+      const ttl = this.getNodeParameter('messageSendTtlSeconds', i, 0) as number;
+      if (ttl) definition.message_send_ttl_seconds = ttl;
       return { ...(await createTemplate(client.graph, wabaId, definition)) } as IDataObject;
     },
     { mode: 'sequential' },
