@@ -19,6 +19,8 @@ afterAll(() => sandbox.close());
 
 const node = { id: 'node-kinds', name: 'WhatsApp Cloud', type: 'whatsAppCloud', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
 const credentials = () => ({ accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, wabaId: sandbox.wabaId, baseUrl: sandbox.url });
+/** n8n's logger: the node logs a state store it cannot open (no SQLite on Node 20) once. */
+const logger = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 const user = () => `+1415555${String(2000 + ++users).padStart(4, '0')}`;
 
 /** The editor's call for the resource mapper's fields. */
@@ -41,6 +43,7 @@ async function sendTemplate(to: string, template: string, language: string, mapp
     continueOnFail: () => false,
     getNode: () => node,
     getExecutionId: () => execution,
+    logger,
   } as unknown as IExecuteFunctions;
   const [items] = await router.call(ctx);
   return items!;
@@ -128,6 +131,7 @@ async function runOperation(params: IDataObject): Promise<INodeExecutionData[]> 
     continueOnFail: () => false,
     getNode: () => node,
     getExecutionId: () => execution,
+    logger,
   } as unknown as IExecuteFunctions;
   const [items] = await router.call(ctx);
   return items!;
@@ -177,6 +181,7 @@ describe('analytics with delivered messages', () => {
         continueOnFail: () => false,
         getNode: () => node,
         getExecutionId: () => `kinds-${++executions}`,
+        logger,
       } as unknown as IExecuteFunctions;
       return (await router.call(ctx))[0]!;
     };
