@@ -1,0 +1,42 @@
+/**
+ * Two processes on one embedded store file (n8n's main process and its task runner, two Node-RED
+ * instances started by mistake): each event key is won by exactly one of them, neither ever sees
+ * "database is locked", and the file passes SQLite's integrity check afterwards.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { embeddedStoreFile } from '../src/store/embedded-state-store';
+import { openSqlite } from '../src/store/sqlite-driver';
+
+const WRITER = join(__dirname, 'support', 'store-writer.js');
+const KEYS = 3000;
+
+function writer(folder: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [WRITER, folder, String(KEYS)], { timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('two processes mark the same 3,000 keys at once: each is won once, no "database is locked", file intact', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wa-two-'));
+  try {
+    const [a, b] = await Promise.all([writer(dir), writer(dir)]);
+    expect({ a: [a.code, a.stderr], b: [b.code, b.stderr] }).toEqual({ a: [0, ''], b: [0, ''] });
+    const wonA: number[] = JSON.parse(a.stdout).won;
+    const wonB: number[] = JSON.parse(b.stdout).won;
+    expect(wonA.length + wonB.length).toBe(KEYS);
+    expect(new Set([...wonA, ...wonB]).size).toBe(KEYS);
+    // Both really raced (neither finished before the other started).
+    expect(Math.min(wonA.length, wonB.length)).toBeGreaterThan(0);
+    const db = openSqlite(embeddedStoreFile(dir));
+    expect(db.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
+    expect(Number(db.prepare('SELECT count(*) AS n FROM wa_windows').get()!.n)).toBe(500);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 90_000);

@@ -1,0 +1,23 @@
+// One of two processes on one store file (store-two-processes.test.ts): marks the same keys as
+// its twin, records windows, and prints which keys it won, as JSON. Any error (such as "database is
+// locked") is printed and exits 1.
+const { sharedState } = require('../../dist');
+
+const [folder, count] = process.argv.slice(2);
+const state = sharedState({ kind: 'embedded', folder });
+if (state.problem) {
+  console.error(state.problem.message);
+  process.exit(1);
+}
+(async () => {
+  const won = [];
+  for (let i = 0; i < Number(count); i++) {
+    if (await state.store.dedupe.markIfNew(`k${i}`, 60_000, ['14155550100'])) won.push(i);
+    await state.windowTracker.recordInbound('106540352242922', String(14155550000 + (i % 500)));
+    if (i % 100 === 0) state.store.sweep();
+  }
+  process.stdout.write(JSON.stringify({ won }));
+})().catch((error) => {
+  console.error(error && error.stack ? error.stack : String(error));
+  process.exit(1);
+});
