@@ -1,6 +1,8 @@
 // A webhook receiver in its own process. argv[2]: 'bare' (reads the body, answers 200: the
 // floor any receiver pays) or 'core' (the core inbound call: size check, HMAC of the raw bytes,
-// parse every item, dedupe, window bookkeeping, then 200).
+// parse every item, dedupe, window bookkeeping, then 200), or 'state-memory' / 'state-embedded'
+// (what the adapters do: core's sharedState of that kind, window + quality updates, keys
+// acknowledged before the 200; embedded in a fresh folder argv[3], on the driver this Node has).
 import * as http from 'node:http';
 import { core, serveParent } from '../lib/common.mjs';
 import { APP_SECRET } from '../lib/webhook-payloads.mjs';
@@ -31,6 +33,34 @@ if (mode === 'bare') {
       try {
         const result = await handleWebhookPost({ rawBody: Buffer.concat(chunks), headers: req.headers, appSecret: APP_SECRET, deduplicator, windowTracker });
         events += result.events.length;
+        res.writeHead(200).end();
+      } catch (e) {
+        rejected++;
+        res.writeHead(isWhatsAppError(e) && e.code === 'webhook_signature_invalid' ? 401 : 400).end();
+      }
+    });
+  };
+} else if (mode === 'state-memory' || mode === 'state-embedded') {
+  const { handleWebhookPost, sharedState, isWhatsAppError } = core();
+  const state = sharedState(mode === 'state-memory' ? { kind: 'memory' } : { kind: 'embedded', folder: process.argv[3] });
+  if (state.kind !== mode.slice('state-'.length)) throw new Error(`state store: ${state.problem?.message}`);
+  handler = (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      requests++;
+      try {
+        const result = await handleWebhookPost({
+          rawBody: Buffer.concat(chunks),
+          headers: req.headers,
+          appSecret: APP_SECRET,
+          deduplicator: state.deduplicator,
+          windowTracker: state.windowTracker,
+          qualityGuard: state.qualityGuard,
+          acknowledgeLater: true,
+        });
+        events += result.events.length;
+        await result.acknowledge();
         res.writeHead(200).end();
       } catch (e) {
         rejected++;

@@ -115,7 +115,7 @@ d.each([4, 5] as const)('Node-RED %i: the embedded state store survives SIGKILL'
     sb = await startSandbox({ undeliverable: [SUPPRESSED] });
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-state-${major}-`));
     sink = path.join(userDir, 'sink.log');
-    nr = await startNodeRed({ major, userDir, flows: flows(sb, sink), credentials: { cfg: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } }, packages: [tarball], settingsOverrides: { functionExternalModules: true } });
+    nr = await startNodeRed({ major, userDir, flows: flows(sb, sink), credentials: { cfg: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } }, packages: [tarball], buildNativeDriver: true, settingsOverrides: { functionExternalModules: true } });
     sb.setWebhookUrl(`${nr.url}/whatsapp`);
   }, 600_000);
 
