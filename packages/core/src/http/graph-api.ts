@@ -1,13 +1,17 @@
 import { WhatsAppError } from '../errors/whatsapp-error';
 import { mapGraphError } from '../errors/map-graph-error';
 import { DEFAULT_API_VERSION, DEFAULT_BASE_URL, USER_AGENT } from '../version';
+import { normalizeBaseUrl } from './base-url';
 import { UndiciTransport, type FormData, type HttpMethod, type Transport, type TransportResponse } from './transport';
 
 /** Connection settings shared by every Graph call. */
 export interface GraphConnection {
   /** System User access token. Never logged, never put in an error. */
   accessToken: string;
-  /** @default 'https://graph.facebook.com' */
+  /**
+   * `https://`, or `http://` to a loopback host only (the token travels in every request).
+   * @default 'https://graph.facebook.com'
+   */
   baseUrl?: string;
   /** @default DEFAULT_API_VERSION */
   apiVersion?: string;
@@ -48,7 +52,7 @@ export class GraphApi {
       });
     }
     this.accessToken = connection.accessToken;
-    this.baseUrl = (connection.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = normalizeBaseUrl(connection.baseUrl || DEFAULT_BASE_URL);
     this.apiVersion = connection.apiVersion || DEFAULT_API_VERSION;
     if (!API_VERSION_PATTERN.test(this.apiVersion)) {
       throw new WhatsAppError(`apiVersion "${this.apiVersion}" is not a Graph API version like ${DEFAULT_API_VERSION}`, {

@@ -1,4 +1,4 @@
-import { CREDENTIAL_FIELDS, SECRET_FIELDS, type WindowPolicy } from './core';
+import { CREDENTIAL_FIELDS, SECRET_FIELDS, trimTrailingSlashes, type WindowPolicy } from './core';
 import type { NodeDef } from './node-red';
 
 /** The credential fields the runtime stores encrypted (password type in the one definition). */
@@ -61,11 +61,7 @@ function str(value: unknown): string | undefined {
   return s === '' ? undefined : s;
 }
 
-/** A `${NAME}` reference typed into the editor, resolved like the runtime resolves saved ones. */
-function env(value: string | undefined): string | undefined {
-  const match = value && /^\$\{(\w+)\}$/.exec(value);
-  return match ? str(process.env[match[1]!]) : value;
-}
+const trimSlashes = (value: string | undefined) => (value === undefined ? undefined : trimTrailingSlashes(value));
 
 /** Default 60; 0 (or less) = off; at least 1 otherwise. */
 function healthMinutes(value: unknown): number {
@@ -88,7 +84,7 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
     phoneNumberId: str(def.phoneNumberId),
     wabaId: str(def.wabaId),
     apiVersion: str(def.apiVersion),
-    baseUrl: str(def.baseUrl)?.replace(/\/+$/, ''),
+    baseUrl: trimSlashes(str(def.baseUrl)),
     throughput: Number.isFinite(throughput) && throughput > 0 ? throughput : undefined,
     healthCheckMinutes: healthMinutes(def.healthCheckMinutes),
     windowPolicy: policy && POLICIES.includes(policy) ? policy : 'enforce',
@@ -149,23 +145,4 @@ export function addressOf(url: string): string {
   } catch {
     return 'an unparsable Redis URL';
   }
-}
-
-/**
- * Connection settings posted by the editor for a config node that may be unsaved or edited: typed
- * values win; a secret shown as the saved-password placeholder (or left empty) falls back to the
- * saved one, so a secret never has to travel back to the browser.
- */
-export function editorConnection(body: Record<string, unknown>, saved: { settings?: ConnectionSettings; credentials?: Secrets }): ConnectionSettings {
-  const out: ConnectionSettings = {};
-  for (const name of SECRET_FIELDS as Array<'accessToken' | 'appSecret' | 'verifyToken'>) {
-    const typed = str(body[name]);
-    out[name] = typed === undefined || typed === SAVED_PASSWORD_PLACEHOLDER ? str(saved.credentials?.[name]) : env(typed);
-  }
-  for (const field of PROPERTY_FIELDS) {
-    const name = field.name as keyof ConnectionSettings;
-    out[name] = name in body ? env(str(body[name])) : saved.settings?.[name];
-  }
-  if (out.baseUrl) out.baseUrl = out.baseUrl.replace(/\/+$/, '');
-  return out;
 }
