@@ -14,7 +14,7 @@ import { type ConnectionSettings } from './connection';
 import { AdminRequestError, allowedEnv, checkBody, checkFraming, editorConnection, savedConfig } from './admin-request';
 import { errorBody } from './errors';
 import { OPAQUE_FAILURE, OpaqueTransport } from './opaque-transport';
-import type { NodeAPI, Request, Response } from './node-red';
+import type { Handler, NodeAPI, Request, Response } from './node-red';
 
 const ROUTE = '/whatsapp-cloud';
 const registered = new WeakSet<object>();
@@ -102,12 +102,29 @@ function handle<T>(RED: NodeAPI, work: (checked: Checked) => Promise<T>) {
   };
 }
 
+/**
+ * Node-RED's permission check, answering 403 (not Node-RED's 401) to a user who is logged in but
+ * lacks the permission: the editor then says "forbidden" instead of asking to log in again. An
+ * unauthenticated request keeps Node-RED's 401.
+ */
+function forbiddenWithout(RED: NodeAPI, permission: string): Handler {
+  const check = RED.auth.needsPermission(permission);
+  return (req, res, next) => {
+    const status = res.status;
+    res.status = (code: number) => status.call(res, code === 401 && (req as { user?: unknown }).user ? 403 : code);
+    check(req, res, (err?: unknown) => {
+      res.status = status;
+      next(err);
+    });
+  };
+}
+
 /** Registers the routes once per runtime (every config node module load calls this). */
 export function registerAdminRoutes(RED: NodeAPI): void {
   if (registered.has(RED.httpAdmin)) return;
   registered.add(RED.httpAdmin);
   // Outbound requests with a secret: write permission, like Node-RED's own inject button.
-  const canWrite = RED.auth.needsPermission('whatsapp-cloud-config.write');
+  const canWrite = forbiddenWithout(RED, 'whatsapp-cloud-config.write');
 
   RED.httpAdmin.post(
     `${ROUTE}/templates`,
