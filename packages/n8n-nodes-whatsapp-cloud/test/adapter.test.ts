@@ -8,6 +8,8 @@ import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { WhatsAppCloudApi } from '../credentials/WhatsAppCloudApi.credentials';
 import { createGraph, errorJson, normalizeCredentials, toNodeError } from '../nodes/WhatsAppCloud/transport';
 import { whatsAppCloudApiTest } from '../nodes/WhatsAppCloud/v1/methods/credentialTest';
+import { TEST_BASE_URLS_ENV } from '../nodes/WhatsAppCloud/transport/testTarget';
+import { LoopbackServer } from '../../core/test/support/loopback-server';
 import { approvedTemplate, fieldId, parameterKey, templateValues } from '../nodes/WhatsAppCloud/v1/helpers/templates';
 import { choiceId, isWaitAnswer, registerQuestion, takeAnswer } from '../nodes/shared/waiting';
 import { WhatsAppCloud } from '../nodes/WhatsAppCloud/WhatsAppCloud.node';
@@ -67,8 +69,13 @@ describe('with the sandbox', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     sandbox = await startSandbox();
+    // The operator's allow-list for credential tests (this suite's sandbox only).
+    process.env[TEST_BASE_URLS_ENV] = sandbox.url;
   });
-  afterAll(() => sandbox.close());
+  afterAll(async () => {
+    delete process.env[TEST_BASE_URLS_ENV];
+    await sandbox.close();
+  });
 
   const data = () => ({ accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, wabaId: sandbox.wabaId, baseUrl: sandbox.url });
 
@@ -85,6 +92,29 @@ describe('with the sandbox', () => {
     const swapped = await whatsAppCloudApiTest.call({} as never, { id: '1', name: 'x', type: 'whatsAppCloudApi', data: { ...data(), phoneNumberId: sandbox.wabaId } });
     expect(swapped.status).toBe('Error');
     expect(swapped.message).toMatch(/WhatsApp Business Account ID|phone number ID/i);
+  });
+
+  it('credential test: the token goes only to Meta\'s Graph host or an origin the operator listed', async () => {
+    // What n8n hands the test after filling the saved token into a request with a changed base URL.
+    const attacker = await LoopbackServer.start(() => ({ status: 200, json: { display_phone_number: '+1 555', verified_name: 'x' } }));
+    try {
+      const redirected = await whatsAppCloudApiTest.call({} as never, { id: '1', name: 'x', type: 'whatsAppCloudApi', data: { ...data(), baseUrl: attacker.url } });
+      expect(redirected.status).toBe('Error');
+      expect(redirected.message).toContain(TEST_BASE_URLS_ENV);
+      const clear = await whatsAppCloudApiTest.call({} as never, { id: '1', name: 'x', type: 'whatsAppCloudApi', data: { ...data(), baseUrl: 'http://10.0.0.1:8080' } });
+      expect(clear.status).toBe('Error');
+      expect(clear.message).toMatch(/^Base URL: http:\/\/ is only allowed to a loopback host/);
+      process.env[TEST_BASE_URLS_ENV] = `not a url, ${attacker.url.replace('127.0.0.1', 'localhost')}`;
+      const otherName = await whatsAppCloudApiTest.call({} as never, { id: '1', name: 'x', type: 'whatsAppCloudApi', data: { ...data(), baseUrl: attacker.url } });
+      expect(otherName.status).toBe('Error');
+      delete process.env[TEST_BASE_URLS_ENV];
+      const notListed = await whatsAppCloudApiTest.call({} as never, { id: '1', name: 'x', type: 'whatsAppCloudApi', data: data() });
+      expect(notListed.status).toBe('Error');
+      expect(attacker.requests).toHaveLength(0);
+    } finally {
+      process.env[TEST_BASE_URLS_ENV] = sandbox.url;
+      await attacker.close();
+    }
   });
 
   it('finds an approved template and maps resource-mapper values back to core keys', async () => {

@@ -1,11 +1,13 @@
 import { isWhatsAppError, WhatsAppClient } from '@wa-cloud/core';
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { normalizeCredentials, redisOptions, withGraph } from '../../transport';
+import { testTargetRefusal } from '../../transport/testTarget';
 
 /**
  * Calls the phone number endpoint with the credentials and says in words what is wrong: an
  * expired token, a missing permission, or a WABA ID pasted as the phone number ID (core's hint
- * for each Meta code).
+ * for each Meta code). The token is only sent to Meta's Graph host or an origin the operator
+ * allowed (./../../transport/testTarget.ts says why).
  */
 export async function whatsAppCloudApiTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
   const credentials = normalizeCredentials(credential.data ?? {});
@@ -16,6 +18,9 @@ export async function whatsAppCloudApiTest(this: ICredentialTestFunctions, crede
   if (credentials.wabaId && credentials.wabaId === credentials.phoneNumberId) {
     return { status: 'Error', message: 'The Phone Number ID and the WhatsApp Business Account ID are the same: one of them is wrong (API Setup shows both, one under the other).' };
   }
+  // Before any request: the token goes to Meta's host or an origin the operator allowed, nowhere else.
+  const refusal = testTargetRefusal(credentials.baseUrl);
+  if (refusal) return { status: 'Error', message: refusal };
   try {
     const phone = await withGraph(credentials, (graph) =>
       graph.request<Record<string, unknown>>('GET', credentials.phoneNumberId, { query: { fields: 'display_phone_number,verified_name' } }),
