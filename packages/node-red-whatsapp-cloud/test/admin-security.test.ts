@@ -25,17 +25,15 @@ describe('admin endpoints: no secret leaves for a host the operator did not save
   });
 
   beforeEach(async () => {
-    helper.settings({ whatsappCloudConfigEditorEnv: [ALLOWED_NAME] });
     await startServer();
     sb = await sandbox();
     attacker = await LoopbackServer.start(() => ({ status: 200, json: { id: '1', display_phone_number: '+1 555' } }));
     const config = configFor(sb);
     const other = { id: 'out1', type: 'whatsapp-cloud-out', config: 'cfg', wires: [] };
-    loaded = await load([config.node, other], config.credentials);
+    loaded = await load([config.node, other], config.credentials, { whatsappCloudConfigEditorEnv: [ALLOWED_NAME] });
   });
   afterEach(async () => {
     await stop(loaded);
-    helper.settings({});
     await sb.close();
     await attacker.close();
   });

@@ -39,10 +39,11 @@ const capture = (mod: (RED: unknown) => void) =>
 const accountModule = require('../src/whatsapp-cloud-account/whatsapp-cloud-account');
 const modules = [capture(configModule), outModule, inModule, accountModule];
 
-export async function load(flow: object[], credentials: Record<string, object> = {}): Promise<Loaded> {
+/** `settings`: extra settings.js entries for this runtime (e.g. the editor's `${NAME}` allow-list). */
+export async function load(flow: object[], credentials: Record<string, object> = {}, settings: Record<string, unknown> = {}): Promise<Loaded> {
   // A user folder of its own per flow, as a real Node-RED has: the embedded state store's file
   // goes there (never into the home folder, never shared between tests).
-  helper.settings({ userDir: mkdtempSync(join(tmpdir(), 'wa-nr-test-')) });
+  helper.settings({ userDir: mkdtempSync(join(tmpdir(), 'wa-nr-test-')), ...settings });
   await helper.load(modules, flow, credentials);
   const RED = captured;
   const server = http.createServer(RED.httpNode);
