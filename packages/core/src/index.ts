@@ -111,6 +111,14 @@ export {
   type InboundStatusEvent,
   type InboundErrorInfo,
   type InboundMedia,
+  EVENT_GROUPS,
+  MESSAGE_STATUSES,
+  eventGroupOf,
+  passesEventFilter,
+  isForNumber,
+  type EventGroup,
+  type EventFilter,
+  type ReceiverNumber,
 } from './webhook';
 
 // Media

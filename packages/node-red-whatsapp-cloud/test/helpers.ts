@@ -39,21 +39,37 @@ const capture = (mod: (RED: unknown) => void) =>
 const accountModule = require('../src/whatsapp-cloud-account/whatsapp-cloud-account');
 const modules = [capture(configModule), outModule, inModule, accountModule];
 
-/** `settings`: extra settings.js entries for this runtime (e.g. the editor's `${NAME}` allow-list). */
-export async function load(flow: object[], credentials: Record<string, object> = {}, settings: Record<string, unknown> = {}): Promise<Loaded> {
+/**
+ * Loads a flow. The server in front of `RED.httpNode` listens before the flow starts, so a node that
+ * registers its URL on start (Meta checks it at once) is reachable; a flow given as a function gets
+ * that server's URL (e.g. for the in-node's public callback URL). `settings`: extra settings.js
+ * entries for this runtime (e.g. the editor's `${NAME}` allow-list).
+ */
+export async function load(
+  flow: object[] | ((nodeUrl: string) => object[]),
+  credentials: Record<string, object> = {},
+  settings: Record<string, unknown> = {},
+): Promise<Loaded> {
   // A user folder of its own per flow, as a real Node-RED has: the embedded state store's file
   // goes there (never into the home folder, never shared between tests).
   helper.settings({ userDir: mkdtempSync(join(tmpdir(), 'wa-nr-test-')), ...settings });
-  await helper.load(modules, flow, credentials);
-  const RED = captured;
-  const server = http.createServer(RED.httpNode);
+  captured = undefined;
+  // RED is captured when helper.load registers the node modules, before the flow starts.
+  const server = http.createServer((req, res) => {
+    if (captured?.httpNode) return captured.httpNode(req, res);
+    res.writeHead(503).end();
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    RED,
-    nodeUrl: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const nodeUrl = `http://127.0.0.1:${port}`;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  try {
+    await helper.load(modules, typeof flow === 'function' ? flow(nodeUrl) : flow, credentials);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { RED: captured, nodeUrl, close };
 }
 
 export function startServer(): Promise<void> {

@@ -12,6 +12,16 @@ export {
 } from './dedupe';
 export { handleWebhookPost, handleWebhookGet, type WebhookHeaders, type WebhookPostInput, type WebhookPostResult } from './handle';
 export { applyWindowUpdates, opensWindow, replyAddress } from './window-updates';
+export {
+  EVENT_GROUPS,
+  MESSAGE_STATUSES,
+  eventGroupOf,
+  passesEventFilter,
+  isForNumber,
+  type EventGroup,
+  type EventFilter,
+  type ReceiverNumber,
+} from './event-filter';
 export { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from './errors';
 export type {
   InboundEventBase,

@@ -1,5 +1,5 @@
 import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, replyAddress, setPhoneNumberWebhook } from '@wa-cloud/core';
-import { EventDeduplicator, handleWebhookGet, handleWebhookPost, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
+import { EventDeduplicator, eventGroupOf, handleWebhookGet, handleWebhookPost, isForNumber, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
   NodeOperationError,
@@ -15,20 +15,6 @@ import { sharedStoreProperty } from '../shared/sharedStore';
 import { isWaitAnswer, takeAnswer, takeSharedAnswer } from '../shared/waiting';
 import { createClient, getCredentials, qualityGuardFor, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
-
-/** Which trigger event option each core event kind belongs to. */
-const EVENT_OF_KIND: Record<InboundEvent['kind'], string> = {
-  message: 'messages',
-  status: 'statuses',
-  template_status: 'templateUpdates',
-  template_category: 'templateUpdates',
-  template_quality: 'templateUpdates',
-  phone_quality: 'accountUpdates',
-  account_update: 'accountUpdates',
-  user_preferences: 'userPreferences',
-  error: 'errors',
-  unknown: 'other',
-};
 
 const deduplicators = new WeakMap<SharedState, Map<string, EventDeduplicator>>();
 function deduplicatorFor(shared: SharedState, trigger: string): EventDeduplicator {
@@ -159,7 +145,7 @@ export class WhatsAppCloudTrigger implements INodeType {
             name: 'allPhoneNumbers',
             type: 'boolean',
             default: false,
-            description: 'Whether to pass on events of every phone number that reaches this URL, not only the credential\'s number',
+            description: 'Whether to pass on events of every phone number (and WABA) that reaches this URL, not only the credential\'s. Messages of other numbers are never marked as read.',
           },
           {
             displayName: 'Download Media',
@@ -311,7 +297,7 @@ export class WhatsAppCloudTrigger implements INodeType {
     const wanted = new Set(this.getNodeParameter('events', []) as string[]);
     const statuses = new Set(this.getNodeParameter('statuses', []) as string[]);
     const options = this.getNodeParameter('options', {}) as IDataObject;
-    const ours = (e: InboundEvent) => options.allPhoneNumbers === true || !e.phoneNumberId || e.phoneNumberId === credentials.phoneNumberId;
+    const ours = (e: InboundEvent) => options.allPhoneNumbers === true || isForNumber(e, credentials);
 
     const messages: INodeExecutionData[] = [];
     const statusItems: INodeExecutionData[] = [];
@@ -324,7 +310,7 @@ export class WhatsAppCloudTrigger implements INodeType {
         const resumed = await resumeWaiting(this, event, shared);
         if (resumed && options.passOnWaitAnswers !== true) continue;
       }
-      if (!wanted.has(EVENT_OF_KIND[event.kind])) continue;
+      if (!wanted.has(eventGroupOf(event))) continue;
       if (event.kind === 'status' && !statuses.has(event.status)) continue;
       const item: INodeExecutionData = { json: toJson(event) };
       if (event.kind === 'message') {

@@ -13,6 +13,9 @@ import {
   downloadMedia,
   handleWebhookGet,
   handleWebhookPost,
+  isForNumber,
+  passesEventFilter,
+  type EventFilter,
   MAX_WEBHOOK_BYTES,
   type InboundEvent,
   type InboundMessageEvent,
@@ -21,6 +24,7 @@ import {
 import { statusText, toNodeRedError } from '../lib/errors';
 import { captureRawBodies, rawBodyReader, readInto, type RawBodyRequest } from '../lib/raw-body';
 import { fastPathOff, fullWebhookPath, routeOnServer } from '../lib/server-routes';
+import { checkTarget, registerOverride, registrationOf, releaseOverride, type OverrideTarget } from '../lib/webhook-registration';
 import type { ExpressApp, Handler, Node, NodeAPI, NodeDef, NodeMessage } from '../lib/node-red';
 import type { ConfigNode } from '../lib/types';
 
@@ -63,6 +67,11 @@ function reply(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+/** A list of strings from the editor, or undefined (flows saved before the option: pass everything). */
+function chosen(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.map(String) : undefined;
+}
+
 /** Who to answer: the WhatsApp id, or the business-scoped user id for username-only users. */
 function sender(event: InboundMessageEvent): string | undefined {
   return replyAddress(event);
@@ -76,6 +85,9 @@ export = function register(RED: NodeAPI): void {
     const path = routePath(def.path);
     const markRead: MarkRead = def.markRead === 'read' || def.markRead === 'typing' ? def.markRead : 'off';
     const download = def.downloadMedia === true;
+    // Several numbers may share one app (and so one URL): by default only the config's number passes.
+    const allNumbers = def.allNumbers === true;
+    const filter: EventFilter = { events: chosen(def.events), statuses: chosen(def.statuses) };
     node.config = RED.nodes.getNode(def.config as string) as ConfigNode | undefined;
     const config = node.config;
     let badSignatures = 0;
@@ -115,8 +127,10 @@ export = function register(RED: NodeAPI): void {
       return msg;
     };
 
+    const ownNumber = { phoneNumberId: config.settings.phoneNumberId ?? '', wabaId: config.settings.wabaId };
     const acknowledge = (event: InboundMessageEvent) => {
-      if (markRead === 'off' || !config.client || !event.messageId) return;
+      // Only the config's own number can mark its messages read (another number's would be refused or wrong).
+      if (markRead === 'off' || !config.client || !event.messageId || event.phoneNumberId !== ownNumber.phoneNumberId) return;
       config
         .track(config.client.markAsRead(event.messageId, { typing: markRead === 'typing' }))
         .catch((error) => node.warn(`Mark as read failed: ${toNodeRedError(error).message}`));
@@ -124,6 +138,8 @@ export = function register(RED: NodeAPI): void {
 
     const emit = async (events: InboundEvent[]) => {
       for (const event of events) {
+        if (!allNumbers && !isForNumber(event, ownNumber)) continue;
+        if (!passesEventFilter(event, filter)) continue;
         if (event.kind === 'message') acknowledge(event);
         const msg = await toMsg(event);
         const output = event.kind === 'message' ? 0 : event.kind === 'status' ? 1 : 2;
@@ -246,13 +262,49 @@ export = function register(RED: NodeAPI): void {
         );
     if (off) node.log(`Webhook ${path} is served through Express (${off}).`);
 
-    node.on('close', (_removed, done) => {
+    // Optional: point the number's webhooks at this node (as the n8n trigger does), once the HTTP
+    // server listens, since Meta checks the URL at once with a GET challenge.
+    const registration = registrationOf(def.registration);
+    let target: OverrideTarget | undefined;
+    let registering: Promise<unknown> | undefined;
+    if (registration === 'phoneNumberOverride' && config.client) {
+      const graph = config.client.graph;
+      const register = () => {
+        registering = (async () => {
+          const candidate = { ...ownNumber, callbackUrl: String(def.callbackUrl ?? '').trim(), verifyToken: secrets().verifyToken ?? '' };
+          checkTarget(candidate);
+          target = candidate;
+          const result = await config.track(registerOverride(graph, candidate));
+          if (result.subscribed) node.log(`Subscribed the app to WABA ${candidate.wabaId}'s webhooks.`);
+          node.log(result.pointed ? `Phone number ${candidate.phoneNumberId} now sends its webhooks to ${candidate.callbackUrl}.` : `Phone number ${candidate.phoneNumberId} already sends its webhooks to ${candidate.callbackUrl}.`);
+          node.status({ fill: 'green', shape: 'dot', text: `${path} (registered)` });
+        })().catch((error) => {
+          target = undefined;
+          node.status({ fill: 'red', shape: 'ring', text: `not registered: ${statusText(error)}` });
+          node.error(`The phone number override was not registered: ${toNodeRedError(error).message}`);
+        });
+      };
+      const server = RED.server as Server | undefined;
+      if (server && !server.listening && typeof server.once === 'function') server.once('listening', register);
+      else register();
+    }
+
+    node.on('close', (removed, done) => {
       unroute?.();
       removeRoutes(RED.httpNode, path, ['get', 'post']);
       release();
       config.deregister(node);
       node.status({});
-      done();
+      // A redeploy or restart keeps the override (Meta holds webhooks meanwhile); deleting or
+      // disabling the node clears it, only while it still points here.
+      if (!removed || !target || !config.client) return done();
+      const graph = config.client.graph;
+      const owned = target;
+      Promise.resolve(registering)
+        .then(() => releaseOverride(graph, owned))
+        .then((cleared) => cleared && node.log(`Cleared phone number ${owned.phoneNumberId}'s webhook override.`))
+        .catch((error) => node.warn(`The phone number override was not cleared: ${toNodeRedError(error).message}`))
+        .finally(() => done());
     });
   }
 
