@@ -27,6 +27,8 @@ export interface ContextOptions {
 }
 
 let executions = 0;
+/** What the node logged (errors and warnings), for tests that check it. */
+export const logs: string[] = [];
 
 /** A fresh execution ID (each test its own, so the sent-ledger of one never answers another). */
 export function newExecutionId(): string {
@@ -63,7 +65,8 @@ export function executeContext(sandbox: Sandbox, options: ContextOptions): IExec
     getInputData: () => inputData,
     getNodeParameter: (...args: [name: string, itemIndex: number, fallback?: unknown, opts?: { extractValue?: boolean }]) => {
       const [name, itemIndex, fallback, opts] = args;
-      let value = lookup(paramsOf(itemIndex), name);
+      // State in this process's memory unless a test picks a store (no file in the home folder).
+      let value = lookup({ sharedStore: 'memory', ...paramsOf(itemIndex) }, name);
       if (value === undefined) {
         if (args.length > 2) return fallback;
         throw new Error(`test context: no parameter "${name}"`);
@@ -78,6 +81,7 @@ export function executeContext(sandbox: Sandbox, options: ContextOptions): IExec
     continueOnFail: () => options.continueOnFail ?? false,
     getNode: () => node,
     getExecutionId: () => executionId,
+    logger: { error: (m: string) => logs.push(`error: ${m}`), warn: (m: string) => logs.push(`warn: ${m}`), info: () => undefined, debug: () => undefined },
     helpers: {
       assertBinaryData: (itemIndex: number, property: string) => {
         const binary = binaryOf(itemIndex, property);
