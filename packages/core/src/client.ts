@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphApiError, WindowClosedError } from './errors/error-classes';
 import { WhatsAppError } from './errors/whatsapp-error';
 import { GraphApi, type GraphConnection } from './http/graph-api';
 import { decideRetry, type RetryOptions } from './http/retry-policy';
 import { sendOutcomeOf } from './http/send-outcome';
+import { CancellableSleeps } from './limiter/cancellable-sleeps';
 import { LocalRateLimiter, limiterStoppedError } from './limiter/local-rate-limiter';
+import { isThrottled, type PacingStatus } from './limiter/pacing';
 import type { PairRate, RateLimiter } from './limiter/rate-limiter';
 import { WindowTracker, type WindowStatus } from './window/window-tracker';
 import { RedisConnection, type RedisOptions } from './redis/connection';
@@ -139,7 +140,11 @@ export class WhatsAppClient {
   private readonly marketing: MarketingMessagesOptions;
   private readonly fallbackTemplate: FallbackTemplate | undefined;
   private readonly retry: RetryOptions;
-  private readonly closing = new AbortController();
+  /**
+   * Retry waits, cancelled by close(). Not an AbortSignal: a listener per waiting send on one shared
+   * signal trips Node's MaxListenersExceededWarning from the 11th retry on.
+   */
+  private readonly retryWaits = new CancellableSleeps();
   /** Only a limiter this client built is stopped by close(); a shared one keeps serving others. */
   private readonly ownsLimiter: boolean;
   /** The Redis connection this client built from `redis` (closed by close() if it created the ioredis client). */
@@ -351,6 +356,16 @@ export class WhatsAppClient {
     return this.qualityGuard.status(this.phoneNumberId);
   }
 
+  /**
+   * How the number is paced now: the configured rate, the effective one after the quality guard and
+   * Meta's 130429 answers, and when Meta last throttled. Undefined for a custom limiter without it.
+   * @example
+   * const { effectivePerSecond, configuredPerSecond } = client.pacing() ?? {};
+   */
+  pacing(): PacingStatus | undefined {
+    return this.limiter.pacing?.();
+  }
+
   /** Whether the 24-hour window with `user` (phone number or BSUID) is open, and until when. */
   windowStatus(user: string): Promise<WindowStatus> {
     return this.windowTracker.status(this.phoneNumberId, user);
@@ -362,7 +377,7 @@ export class WhatsAppClient {
    * and so is an ioredis client passed in as `redis.client` (one built from `redis.url` is closed).
    */
   async close(): Promise<void> {
-    this.closing.abort();
+    this.retryWaits.cancelAll(limiterStoppedError);
     for (const detach of this.detachQuality.splice(0)) detach();
     if (this.ownsLimiter) await this.limiter.stop();
     await this.redis?.close();
@@ -394,13 +409,12 @@ export class WhatsAppClient {
         if (error instanceof GraphApiError && error.graphCode === 131047 && recipient) {
           await this.windowTracker.close(this.phoneNumberId, recipient);
         }
-        const delay = decideRetry(error, attempt, this.retry);
+        let delay = decideRetry(error, attempt, this.retry);
         if (delay === null) throw error;
-        try {
-          await sleep(delay, undefined, { signal: this.closing.signal });
-        } catch {
-          throw limiterStoppedError();
-        }
+        // The limiter slowed the whole number down after this 130429: its pacing is the backoff, and
+        // a wait of this send's own would only leave slots unused.
+        if (isThrottled(error) && this.limiter.learnsFromThrottles) delay = 0;
+        await this.retryWaits.sleep(delay);
       }
     }
   }

@@ -77,7 +77,7 @@ redisTest('Redis cut mid-burst: reserved sends go out within the budget, the res
     const first = await send('out-warm', to(9999));
     expect(first.ok).toBe(true);
 
-    // 100 sends/s offered against a budget of 40/s: a queue of reservations builds up in Redis.
+    // 100 sends/s offered against a budget of 40/s: a queue builds up (slots reserved in Redis at most 100 ms ahead).
     const pending: Array<Promise<Outcome>> = [];
     let cutAt = 0;
     for (let i = 0; i < 150; i++) {
@@ -123,11 +123,13 @@ redisTest('Redis cut mid-burst: reserved sends go out within the budget, the res
       expect(error.hint).toMatch(outcome.cb.startsWith('out-text-') ? /window/ : /held back/);
       // The failed send never reached Meta.
       expect(requestedCbs.has(outcome.cb)).toBe(false);
-      // It failed because of the outage, and fast (no waiting out a timeout per send).
-      expect(outcome.startedAt).toBeGreaterThanOrEqual(cutAt - 50);
-      expect(outcome.settledAt - outcome.startedAt).toBeLessThan(2500);
+      // It failed because of the outage, and fast (no waiting out a timeout per send). Sends queued
+      // before the cut fail too unless their slot was already reserved: slots are reserved at most
+      // 100 ms ahead (so a slow-down after a 130429 reaches every process at once).
+      expect(outcome.settledAt).toBeGreaterThanOrEqual(cutAt);
+      expect(outcome.settledAt - Math.max(outcome.startedAt, cutAt)).toBeLessThan(2500);
     }
-    expect(sent).toBeGreaterThan(40);
+    expect(sent).toBeGreaterThan(20); // 0.6 s at 40/s before the cut, plus what was reserved then
     expect(failed).toBeGreaterThan(50);
     expect(sent + failed).toBe(outcomes.length);
 

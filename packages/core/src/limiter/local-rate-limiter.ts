@@ -1,6 +1,10 @@
 import { WhatsAppError } from '../errors/whatsapp-error';
 import { CancellableSleeps } from './cancellable-sleeps';
+import { AdaptivePace } from './adaptive-pace';
+import type { Emission } from './emission-log';
+import { EmissionQueue } from './emission-queue';
 import { GcraPacer } from './gcra-pacer';
+import { CATCH_UP_MS, PACED_WINDOW_MS, WINDOW_MS, isThrottled, type PacingStatus } from './pacing';
 import { DEFAULT_PAIR_RATE, DEFAULT_THROUGHPUT, type LimiterOptions, type RateLimiter } from './rate-limiter';
 
 /** Thrown to tasks still waiting when the limiter (the client, the node) is stopped. */
@@ -25,10 +29,10 @@ export function validateLimiterOptions(options: LimiterOptions): { throughput: n
   return { throughput, pairRate };
 }
 
-/** Checks a throughput factor (quality-aware pacing): a share of the configured rate, above 0 and at most 1. */
 /** Whether `factor` is a share of the throughput a slow-down may use: above 0, at most 1. */
 export const isThroughputFactor = (factor: number): boolean => Number.isFinite(factor) && factor > 0 && factor <= 1;
 
+/** Checks a throughput factor (quality-aware pacing): a share of the configured rate, above 0 and at most 1. */
 export function validateThroughputFactor(factor: number): number {
   if (!isThroughputFactor(factor)) {
     throw new WhatsAppError(`throughput factor: ${factor} is not a share above 0 and at most 1`, {
@@ -40,46 +44,83 @@ export function validateThroughputFactor(factor: number): number {
   return factor;
 }
 
-/** The one key of the number's own pacer. */
-const NUMBER = '';
-
 /**
- * The in-process limiter: one GCRA pacer spaces starts evenly at `throughput` per second for the
- * number, another holds each recipient to its pair rate (45 at once, then one per 6 s). A send
- * reserves its recipient's slot first, then the number's, sleeps until both are due, and runs.
+ * The in-process limiter. The number's sends wait in one {@link EmissionQueue}: starts are spaced
+ * `PACED_WINDOW_MS / rate` apart and never more than the rate fall in any paced window (pacing.ts
+ * explains the margin), so the emission holds under a token-bucket and a sliding-window reading of
+ * "80 per second" alike. Before that, a GCRA pacer holds each recipient to its pair rate (45 at once,
+ * then one per 6 s: Meta documents that burst, so it stays).
+ *
+ * A 130429 from Meta lowers the rate for the whole number (see {@link AdaptivePace}); it climbs back
+ * once throttles stop. A send is planned when it reaches the head of the queue, not when it was
+ * scheduled, so a slow-down applies to the sends already waiting.
  *
  * Why not bottleneck: measured on these 2-core machines, bottleneck spends 200–370 µs of CPU per job
  * and tops out near 400 jobs/s whatever its settings, so it cannot pace a 1,000 msg/s number.
- * A GCRA reservation is O(1) and the same algorithm the Redis limiter runs.
+ * Here a start costs a few array operations, and one timer serves the whole queue.
  */
 export class LocalRateLimiter implements RateLimiter {
-  private readonly number: GcraPacer;
+  readonly learnsFromThrottles = true;
   private readonly pairs: GcraPacer;
   private readonly throughput: number;
+  private readonly queue: EmissionQueue;
+  private readonly adaptive = new AdaptivePace();
   private readonly sleeps = new CancellableSleeps();
+  private readonly now: () => number;
+  private qualityFactor = 1;
+  /** Theoretical start of the number's next send (GCRA without burst). */
+  private tat = -Infinity;
   private stopped = false;
 
-  constructor(options: LimiterOptions = {}) {
+  constructor(options: LimiterOptions = {}, now: () => number = () => performance.now()) {
     const { throughput, pairRate } = validateLimiterOptions(options);
     this.throughput = throughput;
-    this.number = new GcraPacer({ burst: 1, intervalMs: 1000 / throughput });
-    this.pairs = new GcraPacer(pairRate);
+    this.now = now;
+    this.pairs = new GcraPacer(pairRate, now);
+    this.queue = new EmissionQueue(
+      Math.max(1, Math.floor(throughput)),
+      () => Math.floor(this.rate(this.now())),
+      (at, resumed) => this.planStart(at, resumed),
+      now,
+    );
   }
 
   /** Spaces starts at `throughput × factor` per second from now on (the pair rate is Meta's and stays). */
   setThroughputFactor(factor: number): void {
-    this.number.setInterval(1000 / (this.throughput * validateThroughputFactor(factor)));
+    this.qualityFactor = validateThroughputFactor(factor);
+    this.queue.kick();
   }
 
   async schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T> {
     if (this.stopped) throw limiterStoppedError();
     if (recipient) await this.sleep(this.pairs.reserve(recipient));
-    await this.sleep(this.number.reserve(NUMBER));
-    return task();
+    if (this.stopped) throw limiterStoppedError();
+    const start = this.queue.log.restamp(await this.queue.wait(), this.now());
+    let result: T;
+    try {
+      result = await task();
+    } catch (error) {
+      this.settle(start, error);
+      throw error;
+    }
+    this.queue.log.settle(start, 'accepted');
+    return result;
   }
 
   queued(): number {
-    return this.sleeps.size;
+    return this.sleeps.size + this.queue.size;
+  }
+
+  /** The configured and the current rate, and why they differ. */
+  pacing(): PacingStatus {
+    const adaptiveFactor = this.adaptive.factor(this.now());
+    return {
+      configuredPerSecond: this.throughput,
+      effectivePerSecond: this.throughput * this.qualityFactor * adaptiveFactor,
+      qualityFactor: this.qualityFactor,
+      adaptiveFactor,
+      ...(this.adaptive.lastThrottledAt !== undefined ? { lastThrottledAt: this.adaptive.lastThrottledAt } : {}),
+    };
   }
 
   /** Tasks already running finish; tasks still waiting for their slot are rejected with `client_closed`. */
@@ -87,6 +128,34 @@ export class LocalRateLimiter implements RateLimiter {
     if (this.stopped) return;
     this.stopped = true;
     this.sleeps.cancelAll(limiterStoppedError);
+    this.queue.rejectAll(limiterStoppedError);
+  }
+
+  /** Starts per second allowed at `now`. */
+  private rate(now: number): number {
+    return this.throughput * this.qualityFactor * this.adaptive.factor(now);
+  }
+
+  private planStart(now: number, resumed: boolean): number {
+    // After an idle spell the pacer starts afresh; while busy it makes up for a late timer, but only
+    // CATCH_UP_MS of it (the emission log bounds the window whatever happens).
+    this.tat = Math.max(this.tat, resumed ? now : now - CATCH_UP_MS);
+    const due = this.tat;
+    this.tat += PACED_WINDOW_MS / this.rate(now);
+    return due;
+  }
+
+  /** A 130429 slows the whole number down to what Meta accepted in the second before that start. */
+  private settle(start: Emission, error: unknown): void {
+    if (!isThrottled(error)) {
+      this.queue.log.settle(start, 'other');
+      return;
+    }
+    this.queue.log.settle(start, 'throttled');
+    const now = this.now();
+    const base = this.throughput * this.qualityFactor;
+    const measured = this.queue.log.measuredRate(start.at, this.queue.busySince, (this.rate(now) * WINDOW_MS) / PACED_WINDOW_MS);
+    if (this.adaptive.throttled(start.at, measured === undefined ? Infinity : measured / base, now)) this.queue.kick();
   }
 
   private sleep(wait: number): Promise<void> {

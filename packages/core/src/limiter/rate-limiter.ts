@@ -1,3 +1,5 @@
+import type { PacingStatus } from './pacing';
+
 /**
  * Paces sends for one business phone number: a per-number throughput (messages per second) and a
  * per-recipient pair rate. Call sites only ever use this interface, so a Redis-backed limiter
@@ -20,6 +22,16 @@ export interface RateLimiter {
    * custom limiter without it still works (it then keeps its rate).
    */
   setThroughputFactor?(factor: number): void;
+  /**
+   * The configured and the current rate (after the quality guard and Meta's 130429 answers), for a
+   * status line or a log. Optional for custom limiters.
+   */
+  pacing?(): PacingStatus;
+  /**
+   * True when the limiter slows the number down by itself after a 130429 (then the client retries a
+   * throttled send without a backoff of its own: the limiter's pacing is the backoff).
+   */
+  readonly learnsFromThrottles?: boolean;
 }
 
 export interface PairRate {

@@ -1,0 +1,30 @@
+import { decreasedFactor, recoveredFactor } from './pacing';
+
+/**
+ * The in-process side of the adaptive slow-down (the Redis limiter keeps the same two numbers in a
+ * hash and runs the same formulas in Lua; see pacing.ts for the rule).
+ */
+export class AdaptivePace {
+  private factorAtDecrease = 1;
+  private decreasedAt = -Infinity;
+  /** Wall-clock time of the last decrease (for status lines). */
+  lastThrottledAt: number | undefined;
+
+  /** The factor at `now` (1 = the configured rate). */
+  factor(now: number): number {
+    return this.decreasedAt === -Infinity ? 1 : recoveredFactor(this.factorAtDecrease, this.decreasedAt, now);
+  }
+
+  /**
+   * A send started at `startedAt` was answered 130429; `measured` is the factor Meta's accepted rate
+   * corresponds to (Infinity when unknown). Only a send started after the last decrease lowers the
+   * factor again. Returns whether it did.
+   */
+  throttled(startedAt: number, measured: number, now: number): boolean {
+    if (startedAt <= this.decreasedAt) return false;
+    this.factorAtDecrease = decreasedFactor(this.factor(now), measured);
+    this.decreasedAt = now;
+    this.lastThrottledAt = Date.now();
+    return true;
+  }
+}

@@ -1,0 +1,91 @@
+import { PACED_WINDOW_MS, WINDOW_MS } from './pacing';
+
+const PENDING = 0;
+const ACCEPTED = 1;
+const THROTTLED = 2;
+const OTHER = 3;
+
+/** What became of a start (its index in the log plus the time it was stamped with). */
+export interface Emission {
+  readonly index: number;
+  readonly at: number;
+}
+
+/**
+ * The last `capacity` starts of one process with their outcomes, in two typed rings (O(1) per send,
+ * no allocation). Two uses:
+ * - {@link waitFor}: how long until one more start keeps at most `limit` starts in any
+ *   {@link PACED_WINDOW_MS} (the limiter's hard guarantee, whatever the timers did);
+ * - {@link measuredRate}: after a 130429, what Meta accepted in the second before the throttled start.
+ */
+export class EmissionLog {
+  private readonly times: Float64Array;
+  private readonly outcomes: Uint8Array;
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    this.times = new Float64Array(Math.max(1, capacity));
+    this.outcomes = new Uint8Array(Math.max(1, capacity));
+  }
+
+  /** ms until a start keeps at most `limit` (≤ capacity) in any paced window; 0 = now. */
+  waitFor(limit: number, now: number): number {
+    const n = Math.min(Math.max(1, limit), this.times.length);
+    if (this.count < n) return 0;
+    const nth = this.times[(this.next - n + this.times.length) % this.times.length]!;
+    const wait = nth + PACED_WINDOW_MS - now;
+    // Sub-microsecond float drift from summed intervals is not a reason to sleep another ms.
+    return wait > 1e-3 ? wait : 0;
+  }
+
+  /** Stamps a start at `now`. */
+  record(now: number): Emission {
+    const index = this.next;
+    this.times[index] = now;
+    this.outcomes[index] = PENDING;
+    this.next = (index + 1) % this.times.length;
+    if (this.count < this.times.length) this.count++;
+    return { index, at: now };
+  }
+
+  /**
+   * Moves a start's stamp to when the task really began (a later microtask than the release: a burst
+   * released in one go begins a little later, and a blocked event loop can make that a lot later).
+   */
+  restamp(emission: Emission, now: number): Emission {
+    if (this.times[emission.index] !== emission.at || now <= emission.at) return emission;
+    this.times[emission.index] = now;
+    return { index: emission.index, at: now };
+  }
+
+  /** Records how the start ended (ignored once the ring has moved past it). */
+  settle(emission: Emission, outcome: 'accepted' | 'throttled' | 'other'): void {
+    if (this.times[emission.index] !== emission.at) return;
+    this.outcomes[emission.index] = outcome === 'accepted' ? ACCEPTED : outcome === 'throttled' ? THROTTLED : OTHER;
+  }
+
+  /**
+   * Messages per second Meta accepted in the second before `at`, scaled from this process's own
+   * starts: (share of them accepted) × `ratePerSecond` × (part of that second the number was busy,
+   * from `busySince`). In one process that is the count of accepted starts; with several processes
+   * on one Redis budget each sees its share, and the share accepted is what carries over.
+   * Returns undefined when nothing settled in that second (nothing to learn from).
+   */
+  measuredRate(at: number, busySince: number, ratePerSecond: number): number | undefined {
+    const from = Math.max(at - WINDOW_MS, busySince);
+    let accepted = 0;
+    let settled = 0;
+    for (let k = 1; k <= this.count; k++) {
+      const i = (this.next - k + this.times.length) % this.times.length;
+      const t = this.times[i]!;
+      if (t >= at) continue;
+      if (t < from) break;
+      const o = this.outcomes[i];
+      if (o === ACCEPTED) accepted++;
+      if (o === ACCEPTED || o === THROTTLED) settled++;
+    }
+    if (settled === 0) return undefined;
+    return ratePerSecond * ((at - from) / WINDOW_MS) * (accepted / settled);
+  }
+}

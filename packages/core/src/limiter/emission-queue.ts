@@ -1,0 +1,99 @@
+import { EmissionLog, type Emission } from './emission-log';
+
+interface Waiter {
+  resolve: (emission: Emission) => void;
+  reject: (error: Error) => void;
+  /** When the start is due (the limiter's clock); undefined = ask `planHead` when it reaches the head. */
+  due: number | undefined;
+  /** Pushed into an idle queue: the pacer starts afresh instead of catching up. */
+  resumed: boolean;
+}
+
+/**
+ * The sends of one number waiting for their start, in arrival order, released by ONE timer (not a
+ * timer per send). The head starts when it is due and the {@link EmissionLog} allows one more start
+ * in the paced window, so however late a timer fires, no window ever holds more than `limit()` starts.
+ *
+ * A queue of arrays with a moving head: push and shift are O(1) amortised.
+ */
+export class EmissionQueue {
+  readonly log: EmissionLog;
+  private items: Array<Waiter | undefined> = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the queue last went from idle to busy (for {@link EmissionLog.measuredRate}). */
+  busySince = 0;
+
+  /**
+   * @param capacity the most starts `limit()` may ever return (the configured rate)
+   * @param limit starts allowed per paced window right now
+   * @param planHead due time of a head pushed without one (the in-process pacer), called once per
+   *   start; `resumed` when the queue was idle before this send came
+   * @param now the clock
+   */
+  constructor(
+    capacity: number,
+    private readonly limit: () => number,
+    private readonly planHead: (now: number, resumed: boolean) => number,
+    private readonly now: () => number,
+  ) {
+    this.log = new EmissionLog(capacity);
+  }
+
+  /** Sends waiting for their start. */
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Resolves with the start's log entry when the send may start. */
+  wait(due?: number): Promise<Emission> {
+    return new Promise<Emission>((resolve, reject) => {
+      const resumed = this.size === 0 && this.timer === undefined;
+      if (resumed) this.busySince = this.now();
+      this.items.push({ resolve, reject, due, resumed });
+      if (this.size === 1) this.pump();
+    });
+  }
+
+  /** Rejects every waiting send with a fresh `error()`. */
+  rejectAll(error: () => Error): void {
+    this.clearTimer();
+    const waiting = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    for (const waiter of waiting) waiter?.reject(error());
+  }
+
+  /** Re-plans the head (the rate changed). */
+  kick(): void {
+    if (this.size > 0) this.pump();
+  }
+
+  private pump = (): void => {
+    this.clearTimer();
+    const now = this.now();
+    while (this.head < this.items.length) {
+      const waiter = this.items[this.head]!;
+      waiter.due ??= this.planHead(now, waiter.resumed);
+      const wait = Math.max(waiter.due - now, this.log.waitFor(this.limit(), now));
+      if (wait > 0) {
+        this.arm(wait);
+        return;
+      }
+      this.items[this.head++] = undefined;
+      waiter.resolve(this.log.record(now));
+    }
+    this.items = [];
+    this.head = 0;
+  };
+
+  private arm(wait: number): void {
+    // setTimeout rounds down to whole ms; rounding up keeps starts at or after their time.
+    this.timer = setTimeout(this.pump, Math.ceil(wait));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The numbers behind "N messages per second", shared by the in-process and the Redis limiter (the
+ * Redis script receives them as arguments), so both pace by one definition.
+ *
+ * Meta does not say how it measures a number's throughput. Two readings are equally plausible: a
+ * token bucket holding one second's worth, or "at most N in ANY sliding second". The second is the
+ * stricter one: a sender that satisfies it satisfies the bucket too. So the limiter never lets N + 1
+ * sends start within any window of {@link PACED_WINDOW_MS}:
+ * - starts are spaced `PACED_WINDOW_MS / N` apart (GCRA without burst), and
+ * - an emission log refuses a start while the N-th previous start is younger than the window
+ *   (timer lateness or a stalled event loop then costs a little time instead of a burst).
+ *
+ * Why a margin: we stamp a start when the request leaves, Meta counts it when it arrives. Two sends a
+ * second apart whose network delays differ by d arrive `1000 - d` ms apart, and then N + 1 arrive
+ * within one second. {@link JITTER_MARGIN_MS} absorbs up to that much difference in delay (and in
+ * Redis reply times between processes). It costs `1 - 1000 / 1020` = 2 % of the cap: 80/s is sent
+ * at 78.4/s, 1,000/s at 980/s (timer lateness costs another ~0.2 %, measured).
+ */
+
+/** Meta's throughput window. */
+export const WINDOW_MS = 1000;
+/** Headroom per window for network jitter between the send and Meta's count (see the module comment). */
+export const JITTER_MARGIN_MS = 20;
+/** The window the limiter enforces: no more than the rate within any span this long. */
+export const PACED_WINDOW_MS = WINDOW_MS + JITTER_MARGIN_MS;
+/**
+ * Longest catch-up after a late timer: starts missed by more than this are not made up, so a stalled
+ * event loop is followed by at most this much of the rate at once (4 sends at 80/s, 50 at 1,000/s).
+ */
+export const CATCH_UP_MS = 50;
+
+/**
+ * Adaptive slow-down after Meta answers 130429 (AIMD: multiplicative decrease, additive increase).
+ * A throttled send lowers the number's factor to what Meta accepted in the second before it (at most
+ * to {@link ADAPT_DECREASE} of the current factor when that says more); only sends started after the
+ * last decrease count, so the answers to sends already in flight do not lower it again. After
+ * {@link ADAPT_QUIET_MS} without a new decrease the factor climbs back by {@link ADAPT_RECOVERY_PER_S}
+ * per second until it reaches 1 (the configured rate). Kept as (factor at the decrease, time of the
+ * decrease), so recovery needs no timer: `factor(now) = min(1, f + rate × max(0, now − t − quiet))`.
+ */
+export const ADAPT_DECREASE = 0.9;
+/** Quiet time after a decrease before the rate climbs again. */
+export const ADAPT_QUIET_MS = 3000;
+/** Share of the configured rate regained per second once quiet. */
+export const ADAPT_RECOVERY_PER_S = 0.1;
+/** The factor never falls below this (a flood of 130429 must not stop the number). */
+export const ADAPT_MIN_FACTOR = 0.05;
+
+/** The Graph error code of "the number's throughput was exceeded". */
+export const THROTTLED_CODE = 130429;
+
+/** Whether `error` is Meta's 130429 answer (duck-typed: core may be loaded twice). */
+export function isThrottled(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { graphCode?: unknown }).graphCode === THROTTLED_CODE;
+}
+
+/** The adaptive factor at `now` given the last decrease (see {@link ADAPT_DECREASE}). */
+export function recoveredFactor(factorAtDecrease: number, decreasedAt: number, now: number): number {
+  return Math.min(1, factorAtDecrease + (ADAPT_RECOVERY_PER_S * Math.max(0, now - decreasedAt - ADAPT_QUIET_MS)) / 1000);
+}
+
+/** The factor after a throttle: Meta's measured rate, but at least one {@link ADAPT_DECREASE} step down. */
+export function decreasedFactor(current: number, measured: number): number {
+  return Math.max(ADAPT_MIN_FACTOR, Math.min(current * ADAPT_DECREASE, measured));
+}
+
+/** How the number is paced right now (for a status line or a log). */
+export interface PacingStatus {
+  /** The configured throughput, messages per second. */
+  configuredPerSecond: number;
+  /**
+   * The rate sends may start at now: configured × quality factor × adaptive factor. Starts leave the
+   * jitter margin below it ({@link PACED_WINDOW_MS}).
+   */
+  effectivePerSecond: number;
+  /** Share of the configured rate the quality guard allows (1 = all). */
+  qualityFactor: number;
+  /** Share left after Meta's 130429 answers (1 = none recently). */
+  adaptiveFactor: number;
+  /** When Meta last throttled a send started after the previous slow-down (ms since epoch), if ever. */
+  lastThrottledAt?: number;
+}
