@@ -13,6 +13,8 @@ const HELP = `Usage: wa-cloud-sandbox [options]
   --host <addr>          bind address (default 127.0.0.1)
   --webhook-url <url>    where webhooks go (your n8n / Node-RED webhook URL)
   --throughput <n>       messages per second per phone number (default 80)
+  --throughput-mode <m>  how it is measured: bucket (one second's worth of tokens, default) or
+                         sliding (at most <n> in any sliding second, stricter)
   --pair-burst <n>       pair-rate burst per recipient (default 45)
   --pair-interval <ms>   pair-rate refill interval (default 6000)
   --latency <ms>         added to each Graph response (default 0)
@@ -52,6 +54,12 @@ export function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boo
       case '--host': options.host = val(); break;
       case '--webhook-url': options.webhookUrl = val(); break;
       case '--throughput': options.throughput = num(flag, val()); break;
+      case '--throughput-mode': {
+        const v = val();
+        if (v !== 'bucket' && v !== 'sliding') throw new Error(`${flag} must be bucket or sliding, not "${v}"`);
+        options.throughputMode = v;
+        break;
+      }
       case '--pair-burst': options.pairRate = { burst: num(flag, val()), intervalMs: options.pairRate?.intervalMs ?? 6000 }; break;
       case '--pair-interval': options.pairRate = { burst: options.pairRate?.burst ?? 45, intervalMs: num(flag, val()) }; break;
       case '--latency': options.latencyMs = num(flag, val()); break;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ERROR_CATALOG, GraphError, webhookError } from './errors';
 import { FaultPlanner } from './faults';
 import { IdFactory, Rng } from './ids';
-import { KeyedBuckets, TokenBucket } from './buckets';
+import { KeyedBuckets, SlidingWindowLimit, THROUGHPUT_MODES, TokenBucket, type ThroughputLimit, type ThroughputMode } from './buckets';
 import { MediaStore } from './media';
 import { DEFAULT_TEMPLATES, TemplateStore } from './templates';
 import type {
@@ -31,6 +31,12 @@ export type ResolvedOptions = Required<
   pairRate: { burst: number; intervalMs: number };
 };
 
+function checkThroughputMode(mode: ThroughputMode | undefined): ThroughputMode {
+  if (mode === undefined) return 'bucket';
+  if (!THROUGHPUT_MODES.includes(mode)) throw new Error(`throughputMode: "${String(mode)}" is not one of ${THROUGHPUT_MODES.join(', ')}`);
+  return mode;
+}
+
 /** Applies defaults (documented on {@link SandboxOptions}). */
 export function resolveOptions(o: SandboxOptions): ResolvedOptions {
   return {
@@ -46,6 +52,7 @@ export function resolveOptions(o: SandboxOptions): ResolvedOptions {
     webhookUrl: o.webhookUrl || undefined,
     verifyToken: o.verifyToken ?? 'sandbox-verify-token',
     throughput: o.throughput ?? 80,
+    throughputMode: checkThroughputMode(o.throughputMode),
     pairRate: o.pairRate ?? { burst: 45, intervalMs: 6000 },
     latencyMs: o.latencyMs ?? 0,
     templates: o.templates ?? DEFAULT_TEMPLATES,
@@ -101,7 +108,7 @@ export class Engine {
   readonly faults: FaultPlanner;
   readonly http = new HttpClient();
   readonly webhooks: WebhookSender;
-  readonly throughput: TokenBucket;
+  readonly throughput: ThroughputLimit;
   readonly pairs: KeyedBuckets;
 
   readonly messages: MessageRecord[] = [];
@@ -163,7 +170,11 @@ export class Engine {
       schedule: (fn, ms) => this.schedule(fn, ms),
       log: this.o.log,
     });
-    this.throughput = new TokenBucket(this.o.throughput, this.o.throughput / 1000, this.o.now);
+    this.throughput =
+      this.o.throughputMode === 'sliding'
+        ? // Arrival times at sub-ms resolution with the real clock (two sends 999.6 ms apart are in one second).
+          new SlidingWindowLimit(this.o.throughput, 1000, options.now ?? (() => performance.timeOrigin + performance.now()))
+        : new TokenBucket(this.o.throughput, this.o.throughput / 1000, this.o.now);
     this.pairs = new KeyedBuckets(this.o.pairRate.burst, 1 / this.o.pairRate.intervalMs, this.o.now);
     this.undeliverable = new Set(this.o.undeliverable.map((n) => n.replace(/\D/g, '')));
   }

@@ -69,6 +69,12 @@ export interface SandboxOptions {
   verifyToken?: string;
   /** Messages per second per phone number (default 80). */
   throughput?: number;
+  /**
+   * How "messages per second" is measured (answered with 130429 when exceeded): `bucket`, a token
+   * bucket holding one second's worth (default), or `sliding`, at most `throughput` in any sliding
+   * second (stricter). See buckets.ts.
+   */
+  throughputMode?: 'bucket' | 'sliding';
   /** Pair rate per recipient: a bucket of `burst` tokens, one token back every `intervalMs` (default 45 / 6000). */
   pairRate?: { burst: number; intervalMs: number };
   /** Milliseconds added before each Graph response (default 0). */

@@ -15,6 +15,9 @@ describe('wa-cloud-sandbox CLI', () => {
     expect(r.quiet).toBe(true);
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/);
     expect(() => parseArgs(['--throughput', 'fast'])).toThrow(/number/);
+    expect(parseArgs(['--throughput-mode', 'sliding']).options.throughputMode).toBe('sliding');
+    expect(parseArgs(['--throughput-mode=bucket']).options.throughputMode).toBe('bucket');
+    expect(() => parseArgs(['--throughput-mode', 'window'])).toThrow(/--throughput-mode must be bucket or sliding, not "window"/);
   });
 
   test('prints what to paste, serves, and stops cleanly on SIGTERM (needs dist: npx tsc -b packages/sandbox)', async () => {
