@@ -137,6 +137,51 @@ describe('RedisRateLimiter (GCRA in Redis)', () => {
   });
 });
 
+describe('RedisRateLimiter: sliding-window pacing and the shared slow-down', () => {
+  /** The most timestamps within any half-open window of `windowMs`. */
+  const maxInWindow = (times: number[], windowMs = 1000): number => {
+    const t = [...times].sort((a, b) => a - b);
+    let max = 0;
+    for (let i = 0, j = 0; i < t.length; i++) {
+      while (t[i]! - t[j]! >= windowMs) j++;
+      max = Math.max(max, i - j + 1);
+    }
+    return max;
+  };
+
+  redisTest('two limiters on one budget: no sliding second holds more than the cap, steady near it', async () => {
+    const prefix = uniquePrefix('limiter-sliding');
+    cleanups.push(() => deleteKeys(prefix));
+    const cap = 40;
+    const [a, b] = [limiter({ throughput: cap }, prefix), limiter({ throughput: cap }, prefix)];
+    const times = await starts([a, b], cap * 3, (i) => `+1415556${String(i).padStart(4, '0')}`);
+    expect(maxInWindow(times)).toBeLessThanOrEqual(cap);
+    // 3 seconds' worth in about 3 × 1.02 s (the jitter margin), not much slower.
+    expect(times[times.length - 1]! - times[0]!).toBeLessThan(3 * 1020 + 400);
+  });
+
+  redisTest('a 130429 seen by one process slows the number down for the other too, and says so', async () => {
+    const prefix = uniquePrefix('limiter-adapt');
+    cleanups.push(() => deleteKeys(prefix));
+    const [a, b] = [limiter({ throughput: 50 }, prefix), limiter({ throughput: 50 }, prefix)];
+    const throttled = Object.assign(new Error('(#130429) Rate limit hit'), { graphCode: 130429 });
+    // 20 accepted then one throttled, in process a: Meta took 20 in the 0.4 s before → about 0.4 × 50 = 20/s.
+    for (let i = 0; i < 20; i++) await a.schedule(undefined, async () => undefined);
+    await expect(a.schedule(undefined, async () => Promise.reject(throttled))).rejects.toBe(throttled);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the decrease is written in the background
+    const state = await admin.hgetall(`${prefix}pace:${PHONE}`);
+    expect(Number(state.f)).toBeLessThan(0.9);
+    expect(await admin.pttl(`${prefix}pace:${PHONE}`)).toBeGreaterThan(3000);
+    // Process b paces by it at its next reservation: starts ~1 / (50 × f) apart, not 20 ms.
+    const t: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, () => b.schedule(undefined, async () => void t.push(performance.now()))));
+    expect(b.pacing().adaptiveFactor).toBeCloseTo(Number(state.f), 2);
+    expect(b.pacing().effectivePerSecond).toBeLessThan(45);
+    expect((t[5]! - t[0]!) / 5).toBeGreaterThan(1020 / 50 / 0.9);
+    expect(a.pacing().lastThrottledAt).toBeGreaterThan(Date.now() - 5000);
+  });
+});
+
 describe('WhatsAppClient with redis', () => {
   redisTest('uses the Redis limiter and window store, and closes the connection it created', async () => {
     const prefix = uniquePrefix('client');

@@ -1,4 +1,5 @@
 import { EmissionLog, type Emission } from './emission-log';
+import { WINDOW_MS } from './pacing';
 
 interface Waiter {
   resolve: (emission: Emission) => void;
@@ -21,8 +22,9 @@ export class EmissionQueue {
   private items: Array<Waiter | undefined> = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** When the queue last went from idle to busy (for {@link EmissionLog.measuredRate}). */
+  /** When the number last got busy after more than a second without a start (for {@link EmissionLog.measuredRate}). */
   busySince = 0;
+  private lastStartAt = -Infinity;
 
   /**
    * @param capacity the most starts `limit()` may ever return (the configured rate)
@@ -49,7 +51,7 @@ export class EmissionQueue {
   wait(due?: number): Promise<Emission> {
     return new Promise<Emission>((resolve, reject) => {
       const resumed = this.size === 0 && this.timer === undefined;
-      if (resumed) this.busySince = this.now();
+      if (resumed && this.now() - this.lastStartAt > WINDOW_MS) this.busySince = this.now();
       this.items.push({ resolve, reject, due, resumed });
       if (this.size === 1) this.pump();
     });
@@ -81,6 +83,7 @@ export class EmissionQueue {
         return;
       }
       this.items[this.head++] = undefined;
+      this.lastStartAt = now;
       waiter.resolve(this.log.record(now));
     }
     this.items = [];
