@@ -8,7 +8,7 @@ import { WhatsAppClient } from '../src/client';
 import { AdaptivePace } from '../src/limiter/adaptive-pace';
 import { EmissionLog } from '../src/limiter/emission-log';
 import { LocalRateLimiter } from '../src/limiter/local-rate-limiter';
-import { ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, PACED_WINDOW_MS } from '../src/limiter/pacing';
+import { ADAPT_DECREASE, ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, PACED_WINDOW_MS } from '../src/limiter/pacing';
 import { LoopbackServer, accepted, graphError } from './support/loopback-server';
 
 /** The most timestamps within any half-open window of `windowMs`. */
@@ -89,32 +89,49 @@ describe('LocalRateLimiter under the sliding reading', () => {
 });
 
 describe('adaptive slow-down (unit, clock injected)', () => {
-  test('a throttle lowers the factor to the measured rate, at least one step; earlier starts do not count twice; recovery is linear after the quiet time', () => {
+  test('a throttle lowers the factor to the measured rate or by one step; in-flight answers do not count twice; recovery is linear after the quiet time', () => {
     const pace = new AdaptivePace();
     expect(pace.factor(0)).toBe(1);
-    expect(pace.throttled(100, 0.75, 1000)).toBe(true);
+    expect(pace.throttled(100, 0.75, 1000)).toBe(true); // Meta took 60 of 80: down to 0.75 at once
     expect(pace.factor(1000)).toBe(0.75);
     // A start from before the decrease (in flight when it happened) changes nothing.
     expect(pace.throttled(900, 0.1, 1100)).toBe(false);
-    expect(pace.factor(1100)).toBe(0.75);
-    // Unknown measured rate: one multiplicative step (0.9).
-    expect(pace.throttled(1200, Infinity, 1300)).toBe(true);
-    expect(pace.factor(1300)).toBeCloseTo(0.675, 6);
-    expect(pace.factor(1300 + ADAPT_QUIET_MS)).toBeCloseTo(0.675, 6);
-    expect(pace.factor(1300 + ADAPT_QUIET_MS + 1000)).toBeCloseTo(0.675 + ADAPT_RECOVERY_PER_S, 6);
-    expect(pace.factor(1300 + ADAPT_QUIET_MS + 60_000)).toBe(1);
+    // Within a window after the decrease, a throttle the measurement does not explain is the old rate's tail.
+    expect(pace.throttled(1200, 0.8, 1300)).toBe(false);
+    expect(pace.factor(1300)).toBe(0.75);
+    // Later, an unexplained throttle (jitter, a token bucket that ran dry): one step down.
+    expect(pace.throttled(1000 + PACED_WINDOW_MS + 1, Infinity, 2100)).toBe(true);
+    expect(pace.factor(2100)).toBeCloseTo(0.75 * ADAPT_DECREASE, 6);
+    // A measurement below the current factor is taken as it is.
+    expect(pace.throttled(2200, 0.5, 2300)).toBe(true);
+    expect(pace.factor(2300)).toBe(0.5);
+    expect(pace.factor(2300 + ADAPT_QUIET_MS)).toBe(0.5);
+    expect(pace.factor(2300 + ADAPT_QUIET_MS + 1000)).toBeCloseTo(0.5 + ADAPT_RECOVERY_PER_S, 6);
+    expect(pace.factor(2300 + ADAPT_QUIET_MS + 60_000)).toBe(1);
   });
 
-  test('the emission log measures what was accepted in the second before a throttled start', () => {
+  test('the emission log measures what Meta accepted in the second before a throttled start, in one process and as one of four', () => {
+    const spacing = PACED_WINDOW_MS / 80;
     const log = new EmissionLog(100);
-    const starts = Array.from({ length: 80 }, (_, i) => log.record(i * 12.5));
+    const starts = Array.from({ length: 80 }, (_, i) => log.record(i * spacing, 80));
     starts.slice(0, 60).forEach((s) => log.settle(s, 'accepted'));
     starts.slice(60).forEach((s) => log.settle(s, 'throttled'));
-    // At the first throttled start (t = 750): 60 accepted of 60 settled, the number busy since 0 at 80/s.
-    expect(log.measuredRate(750, 0, 80)).toBeCloseTo(60, 6);
-    // One start per 12.5 ms and 80 per window: the 81st must wait for the first to leave the paced window.
-    expect(log.waitFor(80, 80 * 12.5)).toBeCloseTo(PACED_WINDOW_MS - 1000, 6);
-    expect(log.waitFor(80, PACED_WINDOW_MS)).toBe(0);
+    // At the first throttled start: 60 accepted (a sliding-window cap of 60).
+    expect(log.measuredRate(60 * spacing, 0)).toBeCloseTo(60, 6);
+    // Steady refusals: the second before holds 78 starts, a quarter refused: about 58.5.
+    const later = new EmissionLog(100);
+    const all = Array.from({ length: 80 }, (_, i) => later.record(i * spacing, 80));
+    all.forEach((s, i) => later.settle(s, i % 4 === 3 ? 'throttled' : 'accepted'));
+    expect(later.measuredRate(80 * spacing, 0)).toBeCloseTo(58.5, 0);
+    // One process of four (every 4th start is its own): its 15 accepted stand for the number's 60.
+    const share = new EmissionLog(100);
+    for (let i = 0; i < 60; i += 4) share.settle(share.record(i * spacing, 80), 'accepted');
+    expect(share.measuredRate(60 * spacing, 0)).toBeCloseTo(60, 0);
+    // One start per spacing and 80 per window: the 81st waits for the first to leave the paced window.
+    const full = new EmissionLog(80);
+    for (let i = 0; i < 80; i++) full.record(i * 12.5, 80);
+    expect(full.waitFor(80, 80 * 12.5)).toBeCloseTo(PACED_WINDOW_MS - 1000, 6);
+    expect(full.waitFor(80, PACED_WINDOW_MS)).toBe(0);
   });
 });
 
@@ -145,10 +162,10 @@ describe('WhatsAppClient against a number slower than configured (sandbox, slidi
     expect(pacing.adaptiveFactor).toBeLessThan(1);
     expect(pacing.effectivePerSecond).toBeLessThanOrEqual(31);
     expect(pacing.lastThrottledAt).toBeGreaterThan(Date.now() - 10_000);
-    // Once slowed down, Meta's 30 are still used: after the first 2 s at least 0.9 of it.
+    // Once slowed down, Meta's 30 are still used: after the first 2 s at least 0.8 of it (the bench holds 0.95).
     const times = sb.requests.filter((r) => r.status === 200).map((r) => r.at).sort((a, b) => a - b);
     const late = times.filter((t) => t >= times[0]! + 2000);
-    expect((late.length - 1) / ((late[late.length - 1]! - late[0]!) / 1000)).toBeGreaterThanOrEqual(27);
+    expect((late.length - 1) / ((late[late.length - 1]! - late[0]!) / 1000)).toBeGreaterThanOrEqual(24);
   });
 });
 

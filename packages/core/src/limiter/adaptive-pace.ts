@@ -17,12 +17,13 @@ export class AdaptivePace {
 
   /**
    * A send started at `startedAt` was answered 130429; `measured` is the factor Meta's accepted rate
-   * corresponds to (Infinity when unknown). Only a send started after the last decrease lowers the
-   * factor again. Returns whether it did.
+   * corresponds to (Infinity when unknown). Returns whether the factor went down (see
+   * {@link decreasedFactor} for when it does not).
    */
   throttled(startedAt: number, measured: number, now: number): boolean {
-    if (startedAt <= this.decreasedAt) return false;
-    this.factorAtDecrease = decreasedFactor(this.factor(now), measured);
+    const lowered = decreasedFactor(this.factor(now), measured, startedAt, this.decreasedAt);
+    if (lowered === undefined) return false;
+    this.factorAtDecrease = lowered;
     this.decreasedAt = now;
     this.lastThrottledAt = Date.now();
     return true;

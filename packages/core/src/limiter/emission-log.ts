@@ -21,12 +21,15 @@ export interface Emission {
 export class EmissionLog {
   private readonly times: Float64Array;
   private readonly outcomes: Uint8Array;
+  /** The number's rate (starts per second, all processes) when each start was released. */
+  private readonly rates: Float32Array;
   private next = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
     this.times = new Float64Array(Math.max(1, capacity));
     this.outcomes = new Uint8Array(Math.max(1, capacity));
+    this.rates = new Float32Array(Math.max(1, capacity));
   }
 
   /** ms until a start keeps at most `limit` (≤ capacity) in any paced window; 0 = now. */
@@ -39,10 +42,11 @@ export class EmissionLog {
     return wait > 1e-3 ? wait : 0;
   }
 
-  /** Stamps a start at `now`. */
-  record(now: number): Emission {
+  /** Stamps a start at `now`, released while the number's rate was `ratePerSecond`. */
+  record(now: number, ratePerSecond: number): Emission {
     const index = this.next;
     this.times[index] = now;
+    this.rates[index] = ratePerSecond;
     this.outcomes[index] = PENDING;
     this.next = (index + 1) % this.times.length;
     if (this.count < this.times.length) this.count++;
@@ -66,26 +70,32 @@ export class EmissionLog {
   }
 
   /**
-   * Messages per second Meta accepted in the second before `at`, scaled from this process's own
-   * starts: (share of them accepted) × `ratePerSecond` × (part of that second the number was busy,
-   * from `busySince`). In one process that is the count of accepted starts; with several processes
-   * on one Redis budget each sees its share, and the share accepted is what carries over.
-   * Returns undefined when nothing settled in that second (nothing to learn from).
+   * What Meta accepted in the second before the throttled start at `at` (from `busySince` if the
+   * number was idle before): under a sliding-window limit, exactly what Meta allows. In one process
+   * that is the count of this process's accepted starts. With several processes on one Redis budget
+   * each sees its share: the count is scaled by (starts the number made in that span, from the rates
+   * in force) ÷ (starts this process made). Returns undefined when nothing settled.
    */
-  measuredRate(at: number, busySince: number, ratePerSecond: number): number | undefined {
+  measuredRate(at: number, busySince: number): number | undefined {
     const from = Math.max(at - WINDOW_MS, busySince);
     let accepted = 0;
     let settled = 0;
+    let own = 0;
+    let rateSum = 0;
     for (let k = 1; k <= this.count; k++) {
       const i = (this.next - k + this.times.length) % this.times.length;
       const t = this.times[i]!;
       if (t >= at) continue;
       if (t < from) break;
+      own++;
+      rateSum += this.rates[i]!;
       const o = this.outcomes[i];
       if (o === ACCEPTED) accepted++;
       if (o === ACCEPTED || o === THROTTLED) settled++;
     }
     if (settled === 0) return undefined;
-    return ratePerSecond * ((at - from) / WINDOW_MS) * (accepted / settled);
+    const numberStarts = ((rateSum / own) * (at - from)) / PACED_WINDOW_MS;
+    // Scale up only: a process that was not busy all along must not read its gaps as Meta's refusals.
+    return (accepted / settled) * own * Math.max(1, numberStarts / own);
   }
 }

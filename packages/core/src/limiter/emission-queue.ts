@@ -1,5 +1,5 @@
 import { EmissionLog, type Emission } from './emission-log';
-import { WINDOW_MS } from './pacing';
+import { COLD_START_MS, WINDOW_MS } from './pacing';
 
 interface Waiter {
   resolve: (emission: Emission) => void;
@@ -28,18 +28,21 @@ export class EmissionQueue {
 
   /**
    * @param capacity the most starts `limit()` may ever return (the configured rate)
-   * @param limit starts allowed per paced window right now
+   * @param rate the number's rate right now (starts allowed per paced window, all processes)
    * @param planHead due time of a head pushed without one (the in-process pacer), called once per
    *   start; `resumed` when the queue was idle before this send came
    * @param now the clock
+   * @param log the emission log; several queues of one number in one process share one, so that
+   *   together they keep the limit (a new one by default)
    */
   constructor(
     capacity: number,
-    private readonly limit: () => number,
+    private readonly rate: () => number,
     private readonly planHead: (now: number, resumed: boolean) => number,
     private readonly now: () => number,
+    log?: EmissionLog,
   ) {
-    this.log = new EmissionLog(capacity);
+    this.log = log ?? new EmissionLog(capacity);
   }
 
   /** Sends waiting for their start. */
@@ -55,6 +58,17 @@ export class EmissionQueue {
       this.items.push({ resolve, reject, due, resumed });
       if (this.size === 1) this.pump();
     });
+  }
+
+  /**
+   * Stamps a released send with the time its task really began (see {@link EmissionLog.restamp}).
+   * In the first second of a busy spell the stamp is {@link COLD_START_MS} later still: those
+   * requests open new connections and run cold code, and were measured to reach the far side up to
+   * ~26 ms later than the ones a second after them (more than the jitter margin).
+   */
+  began(emission: Emission): Emission {
+    const now = this.now();
+    return this.log.restamp(emission, now - this.busySince < WINDOW_MS ? now + COLD_START_MS : now);
   }
 
   /** Rejects every waiting send with a fresh `error()`. */
@@ -77,14 +91,15 @@ export class EmissionQueue {
     while (this.head < this.items.length) {
       const waiter = this.items[this.head]!;
       waiter.due ??= this.planHead(now, waiter.resumed);
-      const wait = Math.max(waiter.due - now, this.log.waitFor(this.limit(), now));
+      const rate = this.rate();
+      const wait = Math.max(waiter.due - now, this.log.waitFor(Math.floor(rate), now));
       if (wait > 0) {
         this.arm(wait);
         return;
       }
       this.items[this.head++] = undefined;
       this.lastStartAt = now;
-      waiter.resolve(this.log.record(now));
+      waiter.resolve(this.log.record(now, rate));
     }
     this.items = [];
     this.head = 0;

@@ -4,7 +4,7 @@ import { AdaptivePace } from './adaptive-pace';
 import type { Emission } from './emission-log';
 import { EmissionQueue } from './emission-queue';
 import { GcraPacer } from './gcra-pacer';
-import { CATCH_UP_MS, PACED_WINDOW_MS, WINDOW_MS, isThrottled, type PacingStatus } from './pacing';
+import { CATCH_UP_MS, PACED_WINDOW_MS, isThrottled, type PacingStatus } from './pacing';
 import { DEFAULT_PAIR_RATE, DEFAULT_THROUGHPUT, type LimiterOptions, type RateLimiter } from './rate-limiter';
 
 /** Thrown to tasks still waiting when the limiter (the client, the node) is stopped. */
@@ -79,7 +79,7 @@ export class LocalRateLimiter implements RateLimiter {
     this.pairs = new GcraPacer(pairRate, now);
     this.queue = new EmissionQueue(
       Math.max(1, Math.floor(throughput)),
-      () => Math.floor(this.rate(this.now())),
+      () => this.rate(this.now()),
       (at, resumed) => this.planStart(at, resumed),
       now,
     );
@@ -95,7 +95,7 @@ export class LocalRateLimiter implements RateLimiter {
     if (this.stopped) throw limiterStoppedError();
     if (recipient) await this.sleep(this.pairs.reserve(recipient));
     if (this.stopped) throw limiterStoppedError();
-    const start = this.queue.log.restamp(await this.queue.wait(), this.now());
+    const start = this.queue.began(await this.queue.wait());
     let result: T;
     try {
       result = await task();
@@ -154,7 +154,7 @@ export class LocalRateLimiter implements RateLimiter {
     this.queue.log.settle(start, 'throttled');
     const now = this.now();
     const base = this.throughput * this.qualityFactor;
-    const measured = this.queue.log.measuredRate(start.at, this.queue.busySince, (this.rate(now) * WINDOW_MS) / PACED_WINDOW_MS);
+    const measured = this.queue.log.measuredRate(start.at, this.queue.busySince);
     if (this.adaptive.throttled(start.at, measured === undefined ? Infinity : measured / base, now)) this.queue.kick();
   }
 

@@ -24,6 +24,12 @@ export const JITTER_MARGIN_MS = 20;
 /** The window the limiter enforces: no more than the rate within any span this long. */
 export const PACED_WINDOW_MS = WINDOW_MS + JITTER_MARGIN_MS;
 /**
+ * Extra delay assumed for the starts of the first second of a busy spell (new connections, cold
+ * code): they count as started this much later, so the sends a second after them wait for it. Costs
+ * this much once per busy spell.
+ */
+export const COLD_START_MS = 30;
+/**
  * Longest catch-up after a late timer: starts missed by more than this are not made up, so a stalled
  * event loop is followed by at most this much of the rate at once (4 sends at 80/s, 50 at 1,000/s).
  */
@@ -31,18 +37,19 @@ export const CATCH_UP_MS = 50;
 
 /**
  * Adaptive slow-down after Meta answers 130429 (AIMD: multiplicative decrease, additive increase).
- * A throttled send lowers the number's factor to what Meta accepted in the second before it (at most
- * to {@link ADAPT_DECREASE} of the current factor when that says more); only sends started after the
- * last decrease count, so the answers to sends already in flight do not lower it again. After
+ * A throttled send lowers the number's factor to what Meta accepted just before it
+ * (EmissionLog.measuredRate), or by the step {@link ADAPT_DECREASE} when the measurement does not
+ * explain the throttle (see {@link decreasedFactor}). Only sends started after the last decrease
+ * count, so the answers to sends already in flight do not lower it again. After
  * {@link ADAPT_QUIET_MS} without a new decrease the factor climbs back by {@link ADAPT_RECOVERY_PER_S}
  * per second until it reaches 1 (the configured rate). Kept as (factor at the decrease, time of the
  * decrease), so recovery needs no timer: `factor(now) = min(1, f + rate × max(0, now − t − quiet))`.
  */
-export const ADAPT_DECREASE = 0.9;
+export const ADAPT_DECREASE = 0.95;
 /** Quiet time after a decrease before the rate climbs again. */
-export const ADAPT_QUIET_MS = 3000;
+export const ADAPT_QUIET_MS = 5000;
 /** Share of the configured rate regained per second once quiet. */
-export const ADAPT_RECOVERY_PER_S = 0.1;
+export const ADAPT_RECOVERY_PER_S = 0.05;
 /** The factor never falls below this (a flood of 130429 must not stop the number). */
 export const ADAPT_MIN_FACTOR = 0.05;
 
@@ -59,9 +66,19 @@ export function recoveredFactor(factorAtDecrease: number, decreasedAt: number, n
   return Math.min(1, factorAtDecrease + (ADAPT_RECOVERY_PER_S * Math.max(0, now - decreasedAt - ADAPT_QUIET_MS)) / 1000);
 }
 
-/** The factor after a throttle: Meta's measured rate, but at least one {@link ADAPT_DECREASE} step down. */
-export function decreasedFactor(current: number, measured: number): number {
-  return Math.max(ADAPT_MIN_FACTOR, Math.min(current * ADAPT_DECREASE, measured));
+/**
+ * The factor after a throttle of a send started at `startedAt`, or undefined to leave it:
+ * - started before the last decrease: its answer was already acted on;
+ * - Meta accepted less than the current factor allows (`measured` below `current`): down to that;
+ * - otherwise, within a window after the last decrease, Meta's window still held sends of the old
+ *   rate: left alone; later, one step of {@link ADAPT_DECREASE} (a token bucket that ran dry still
+ *   shows its saved-up sends in the measurement, and jitter alone also lands here).
+ */
+export function decreasedFactor(current: number, measured: number, startedAt: number, decreasedAt: number): number | undefined {
+  if (startedAt <= decreasedAt) return undefined;
+  if (measured < current) return Math.max(ADAPT_MIN_FACTOR, measured);
+  if (startedAt < decreasedAt + PACED_WINDOW_MS) return undefined;
+  return Math.max(ADAPT_MIN_FACTOR, current * ADAPT_DECREASE);
 }
 
 /** How the number is paced right now (for a status line or a log). */

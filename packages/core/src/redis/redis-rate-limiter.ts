@@ -1,6 +1,6 @@
 import { WhatsAppError } from '../errors/whatsapp-error';
 import { CancellableSleeps } from '../limiter/cancellable-sleeps';
-import type { Emission } from '../limiter/emission-log';
+import { EmissionLog, type Emission } from '../limiter/emission-log';
 import { EmissionQueue } from '../limiter/emission-queue';
 import { LocalRateLimiter, limiterStoppedError, validateLimiterOptions, validateThroughputFactor } from '../limiter/local-rate-limiter';
 import {
@@ -9,7 +9,6 @@ import {
   ADAPT_QUIET_MS,
   ADAPT_RECOVERY_PER_S,
   PACED_WINDOW_MS,
-  WINDOW_MS,
   isThrottled,
   type PacingStatus,
 } from '../limiter/pacing';
@@ -87,35 +86,59 @@ return reply
 `);
 
 /**
- * A 130429: lowers the shared adaptive factor (pacing.ts), unless the throttled start was planned
- * before the last decrease (its answer says nothing new).
+ * A 130429: lowers the shared adaptive factor by the rule of pacing.ts decreasedFactor (the same
+ * formulas as AdaptivePace, with Redis TIME as the clock).
  *
  * KEYS[1] adaptive hash
- * ARGV: start (Redis ms), measured factor (or 'inf'), decrease, minimum, quiet (ms), recovery per ms
+ * ARGV: planned start (Redis ms), measured factor (or 'inf'), decrease step, minimum, quiet (ms),
+ *   recovery per ms, paced window (ms)
  * Returns { factor now, '1' if lowered else '0' }.
  */
 const THROTTLED_SCRIPT = redisScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local startedAt = tonumber(ARGV[1])
 local quiet = tonumber(ARGV[5])
 local recovery = tonumber(ARGV[6])
 local factor = 1
+local decreasedAt = nil
 local state = redis.call('HMGET', KEYS[1], 'f', 't')
 if state[1] then
-  if tonumber(ARGV[1]) <= tonumber(state[2]) then
-    return { string.format('%.6f', math.min(1, tonumber(state[1]) + recovery * math.max(0, now - tonumber(state[2]) - quiet))), '0' }
-  end
-  factor = math.min(1, tonumber(state[1]) + recovery * math.max(0, now - tonumber(state[2]) - quiet))
+  decreasedAt = tonumber(state[2])
+  factor = math.min(1, tonumber(state[1]) + recovery * math.max(0, now - decreasedAt - quiet))
 end
-local lowered = factor * tonumber(ARGV[3])
-if ARGV[2] ~= 'inf' and tonumber(ARGV[2]) < lowered then lowered = tonumber(ARGV[2]) end
+local keep = { string.format('%.6f', factor), '0' }
+if decreasedAt and startedAt <= decreasedAt then return keep end
+local lowered
+if ARGV[2] ~= 'inf' and tonumber(ARGV[2]) < factor then
+  lowered = tonumber(ARGV[2])
+else
+  if decreasedAt and startedAt < decreasedAt + tonumber(ARGV[7]) then return keep end
+  lowered = factor * tonumber(ARGV[3])
+end
 if lowered < tonumber(ARGV[4]) then lowered = tonumber(ARGV[4]) end
 redis.call('HSET', KEYS[1], 'f', string.format('%.6f', lowered), 't', string.format('%.3f', now))
 -- Forgotten once fully recovered: a missing hash means factor 1.
 redis.call('PEXPIRE', KEYS[1], math.ceil(quiet + (1 - lowered) / recovery) + 1000)
 return { string.format('%.6f', lowered), '1' }
 `);
+
+/**
+ * One emission log per number key in this process: every Redis limiter of the process for that
+ * number (one per n8n execution, one per Node-RED config node) checks and stamps the same log, so
+ * within a process the limit holds exactly whatever the timers did. Across processes the jitter
+ * margin covers the difference in delays (pacing.ts). Kept on globalThis under a registered symbol
+ * like the registry, so copies of core bundled in different packages share it too.
+ */
+function sharedEmissionLog(numberKey: string, capacity: number): EmissionLog {
+  const holder = globalThis as unknown as Record<symbol, Map<string, EmissionLog> | undefined>;
+  const logs = (holder[Symbol.for('@wa-cloud/core/emission-logs')] ??= new Map());
+  const key = `${numberKey}\n${capacity}`;
+  let log = logs.get(key);
+  if (!log) logs.set(key, (log = new EmissionLog(capacity)));
+  return log;
+}
 
 /** How far ahead a process may hold number slots (a slow-down reaches everyone within this). */
 const HORIZON_MS = 100;
@@ -201,12 +224,8 @@ export class RedisRateLimiter implements RateLimiter {
     this.pairInterval = pairRate.intervalMs;
     this.pairTolerance = pairRate.intervalMs * (pairRate.burst - 1);
     this.options = { throughput, pairRate };
-    this.queue = new EmissionQueue(
-      Math.max(1, Math.floor(throughput)),
-      () => Math.floor(this.rate()),
-      (now) => now,
-      this.now,
-    );
+    const capacity = Math.max(1, Math.floor(throughput));
+    this.queue = new EmissionQueue(capacity, () => this.rate(), (now) => now, this.now, sharedEmissionLog(this.numberKey, capacity));
   }
 
   async schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T> {
@@ -227,7 +246,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.stopped) throw limiterStoppedError();
     const slot = await this.numberSlot();
     if (slot === 'local') return this.localLimiter().schedule(recipient, task);
-    const start: Slot = { emission: this.queue.log.restamp(slot.emission, this.now()), plannedAt: slot.plannedAt };
+    const start: Slot = { emission: this.queue.began(slot.emission), plannedAt: slot.plannedAt };
     let result: T;
     try {
       result = await task();
@@ -300,6 +319,10 @@ export class RedisRateLimiter implements RateLimiter {
         const count = Math.min(this.unreserved.length, MAX_BATCH);
         const baseInterval = PACED_WINDOW_MS / (this.throughput * this.qualityFactor);
         let reply: string[];
+        // Slots are timed from when the call left: Redis ran the script after that, so a due time
+        // from here is never late by a slow reply (a stalled event loop reading it), only early by
+        // the way there, which on a local network is a fraction of a millisecond.
+        const sentAt = this.now();
         try {
           reply = (await this.connection.run('limiter', (client) =>
             this.connection.evalScript(client, NUMBER_SCRIPT, [this.numberKey, this.paceKey], [
@@ -316,14 +339,13 @@ export class RedisRateLimiter implements RateLimiter {
         }
         if (this.stopped) return;
         this.fellBack = false;
-        const localNow = this.now();
         this.adaptiveFactor = Number(reply[0]);
         const redisNow = Number(reply[1]);
         const granted = reply.length - 3;
         for (let i = 3; i < reply.length; i++) {
           const wait = Number(reply[i]);
           const waiting = this.unreserved.shift()!;
-          this.queue.wait(localNow + wait).then((emission) => waiting.resolve({ emission, plannedAt: redisNow + wait }), waiting.reject);
+          this.queue.wait(sentAt + wait).then((emission) => waiting.resolve({ emission, plannedAt: redisNow + wait }), waiting.reject);
         }
         if (granted < count) await this.sleeps.sleep(Math.max(MIN_POLL_MS, baseInterval, Number(reply[2])));
       }
@@ -380,7 +402,7 @@ export class RedisRateLimiter implements RateLimiter {
       return;
     }
     this.queue.log.settle(start.emission, 'throttled');
-    const measured = this.queue.log.measuredRate(start.emission.at, this.queue.busySince, (this.rate() * WINDOW_MS) / PACED_WINDOW_MS);
+    const measured = this.queue.log.measuredRate(start.emission.at, this.queue.busySince);
     const measuredFactor = measured === undefined ? 'inf' : measured / (this.throughput * this.qualityFactor);
     this.connection
       .run('limiter', (client) =>
@@ -391,6 +413,7 @@ export class RedisRateLimiter implements RateLimiter {
           ADAPT_MIN_FACTOR,
           ADAPT_QUIET_MS,
           ADAPT_RECOVERY_PER_S / 1000,
+          PACED_WINDOW_MS,
         ]),
       )
       .then((reply) => {
