@@ -187,13 +187,21 @@ export async function startCollector(verifyToken: string): Promise<Collector> {
 const noKeepAlive = new Agent({ pipelining: 0 });
 const restFetch: typeof undiciFetch = (input, init) => undiciFetch(input, { ...init, dispatcher: noKeepAlive });
 
+export interface N8nOwner {
+  email: string;
+  firstName: string;
+  lastName: string;
+  password: string;
+}
+export const E2E_OWNER: N8nOwner = { email: 'owner@e2e.test', firstName: 'E2e', lastName: 'Owner', password: 'E2e-password-1' };
+
 /** A logged-in session on n8n's internal REST API (the owner set up on first use). */
 export class N8nRest {
   private cookie = '';
   constructor(readonly baseUrl: string) {}
 
-  async login(): Promise<void> {
-    const owner = { email: 'owner@e2e.test', firstName: 'E2e', lastName: 'Owner', password: 'E2e-password-1' };
+  /** Sets the owner up (first call on a fresh instance) or logs in as that owner. */
+  async login(owner: N8nOwner = E2E_OWNER): Promise<void> {
     let res = await restFetch(`${this.baseUrl}/rest/owner/setup`, { method: 'POST', headers: this.headers(), body: JSON.stringify(owner) });
     if (res.status >= 400) {
       await res.text();
