@@ -125,6 +125,7 @@ async function main(): Promise<void> {
   say(`  n8n editor        ${base}/`);
   say(`  Login             ${DEMO_OWNER.email} / ${DEMO_OWNER.password}`);
   if (sandbox) say(`  Sandbox chat page ${sandbox.url}/`);
+  say(`  n8n user folder   ${userFolder} (removed when you stop)`);
   say('');
   say(`  Published: ${publish.map((key) => `"${workflows[key]!.name}"`).join(', ')}.`);
   say(`  Imported, not published: ${keys.filter((k) => !publish.includes(k)).map((key) => `"${workflows[key]!.name}"`).join(', ')}.`);
