@@ -21,8 +21,13 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
       const language = this.getNodeParameter('language', i) as string;
       const template = await findTemplate(client.graph, wabaId, name, language);
       if (!template) return { found: false, name, language };
-      const parameters = templateParameters(template).map((spec) => ({ ...spec, field: fieldId(spec.key), label: parameterLabel(spec) }));
-      return { found: true, ...template, parameters };
+      // A template with a part this version cannot fill is still shown, with the reason (a send of it fails naming that part).
+      try {
+        const parameters = templateParameters(template).map((spec) => ({ ...spec, field: fieldId(spec.key), label: parameterLabel(spec) }));
+        return { found: true, ...template, parameters };
+      } catch (error) {
+        return { found: true, ...template, parameters: [], unsupported: (error as Error).message };
+      }
     },
     { mode: 'sequential' },
   );
