@@ -25,7 +25,7 @@ function example(name: string): FlowNode[] {
 /** The examples, one config node pointed at the sandbox, and an observer of status events. */
 function flows(sb: Sandbox): FlowNode[] {
   const nodes = new Map<string, FlowNode>();
-  for (const node of [...example('crm-webhook-template-send.json'), ...example('inbound-text-reply.json')]) nodes.set(node.id, node);
+  for (const node of [...example('crm-webhook-template-send.json'), ...example('inbound-text-reply.json'), ...example('carousel-template-send.json')]) nodes.set(node.id, node);
   Object.assign(nodes.get('wa_cfg')!, { phoneNumberId: sb.phoneNumberId, wabaId: sb.wabaId, baseUrl: sb.url });
   (nodes.get('reply_in')!.wires as string[][])[1] = ['e2e_collect'];
   const observer: FlowNode[] = [
@@ -134,6 +134,36 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
       expect(mine.map((s) => s.status)).toEqual(['sent', 'delivered', 'read']);
       expect(mine.every((s) => s.callback === `#${major}042`)).toBe(true);
     });
+  }, 60_000);
+
+  test('carousel example: 3 cards from the parameter rows reach the sandbox with every card\'s header and button', async () => {
+    const products = [0, 1, 2].map((n) => ({ image: `https://cdn.example.com/nr${major}-${n}.jpg`, title: `plant ${n}`, sku: `sku-${major}-${n}` }));
+    const res = await fetch(`${nr.url}/shop/carousel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone: '+14155550109', name: 'Ada', code: 'SPRING', products }),
+    });
+    const body = (await res.json()) as { messageId: string };
+    expect(res.status).toBe(200);
+    const sent = sb.messages.find((m) => m.id === body.messageId)!.body as { template: { name: string; components: Array<{ type: string; cards?: Array<{ card_index: number; components: unknown[] }> }> } };
+    expect(sent.template.name).toBe('succulent_carousel');
+    const carousel = sent.template.components.find((c) => c.type === 'carousel')!;
+    expect(carousel.cards!.map((c) => c.card_index)).toEqual([0, 1, 2]);
+    carousel.cards!.forEach((card, n) => {
+      expect(card.components).toContainEqual({ type: 'header', parameters: [{ type: 'image', image: { link: products[n]!.image } }] });
+      expect(card.components).toContainEqual({ type: 'button', sub_type: 'url', index: '1', parameters: [{ type: 'text', text: products[n]!.sku }] });
+      expect(card.components).toContainEqual({ type: 'button', sub_type: 'quick_reply', index: '0', parameters: [{ type: 'payload', payload: `more-${n}` }] });
+    });
+    // A card without its image is refused before Meta, naming the field.
+    const before = sb.messages.length;
+    const missing = await fetch(`${nr.url}/shop/carousel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone: '+14155550109', name: 'Ada', code: 'SPRING', products: [products[0], products[1], { ...products[2], image: '' }] }),
+    });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { message: string }).message).toMatch(/card\.2\.header/);
+    expect(sb.messages.length).toBe(before);
   }, 60_000);
 
   test('a CRM call that breaks a template rule is refused before Meta, with the code', async () => {
