@@ -24,6 +24,7 @@ import { normalizeRecipient } from './recipient';
 import { ValidationError } from './errors/error-classes';
 import { MARKETING_MESSAGES_EDGE, MARKETING_PRODUCT_POLICIES, marketingFields, type MarketingMessagesOptions } from './marketing/marketing-messages';
 import { healthSnapshot, type HealthSnapshot } from './account';
+import type { DeliveryLedger } from './ledger/ledger';
 import { QualityGuard, QUALITY_CODES, resolveQualityRules, type QualityOptions, type QualityRules, type QualityStatus } from './quality/quality-guard';
 
 /**
@@ -90,6 +91,14 @@ export interface WhatsAppClientOptions extends GraphConnection {
    * @default { enabled: false }
    */
   marketingMessages?: MarketingMessagesOptions;
+  /**
+   * The delivery ledger to record every accepted send in (wamid, recipient, type, template, the
+   * `biz_opaque_callback_data` reference, attempts, time); give the webhook side the same ledger
+   * so statuses join their send. A ledger write that fails never fails the send (the message is
+   * out): the result says so in `ledgerError`.
+   * @default undefined (nothing recorded)
+   */
+  ledger?: DeliveryLedger;
 }
 
 export interface SendResult {
@@ -107,6 +116,10 @@ export interface SendResult {
   fallback?: { reason: 'window_closed'; template: string };
   /** `marketing_messages` when the Marketing Messages API carried it (else the normal `/messages`). */
   via?: 'marketing_messages';
+  /** `biz_opaque_callback_data` as sent: status webhooks and ledger look-ups carry it. */
+  reference?: string;
+  /** Why the send could not be recorded in the delivery ledger (the message was sent). */
+  ledgerError?: string;
 }
 
 interface SendResponse {
@@ -134,6 +147,8 @@ export class WhatsAppClient {
   readonly windowTracker: WindowTracker;
   /** The quality guard this client checks and feeds (shared when `quality.guard` was given). */
   readonly qualityGuard: QualityGuard;
+  /** Where accepted sends are recorded, when a ledger was given. */
+  readonly ledger: DeliveryLedger | undefined;
   private readonly qualityRules: QualityRules;
   private readonly detachQuality: Array<() => void> = [];
   private readonly windowPolicy: WindowPolicy;
@@ -174,6 +189,7 @@ export class WhatsAppClient {
     this.qualityGuard =
       options.quality?.guard ?? new QualityGuard(this.redis ? { store: new RedisWindowStore(this.redis) } : {});
     this.qualityRules = resolveQualityRules(options.quality, this.qualityGuard);
+    this.ledger = options.ledger;
     if (this.qualityRules.enabled) {
       this.detachQuality.push(this.qualityGuard.attachLimiter(this.phoneNumberId, this.limiter, this.qualityRules.yellowThroughputFactor));
     }
@@ -283,7 +299,7 @@ export class WhatsAppClient {
         hint: 'Check that the base URL points at the Graph API; the message may or may not have been sent.',
       });
     }
-    return {
+    const result: SendResult = {
       messageId: accepted.id,
       to: recipient.to,
       waId: response.contacts?.[0]?.wa_id,
@@ -291,7 +307,34 @@ export class WhatsAppClient {
       attempts,
       ...(fallback ? { fallback } : {}),
       ...(edge === MARKETING_MESSAGES_EDGE ? { via: MARKETING_MESSAGES_EDGE } : {}),
+      ...(outbound.biz_opaque_callback_data !== undefined ? { reference: outbound.biz_opaque_callback_data } : {}),
     };
+    if (this.ledger) await this.record(result, outbound);
+    return result;
+  }
+
+  /** Records an accepted send in the ledger; a failure is reported on the result, never thrown (the message is out). */
+  private async record(result: SendResult, outbound: OutboundMessage): Promise<void> {
+    const template = isTemplateMessage(outbound)
+      ? { name: outbound.template.name, language: outbound.template.language.code }
+      : undefined;
+    // The category only when the quality guard already knows it: recording costs no Graph call.
+    const category = template && this.wabaId ? this.qualityGuard.categories.get(this.wabaId, template.name, template.language) : undefined;
+    try {
+      await this.ledger!.recordSend({
+        messageId: result.messageId,
+        phoneNumberId: this.phoneNumberId,
+        recipient: result.to,
+        ...(result.waId ? { waId: result.waId } : {}),
+        type: outbound.type,
+        ...(template ? { template: { ...template, ...(category ? { category } : {}) } } : {}),
+        ...(result.reference !== undefined ? { reference: result.reference } : {}),
+        attempts: result.attempts,
+        sentAt: new Date(),
+      });
+    } catch (error) {
+      result.ledgerError = error instanceof Error ? error.message : String(error);
+    }
   }
 
   /**
@@ -314,12 +357,15 @@ export class WhatsAppClient {
   }
 
   /**
-   * Sends an approved template (allowed at any time).
+   * Sends an approved template (allowed at any time). `reference` goes out as
+   * `biz_opaque_callback_data`: status webhooks and the delivery ledger carry it.
    * @example
-   * await client.sendTemplate('+14155551234', 'hello_world', 'en_US');
+   * await client.sendTemplate('+14155551234', 'hello_world', 'en_US', [], { reference: 'order-1042' });
    */
-  async sendTemplate(to: string, name: string, languageCode: string, components?: unknown[]): Promise<SendResult> {
-    return this.send(templateMessage(to, name, languageCode, components as never));
+  async sendTemplate(to: string, name: string, languageCode: string, components?: unknown[], options: { reference?: string } = {}): Promise<SendResult> {
+    return this.send(
+      templateMessage(to, name, languageCode, components as never, options.reference !== undefined ? { bizOpaqueCallbackData: options.reference } : {}),
+    );
   }
 
   /**

@@ -73,7 +73,7 @@ export { LocalRateLimiter, isThroughputFactor } from './limiter/local-rate-limit
 export { type PacingStatus, WINDOW_MS, JITTER_MARGIN_MS, PACED_WINDOW_MS } from './limiter/pacing';
 export { WindowTracker, windowKey, SERVICE_WINDOW_MS, FREE_ENTRY_POINT_WINDOW_MS, type WindowStatus } from './window/window-tracker';
 export { MemoryKeyedExpiryStore, type WindowStore } from './window/window-store';
-export { sharedLimiter, sharedWindowTracker, sharedQualityGuard, sharedRedisState, closeSharedRedis, type SharedRedisState } from './registry';
+export { sharedLimiter, sharedWindowTracker, sharedQualityGuard, sharedLedger, sharedRedisState, closeSharedRedis, type SharedRedisState } from './registry';
 
 // State store: memory, embedded (SQLite, the default) or Redis, chosen in one place
 export { sharedState, closeSharedStates, type SharedState, type StateOptions, type ForgetHook } from './registry';
@@ -110,6 +110,8 @@ export {
   type InboundEventKind,
   type InboundMessageEvent,
   type InboundStatusEvent,
+  type InboundStatusError,
+  type StatusSendContext,
   type InboundErrorInfo,
   type InboundMedia,
   EVENT_GROUPS,
@@ -121,6 +123,43 @@ export {
   type EventFilter,
   type ReceiverNumber,
 } from './webhook';
+
+// Delivery ledger
+export {
+  DeliveryLedger,
+  MemoryLedgerStore,
+  RedisLedgerStore,
+  SqliteLedgerStore,
+  DEFAULT_LEDGER_RETENTION_MS,
+  MIN_LEDGER_RETENTION_MS,
+  MAX_LEDGER_RETENTION_MS,
+  MAX_LEDGER_QUERY_LIMIT,
+  isLedgerRetentionMs,
+  STATUS_RANK,
+  DELIVERY_STATUSES,
+  statusRank,
+  mergeSend,
+  mergeStatus,
+  recordToRow,
+  rowToRecord,
+  summarize,
+  joinStatuses,
+  type DeliveryLedgerOptions,
+  type LedgerFilters,
+  type MemoryLedgerStoreOptions,
+  type RedisLedgerStoreOptions,
+  type SqliteLedgerStoreOptions,
+  type DeliveryStatus,
+  type DeliveryRecord,
+  type DeliveryTemplate,
+  type DeliveryPricing,
+  type LedgerSend,
+  type LedgerStatusUpdate,
+  type LedgerQuery,
+  type LedgerStore,
+  type LedgerSummaryRow,
+  type LedgerRow,
+} from './ledger';
 
 // Media
 export {

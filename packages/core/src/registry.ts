@@ -15,6 +15,10 @@ import { EmbeddedStateStore, embeddedStoreFile, type EmbeddedStoreOptions } from
 import { RedisStateStore } from './store/redis-state-store';
 import type { SqliteDatabase } from './store/sqlite-driver';
 import type { ForgetUserResult, StateStore, StateStoreKind } from './store/state-store';
+import { DeliveryLedger } from './ledger/ledger';
+import { MemoryLedgerStore } from './ledger/memory-ledger-store';
+import { RedisLedgerStore } from './ledger/redis-ledger-store';
+import { SqliteLedgerStore } from './ledger/sqlite-ledger-store';
 
 /**
  * Process-wide state shared by every node of a process: one limiter per phone number (two
@@ -30,6 +34,7 @@ interface Registry {
   /** Embedded states by file path; failed opens are remembered a minute (not retried per webhook). */
   embedded?: Map<string, SharedState>;
   failedOpens?: Map<string, { at: number; error: WhatsAppError }>;
+  ledger?: DeliveryLedger;
 }
 
 const KEY = Symbol.for('@wa-cloud/core/registry');
@@ -74,6 +79,14 @@ export function sharedQualityGuard(): QualityGuard {
   return (registry().qualityGuard ??= new QualityGuard({ store: memoryStore().quality }));
 }
 
+/**
+ * The process's in-memory delivery ledger: the nodes that send record into it and the webhook
+ * side joins statuses to it (pass it as the client's `ledger` and as `handleWebhookPost`'s).
+ */
+export function sharedLedger(): DeliveryLedger {
+  return (registry().ledger ??= new DeliveryLedger({ store: new MemoryLedgerStore() }));
+}
+
 /** What {@link sharedRedisState} hands out: one Redis connection's limiters, window tracker and deduplicator. */
 export interface SharedRedisState {
   /** The process's connection for this URL (or client) and key prefix. */
@@ -84,6 +97,8 @@ export interface SharedRedisState {
   readonly deduplicator: EventDeduplicator;
   /** A quality guard whose records live in Redis (keys `<keyPrefix>window:quality:…`). */
   readonly qualityGuard: QualityGuard;
+  /** A delivery ledger whose records live in Redis (keys `<keyPrefix>ledger:…`): one process sends, another hears the statuses. */
+  readonly ledger: DeliveryLedger;
   /**
    * The Redis limiter of `phoneNumberId`. Like {@link sharedLimiter}, other settings give a new
    * limiter (the budget in Redis stays the same: it is keyed by prefix and number only, so every
@@ -137,6 +152,7 @@ export function sharedRedisState(options: RedisOptions = {}): SharedRedisState {
     windowTracker: new WindowTracker(new RedisWindowStore(connection)),
     deduplicator: new EventDeduplicator(new RedisDedupeStore(connection)),
     qualityGuard: new QualityGuard({ store: new RedisWindowStore(connection) }),
+    ledger: new DeliveryLedger({ store: new RedisLedgerStore(connection) }),
     limiter(phoneNumberId: string, limiterOptions: LimiterOptions = {}): RateLimiter {
       const limiterSettings = JSON.stringify(validateLimiterOptions(limiterOptions));
       const current = limiters.get(phoneNumberId);
@@ -187,6 +203,11 @@ export interface SharedState {
   readonly windowTracker: WindowTracker;
   readonly deduplicator: EventDeduplicator;
   readonly qualityGuard: QualityGuard;
+  /**
+   * The delivery ledger, in the same store: the nodes that send record into it, the webhook side
+   * joins statuses to it. A forgotten user's rows go with {@link forgetUser}.
+   */
+  readonly ledger: DeliveryLedger;
   /** The number's limiter: per process (memory, embedded) or in Redis. */
   limiter(phoneNumberId: string, options?: LimiterOptions): RateLimiter;
   /**
@@ -229,8 +250,15 @@ export interface StateOptions {
   dedupeTtlMs?: number;
 }
 
-function newState(requested: StateStoreKind, store: StateStore, parts: Pick<SharedState, 'windowTracker' | 'deduplicator' | 'qualityGuard' | 'limiter'> & { redis?: SharedRedisState; problem?: WhatsAppError }): SharedState {
+function newState(requested: StateStoreKind, store: StateStore, parts: Pick<SharedState, 'windowTracker' | 'deduplicator' | 'qualityGuard' | 'limiter' | 'ledger'> & { redis?: SharedRedisState; problem?: WhatsAppError }): SharedState {
   const hooks = new Set<ForgetHook>();
+  // The ledger's rows of a forgotten user go too (every number's).
+  const ledger = parts.ledger;
+  hooks.add(async (ids) => {
+    let removed = 0;
+    for (const id of ids) removed += await ledger.forgetUser(id);
+    return removed;
+  });
   const fixedProblem = parts.problem;
   return {
     kind: store.kind,
@@ -239,6 +267,7 @@ function newState(requested: StateStoreKind, store: StateStore, parts: Pick<Shar
     windowTracker: parts.windowTracker,
     deduplicator: parts.deduplicator,
     qualityGuard: parts.qualityGuard,
+    ledger,
     limiter: parts.limiter,
     redis: parts.redis,
     get problem() {
@@ -272,6 +301,7 @@ function memoryState(problem?: WhatsAppError): SharedState {
     windowTracker: sharedWindowTracker(),
     qualityGuard: sharedQualityGuard(),
     deduplicator: processDeduplicator(),
+    ledger: sharedLedger(),
     limiter: (phoneNumberId: string, options?: LimiterOptions) => sharedLimiter(phoneNumberId, options),
   };
   if (!problem) return (registry().memory ??= newState('memory', memoryStore(), parts));
@@ -307,6 +337,7 @@ function embeddedState(file: string, options: StateOptions): SharedState {
     windowTracker: new WindowTracker(store.windows),
     qualityGuard: new QualityGuard({ store: store.quality }),
     deduplicator: new EventDeduplicator(store.dedupe, options.dedupeTtlMs ? { ttlMs: options.dedupeTtlMs } : {}),
+    ledger: new DeliveryLedger({ store: new SqliteLedgerStore(store.db) }),
     // Pacing stays per process: the send budget is a rate, not something to remember.
     limiter: (phoneNumberId, limiterOptions) => sharedLimiter(phoneNumberId, limiterOptions),
   });

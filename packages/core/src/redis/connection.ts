@@ -45,12 +45,13 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const READY_TIMEOUT_MS = 2000;
 
 /** What an outage means for the caller, appended to the hint. */
-export type SharedStoreUse = 'limiter' | 'window' | 'dedupe';
+export type SharedStoreUse = 'limiter' | 'window' | 'dedupe' | 'ledger';
 
 const CONSEQUENCE: Record<SharedStoreUse, string> = {
   limiter: 'sends are held back so the number is never over its limit',
   window: 'the 24-hour window could not be read or recorded',
   dedupe: 'the webhook was not acknowledged, so Meta will deliver it again',
+  ledger: 'the delivery ledger could not be read or updated',
 };
 
 /**

@@ -10,6 +10,8 @@ import { verifySignature, verifySubscription, type SubscriptionQuery } from './v
 import { applyWindowUpdates } from './window-updates';
 import type { QualityGuard } from '../quality/quality-guard';
 import { applyQualityUpdates } from '../quality/webhook-updates';
+import type { DeliveryLedger } from '../ledger/ledger';
+import { joinStatuses } from '../ledger/join';
 
 /** HTTP request headers as Node and most frameworks give them. */
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
@@ -31,6 +33,12 @@ export interface WebhookPostInput {
    * Pass the guard the sending side uses (`sharedQualityGuard()`, `sharedRedisState().qualityGuard`).
    */
   qualityGuard?: QualityGuard;
+  /**
+   * The delivery ledger the sending side records into: every status is merged into it (before
+   * dedupe: merges are idempotent) and each status event gains its send's context (`send`:
+   * template, reference, recipient, sent-at) and the ledger's `ledgerStatus`.
+   */
+  ledger?: DeliveryLedger;
   /**
    * Dedupe and record windows in Redis, shared with the processes that send (same `keyPrefix`):
    * used for whichever of `deduplicator` and `windowTracker` is not given, through the process's
@@ -72,7 +80,7 @@ function signatureHeader(headers: WebhookHeaders): string | undefined {
 
 /**
  * Everything an adapter does with a webhook POST, in order: size check, signature check (raw
- * bytes, constant time), parse (every item), dedupe, then window updates (every inbound user
+ * bytes, constant time), parse (every item), statuses joined to the delivery ledger, dedupe, then window updates (every inbound user
  * message opens the window under its phone number and its BSUID; a 131047 failure closes it), then
  * quality-guard updates when a `qualityGuard` is given.
  * Answer 200 as soon as this resolves, and hand the events on.
@@ -98,6 +106,7 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const shared = input.redis && (!input.deduplicator || !input.windowTracker) ? sharedRedisState(input.redis) : undefined;
   const deduplicator = input.deduplicator ?? shared?.deduplicator;
   const windowTracker = input.windowTracker ?? shared?.windowTracker;
+  await joinStatuses(parsed, input.ledger);
   const later = input.acknowledgeLater === true;
   const events = deduplicator ? await deduplicator.filter(parsed, { pending: later }) : parsed;
   if (windowTracker) await applyWindowUpdates(windowTracker, events);

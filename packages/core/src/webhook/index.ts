@@ -40,6 +40,8 @@ export type {
   InboundPricing,
   InboundConversation,
   InboundStatusEvent,
+  InboundStatusError,
+  StatusSendContext,
   InboundTemplateStatusEvent,
   InboundTemplateCategoryEvent,
   InboundTemplateQualityEvent,

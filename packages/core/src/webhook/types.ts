@@ -220,6 +220,37 @@ export interface InboundStatusEvent extends InboundEventBase {
   recipientType?: string;
   /** Mapped `errors[]` (on `failed`); empty otherwise. */
   errors: InboundErrorInfo[];
+  /**
+   * A `failed` status's first error in the shape a synchronous failure has (`name`, `message`,
+   * `code`, `category`, `retryable`, `hint`, `graphCode`, `details`), so one error branch serves both.
+   */
+  error?: InboundStatusError;
+  /** The original send, joined from the delivery ledger (absent when the ledger never saw it sent). */
+  send?: StatusSendContext;
+  /**
+   * Where the message stands in the delivery ledger after this status: ahead of `status` when
+   * statuses came out of order (a late `delivered` after `read` says `read` here).
+   */
+  ledgerStatus?: string;
+}
+
+/** {@link InboundErrorInfo} named like the synchronous error (`GraphApiError`). */
+export interface InboundStatusError extends InboundErrorInfo {
+  name: 'GraphApiError';
+}
+
+/** What a status event carries of its send (from the delivery ledger). */
+export interface StatusSendContext {
+  /** The recipient as sent. */
+  recipient?: string;
+  /** Message type (`template`, `text`, …). */
+  type?: string;
+  template?: { name: string; language: string; category?: string };
+  /** `biz_opaque_callback_data` as sent (e.g. the CRM order ID). */
+  reference?: string;
+  /** When Meta accepted the send. */
+  sentAt?: Date;
+  attempts?: number;
 }
 
 /** `message_template_status_update`: a template was approved, rejected, paused, … */

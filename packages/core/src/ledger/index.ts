@@ -1,0 +1,31 @@
+/** The delivery ledger: every send remembered, its statuses joined to it. */
+export {
+  DeliveryLedger,
+  DEFAULT_LEDGER_RETENTION_MS,
+  MIN_LEDGER_RETENTION_MS,
+  MAX_LEDGER_RETENTION_MS,
+  MAX_LEDGER_QUERY_LIMIT,
+  isLedgerRetentionMs,
+  type DeliveryLedgerOptions,
+  type LedgerFilters,
+} from './ledger';
+export { MemoryLedgerStore, type MemoryLedgerStoreOptions } from './memory-ledger-store';
+export { RedisLedgerStore, type RedisLedgerStoreOptions } from './redis-ledger-store';
+export { SqliteLedgerStore, type SqliteLedgerStoreOptions } from './sqlite-ledger-store';
+export { mergeSend, mergeStatus, recipientKey, recordToRow, rowToRecord, recordTime, type LedgerRow } from './merge';
+export { summarize, matches, isBillable } from './query';
+export { joinStatuses } from './join';
+export {
+  STATUS_RANK,
+  DELIVERY_STATUSES,
+  statusRank,
+  type DeliveryStatus,
+  type DeliveryRecord,
+  type DeliveryTemplate,
+  type DeliveryPricing,
+  type LedgerSend,
+  type LedgerStatusUpdate,
+  type LedgerQuery,
+  type LedgerStore,
+  type LedgerSummaryRow,
+} from './types';

@@ -1,0 +1,174 @@
+import { WhatsAppError } from '../errors/whatsapp-error';
+import type { InboundStatusEvent } from '../webhook/types';
+import { MemoryLedgerStore } from './memory-ledger-store';
+import { summarize } from './query';
+import type { DeliveryRecord, LedgerQuery, LedgerSend, LedgerStore, LedgerSummaryRow } from './types';
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+
+/** How long records are kept after their send. @default 30 days */
+export const DEFAULT_LEDGER_RETENTION_MS = 30 * DAY;
+/** Shortest retention (statuses arrive for up to a day; Meta redelivers for 7). */
+export const MIN_LEDGER_RETENTION_MS = HOUR;
+/** Longest retention: the store must stay bounded. */
+export const MAX_LEDGER_RETENTION_MS = 400 * DAY;
+/** Most records one look-up returns (Get Many). */
+export const MAX_LEDGER_QUERY_LIMIT = 10_000;
+/** Most records a summary reads. */
+export const MAX_LEDGER_SUMMARY_RECORDS = 2_000_000;
+/** How often writes trigger a sweep of expired records. */
+const SWEEP_EVERY_MS = 60_000;
+
+/** Whether `ms` is a retention the ledger accepts (1 hour to 400 days). */
+export const isLedgerRetentionMs = (ms: number): boolean => Number.isFinite(ms) && ms >= MIN_LEDGER_RETENTION_MS && ms <= MAX_LEDGER_RETENTION_MS;
+
+export interface DeliveryLedgerOptions {
+  /** @default a {@link MemoryLedgerStore} (this process only) */
+  store?: LedgerStore;
+  /** How long a record is kept after its send. @default 2592000000 (30 days) */
+  retentionMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** Filters of {@link DeliveryLedger.find} (all optional). */
+export type LedgerFilters = Omit<LedgerQuery, 'limit'>;
+
+function invalid(field: string, problem: string, hint: string): WhatsAppError {
+  return new WhatsAppError(`${field}: ${problem}`, { code: 'invalid_option', category: 'validation', hint });
+}
+
+/**
+ * The delivery ledger: every accepted send remembered (recipient, type, template, the user's
+ * reference, attempts, time), each status Meta reports joined to it, so "did order #1042's
+ * message arrive?" is one look-up and a template's delivery rate is one summary.
+ *
+ * Statuses merge monotonically (read never becomes delivered again; a duplicate changes nothing),
+ * records expire `retentionMs` after their send, and the store is bounded.
+ *
+ * @example
+ * const ledger = new DeliveryLedger();
+ * const client = new WhatsAppClient({ accessToken, phoneNumberId, ledger });
+ * await client.sendTemplate('+14155551234', 'order_update', 'en', components, { reference: 'order-1042' });
+ * // … the webhook side: handleWebhookPost({ …, ledger })
+ * (await ledger.getByReference('order-1042'))?.status; // 'read'
+ */
+export class DeliveryLedger {
+  readonly store: LedgerStore;
+  readonly retentionMs: number;
+  private readonly now: () => number;
+  private lastSweep: number;
+  private sweeping: Promise<unknown> | undefined;
+
+  constructor(options: DeliveryLedgerOptions = {}) {
+    this.store = options.store ?? new MemoryLedgerStore();
+    this.retentionMs = options.retentionMs ?? DEFAULT_LEDGER_RETENTION_MS;
+    if (!isLedgerRetentionMs(this.retentionMs)) {
+      throw invalid('ledger.retentionMs', `${this.retentionMs} must be from ${MIN_LEDGER_RETENTION_MS} (1 hour) to ${MAX_LEDGER_RETENTION_MS} (400 days) milliseconds`, 'Set the delivery ledger retention to between 1 hour and 400 days (default 30 days).');
+    }
+    this.now = options.now ?? Date.now;
+    this.lastSweep = this.now();
+  }
+
+  /** Records an accepted send (the client does this when it has a ledger). */
+  async recordSend(send: LedgerSend): Promise<void> {
+    await this.store.putSend(send, send.sentAt.getTime() + this.retentionMs);
+    this.maybeSweep();
+  }
+
+  /** Joins one status from the webhook to its send; returns the record after the merge. */
+  async recordStatus(event: InboundStatusEvent): Promise<DeliveryRecord> {
+    const recipient = event.recipientId || event.userId;
+    const record = await this.store.putStatus(
+      {
+        messageId: event.messageId,
+        phoneNumberId: event.phoneNumberId,
+        status: event.status,
+        at: event.timestamp,
+        ...(recipient ? { recipient } : {}),
+        ...(event.bizOpaqueCallbackData !== undefined ? { reference: event.bizOpaqueCallbackData } : {}),
+        ...(event.errors[0] ? { error: event.errors[0] } : {}),
+        ...(event.pricing ? { pricing: event.pricing } : {}),
+      },
+      event.timestamp.getTime() + this.retentionMs,
+    );
+    this.maybeSweep();
+    return record;
+  }
+
+  /** The record of one message ID (wamid), or undefined. */
+  async get(messageId: string): Promise<DeliveryRecord | undefined> {
+    if (typeof messageId !== 'string' || messageId.trim() === '') throw invalid('messageId', 'is empty', 'Give the message ID (wamid…) a send returned.');
+    return this.store.get(messageId.trim());
+  }
+
+  /** The newest message sent with `reference` (`biz_opaque_callback_data`), or undefined. */
+  async getByReference(reference: string, filters: Omit<LedgerFilters, 'reference'> = {}): Promise<DeliveryRecord | undefined> {
+    if (typeof reference !== 'string' || reference === '') throw invalid('reference', 'is empty', 'Give the reference the message was sent with (e.g. the CRM order ID).');
+    return (await this.store.query({ ...filters, reference, limit: 1 }))[0];
+  }
+
+  /**
+   * Messages matching every filter, newest first, at most `limit` (1 to 10,000).
+   * @default limit 100
+   */
+  async find(filters: LedgerFilters = {}, limit = 100): Promise<DeliveryRecord[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LEDGER_QUERY_LIMIT) {
+      throw invalid('limit', `${limit} must be a whole number from 1 to ${MAX_LEDGER_QUERY_LIMIT}`, `Ask for at most ${MAX_LEDGER_QUERY_LIMIT} messages at a time; narrow the filters (since, status, template) for more.`);
+    }
+    checkRange(filters);
+    return this.store.query({ ...filters, limit });
+  }
+
+  /**
+   * Per template and UTC day (newest day first): messages, sent, delivered, read, failed by error
+   * category, pending, billable by pricing category. Reads at most 2,000,000 records.
+   */
+  async summary(filters: Omit<LedgerFilters, 'reference' | 'recipient'> = {}): Promise<LedgerSummaryRow[]> {
+    checkRange(filters);
+    return summarize(await this.store.query({ ...filters, limit: MAX_LEDGER_SUMMARY_RECORDS }));
+  }
+
+  /** Deletes every record of a user (a forgotten user's rows go too); returns how many. */
+  async forgetUser(recipient: string, phoneNumberId?: string): Promise<number> {
+    return this.store.forgetRecipient(recipient, phoneNumberId);
+  }
+
+  /** Drops expired records now (writes also do it, at most once a minute). */
+  async sweep(): Promise<number> {
+    this.lastSweep = this.now();
+    return this.store.sweep(this.lastSweep);
+  }
+
+  /** Records held. */
+  count(): Promise<number> {
+    return this.store.count();
+  }
+
+  async close(): Promise<void> {
+    await this.sweeping;
+    await this.store.close?.();
+  }
+
+  private maybeSweep(): void {
+    const now = this.now();
+    if (this.sweeping || now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    // In the background: a send or a webhook never waits for housekeeping, and a failed sweep
+    // is simply tried again a minute later.
+    this.sweeping = this.store
+      .sweep(now)
+      .catch(() => undefined)
+      .finally(() => (this.sweeping = undefined));
+  }
+}
+
+function checkRange(filters: LedgerFilters): void {
+  for (const field of ['since', 'until'] as const) {
+    const value = filters[field];
+    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
+      throw invalid(field, 'is not a valid date', 'Give an ISO date such as 2026-12-01T00:00:00Z.');
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { statusRank, type DeliveryRecord, type DeliveryStatus, type LedgerSend, type LedgerStatusUpdate } from './types';
+
+/**
+ * The two merges every ledger store applies (the Redis store runs the same rules in Lua, the
+ * embedded one in SQL). Both are idempotent and order-free: any interleaving of one send and its
+ * statuses, with repeats, ends in the same record.
+ */
+
+/** A send joins the record: its context fills in, the status is left alone unless none is known yet. */
+export function mergeSend(existing: DeliveryRecord | undefined, send: LedgerSend): DeliveryRecord {
+  const record: DeliveryRecord = existing
+    ? { ...existing, statusTimes: { ...existing.statusTimes } }
+    : { messageId: send.messageId, phoneNumberId: send.phoneNumberId, status: 'accepted', statusAt: send.sentAt, statusTimes: {} };
+  record.phoneNumberId = send.phoneNumberId;
+  record.recipient = send.recipient;
+  if (send.waId) record.waId = send.waId;
+  record.type = send.type;
+  if (send.template) record.template = { ...send.template };
+  // The echo on a status carries the same reference; the send's own value wins.
+  if (send.reference !== undefined) record.reference = send.reference;
+  record.attempts = send.attempts;
+  record.sentAt = send.sentAt;
+  if (record.statusTimes.accepted === undefined || record.statusTimes.accepted > send.sentAt) record.statusTimes.accepted = send.sentAt;
+  return record;
+}
+
+/**
+ * A status joins the record: the first time of each status is kept, the status moves only
+ * forward ({@link statusRank}), a failure's error and the pricing are kept.
+ */
+export function mergeStatus(existing: DeliveryRecord | undefined, update: LedgerStatusUpdate): DeliveryRecord {
+  const record: DeliveryRecord = existing
+    ? { ...existing, statusTimes: { ...existing.statusTimes } }
+    : { messageId: update.messageId, phoneNumberId: update.phoneNumberId, status: 'accepted', statusAt: update.at, statusTimes: {} };
+  const rank = statusRank(update.status);
+  if (rank >= 0) {
+    const key = update.status as DeliveryStatus;
+    const seen = record.statusTimes[key];
+    if (seen === undefined || seen > update.at) record.statusTimes[key] = update.at;
+  }
+  if (update.status === 'failed' && update.error && !record.error) record.error = update.error;
+  if (update.pricing) record.pricing = { ...record.pricing, ...update.pricing };
+  if (record.recipient === undefined && update.recipient) record.recipient = update.recipient;
+  if (record.reference === undefined && update.reference !== undefined) record.reference = update.reference;
+  // An orphan (no send, no status yet) starts below everything so its first status, even one
+  // the ledger does not order, takes over.
+  const current = existing ? statusRank(record.status) : -2;
+  if (rank > current) {
+    record.status = update.status;
+    record.statusAt = update.at;
+  }
+  return record;
+}
+
+/** Whether `update` moved the record forward (false for a late or repeated status). */
+export function advanced(before: DeliveryRecord | undefined, after: DeliveryRecord): boolean {
+  return !before || before.status !== after.status;
+}
+
+/** One key per recipient: a phone number by its digits (`+1 415…` and `1415…` are one user), a BSUID as is. */
+export function recipientKey(recipient: string): string {
+  return /^[+\d\s()\-.]+$/.test(recipient) ? recipient.replace(/\D/g, '') : recipient;
+}
+
+/** Flat string fields: the row shape of the Redis hash and the embedded table. */
+export type LedgerRow = Record<string, string>;
+
+/** A record as flat fields (absent values omitted; times in epoch ms). */
+export function recordToRow(record: DeliveryRecord): LedgerRow {
+  const row: LedgerRow = { id: record.messageId, pn: record.phoneNumberId, st: record.status, rank: String(statusRank(record.status)), stAt: String(record.statusAt.getTime()) };
+  if (record.recipient !== undefined) row.to = record.recipient;
+  if (record.waId !== undefined) row.wa = record.waId;
+  if (record.type !== undefined) row.type = record.type;
+  if (record.template) {
+    row.tn = record.template.name;
+    row.tl = record.template.language;
+    if (record.template.category) row.tc = record.template.category;
+  }
+  if (record.reference !== undefined) row.ref = record.reference;
+  if (record.attempts !== undefined) row.att = String(record.attempts);
+  if (record.sentAt) row.at = String(record.sentAt.getTime());
+  for (const [status, time] of Object.entries(record.statusTimes)) if (time) row[`t_${status}`] = String(time.getTime());
+  if (record.error) row.err = JSON.stringify(record.error);
+  if (record.pricing) row.price = JSON.stringify(record.pricing);
+  return row;
+}
+
+/** The record of a flat row, or undefined for an empty one (expired or never written). */
+export function rowToRecord(row: LedgerRow | null | undefined): DeliveryRecord | undefined {
+  if (!row || !row.id || !row.st) return undefined;
+  const date = (value: string | undefined) => (value === undefined || value === '' ? undefined : new Date(Number(value)));
+  const record: DeliveryRecord = { messageId: row.id, phoneNumberId: row.pn ?? '', status: row.st, statusAt: date(row.stAt) ?? new Date(0), statusTimes: {} };
+  if (row.to !== undefined) record.recipient = row.to;
+  if (row.wa !== undefined) record.waId = row.wa;
+  if (row.type !== undefined) record.type = row.type;
+  if (row.tn !== undefined) record.template = { name: row.tn, language: row.tl ?? '', ...(row.tc ? { category: row.tc } : {}) };
+  if (row.ref !== undefined) record.reference = row.ref;
+  if (row.att !== undefined) record.attempts = Number(row.att);
+  if (row.at !== undefined) record.sentAt = date(row.at);
+  for (const [field, value] of Object.entries(row)) {
+    if (field.startsWith('t_')) record.statusTimes[field.slice(2) as DeliveryStatus] = date(value);
+  }
+  if (row.err) record.error = JSON.parse(row.err);
+  if (row.price) record.pricing = JSON.parse(row.price);
+  return record;
+}
+
+/** The time a record is ordered and filtered by: its send, or its first status when no send was seen. */
+export function recordTime(record: DeliveryRecord): number {
+  return (record.sentAt ?? record.statusAt).getTime();
+}

@@ -1,0 +1,127 @@
+import type { SqliteDatabase, SqliteStatement, SqliteValue } from '../store/sqlite-driver';
+import { mergeSend, mergeStatus, recipientKey, recordTime, recordToRow, rowToRecord, type LedgerRow } from './merge';
+import type { DeliveryRecord, LedgerQuery, LedgerSend, LedgerStatusUpdate, LedgerStore } from './types';
+
+/** The record's flat fields (merge.ts `recordToRow`), one column each. */
+const FIELDS = ['pn', 'to', 'wa', 'type', 'tn', 'tl', 'tc', 'ref', 'att', 'at', 'st', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played', 'err', 'price'] as const;
+const NUMERIC = new Set(['att', 'at', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played']);
+const column = (field: string) => `"${field}"`;
+
+export interface SqliteLedgerStoreOptions {
+  /** Most records kept; the oldest go first on a sweep. @default 2_000_000 */
+  maxRecords?: number;
+}
+
+/**
+ * Ledger records in the embedded store's SQLite file (table `ledger`), next to windows, quality
+ * records and seen events: it survives a restart or a SIGKILL (every write is committed before
+ * the call returns), and two processes on one file merge safely (each merge is one
+ * `BEGIN IMMEDIATE` transaction: read, merge, write).
+ *
+ * Columns are the record's flat fields plus `rk` (recipient key), `ord` (send time, for order and
+ * time filters) and `exp` (expiry), all indexed where a look-up needs them.
+ */
+export class SqliteLedgerStore implements LedgerStore {
+  private readonly db: SqliteDatabase;
+  private readonly maxRecords: number;
+  private readonly select: SqliteStatement;
+  private readonly upsert: SqliteStatement;
+
+  constructor(db: SqliteDatabase, options: SqliteLedgerStoreOptions = {}) {
+    this.db = db;
+    this.maxRecords = options.maxRecords ?? 2_000_000;
+    const columns = FIELDS.map((f) => `${column(f)} ${NUMERIC.has(f) ? 'INTEGER' : 'TEXT'}`).join(', ');
+    db.exec(`CREATE TABLE IF NOT EXISTS ledger (id TEXT PRIMARY KEY, ${columns}, rk TEXT, ord INTEGER NOT NULL, exp INTEGER NOT NULL) WITHOUT ROWID`);
+    db.exec('CREATE INDEX IF NOT EXISTS ledger_ord ON ledger (ord)');
+    db.exec('CREATE INDEX IF NOT EXISTS ledger_ref ON ledger (ref) WHERE ref IS NOT NULL');
+    db.exec('CREATE INDEX IF NOT EXISTS ledger_rk ON ledger (rk)');
+    db.exec('CREATE INDEX IF NOT EXISTS ledger_exp ON ledger (exp)');
+    this.select = db.prepare(`SELECT * FROM ledger WHERE id = ?`);
+    const all = ['id', ...FIELDS, 'rk', 'ord', 'exp'];
+    this.upsert = db.prepare(`INSERT OR REPLACE INTO ledger (${all.map(column).join(', ')}) VALUES (${all.map(() => '?').join(', ')})`);
+  }
+
+  async putSend(send: LedgerSend, expiresAt: number): Promise<void> {
+    this.db.transaction(() => {
+      const existing = this.read(send.messageId);
+      this.write(mergeSend(existing?.record, send), Math.max(expiresAt, existing?.expiresAt ?? 0));
+    });
+  }
+
+  async putStatus(update: LedgerStatusUpdate, expiresAt: number): Promise<DeliveryRecord> {
+    return this.db.transaction(() => {
+      const existing = this.read(update.messageId);
+      const record = mergeStatus(existing?.record, update);
+      // A status never extends a record's life: retention counts from the send.
+      this.write(record, existing ? existing.expiresAt : expiresAt);
+      return record;
+    });
+  }
+
+  async get(messageId: string): Promise<DeliveryRecord | undefined> {
+    const found = this.read(messageId);
+    return found && found.expiresAt > Date.now() ? found.record : undefined;
+  }
+
+  async query(query: LedgerQuery): Promise<DeliveryRecord[]> {
+    const where: string[] = ['exp > ?'];
+    const params: SqliteValue[] = [Date.now()];
+    if (query.phoneNumberId !== undefined) (where.push('pn = ?'), params.push(query.phoneNumberId));
+    if (query.reference !== undefined) (where.push('ref = ?'), params.push(query.reference));
+    if (query.recipient !== undefined) (where.push('rk = ?'), params.push(recipientKey(query.recipient)));
+    if (query.template !== undefined) (where.push('tn = ?'), params.push(query.template));
+    if (query.status && query.status.length > 0) (where.push(`st IN (${query.status.map(() => '?').join(', ')})`), params.push(...query.status));
+    if (query.since) (where.push('ord >= ?'), params.push(query.since.getTime()));
+    if (query.until) (where.push('ord < ?'), params.push(query.until.getTime()));
+    params.push(query.limit);
+    const rows = this.db.prepare(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY ord DESC LIMIT ?`).all(...params);
+    return rows.map((row) => rowToRecord(toRow(row))).filter((record): record is DeliveryRecord => !!record);
+  }
+
+  async forgetRecipient(recipient: string, phoneNumberId?: string): Promise<number> {
+    const key = recipientKey(recipient);
+    const result =
+      phoneNumberId === undefined
+        ? this.db.prepare('DELETE FROM ledger WHERE rk = ?').run(key)
+        : this.db.prepare('DELETE FROM ledger WHERE rk = ? AND pn = ?').run(key, phoneNumberId);
+    return Number(result.changes);
+  }
+
+  async sweep(now: number): Promise<number> {
+    let removed = Number(this.db.prepare('DELETE FROM ledger WHERE exp <= ?').run(now).changes);
+    const count = Number((this.db.prepare('SELECT count(*) AS n FROM ledger').get() as { n: number | bigint }).n);
+    if (count > this.maxRecords) {
+      removed += Number(this.db.prepare('DELETE FROM ledger WHERE id IN (SELECT id FROM ledger ORDER BY ord ASC LIMIT ?)').run(count - this.maxRecords).changes);
+    }
+    return removed;
+  }
+
+  async count(): Promise<number> {
+    return Number((this.db.prepare('SELECT count(*) AS n FROM ledger').get() as { n: number | bigint }).n);
+  }
+
+  private read(messageId: string): { record: DeliveryRecord; expiresAt: number } | undefined {
+    const row = this.select.get(messageId);
+    if (!row) return undefined;
+    const record = rowToRecord(toRow(row));
+    return record ? { record, expiresAt: Number(row.exp) } : undefined;
+  }
+
+  private write(record: DeliveryRecord, expiresAt: number): void {
+    const row = recordToRow(record);
+    const values: SqliteValue[] = [record.messageId];
+    for (const field of FIELDS) {
+      const value = row[field];
+      values.push(value === undefined ? null : NUMERIC.has(field) ? Number(value) : value);
+    }
+    values.push(record.recipient !== undefined ? recipientKey(record.recipient) : null, recordTime(record), Math.round(expiresAt));
+    this.upsert.run(...values);
+  }
+}
+
+/** A table row as the string fields `rowToRecord` reads (NULL columns left out). */
+function toRow(row: Record<string, unknown>): LedgerRow {
+  const out: LedgerRow = {};
+  for (const [key, value] of Object.entries(row)) if (value !== null && value !== undefined) out[key] = String(value);
+  return out;
+}

@@ -1,0 +1,204 @@
+/**
+ * The ledger's merge rules on both stores: any order of one send and its statuses, with repeats,
+ * ends in the same record; a status never moves a message back; failures keep their error.
+ */
+import { Redis } from 'ioredis';
+import { DeliveryLedger, MAX_LEDGER_QUERY_LIMIT } from '../src/ledger/ledger';
+import { MemoryLedgerStore } from '../src/ledger/memory-ledger-store';
+import { RedisLedgerStore } from '../src/ledger/redis-ledger-store';
+import type { LedgerSend, LedgerStatusUpdate, LedgerStore } from '../src/ledger/types';
+import { RedisConnection } from '../src/redis/connection';
+import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, requireRedis, uniquePrefix } from './support/redis-env';
+
+const PREFIX = uniquePrefix('ledger');
+const PHONE = '106540352242922';
+const DAY = 86_400_000;
+let admin: Redis;
+const connections: RedisConnection[] = [];
+
+beforeAll(async () => {
+  await requireRedis('ledger-merge');
+  admin = adminClient();
+  admin.on('error', () => undefined);
+  if (!SKIP_REDIS) await admin.connect();
+});
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.close()));
+  await deleteKeys(PREFIX);
+  admin?.disconnect();
+});
+
+function redisStore(options?: { maxRecords?: number }): RedisLedgerStore {
+  const connection = new RedisConnection({ url: REDIS_URL, keyPrefix: `${PREFIX}${connections.length}:` });
+  connections.push(connection);
+  return new RedisLedgerStore(connection, options);
+}
+
+const STORES: Array<[string, () => LedgerStore]> = [
+  ['memory', () => new MemoryLedgerStore()],
+  ['redis', () => redisStore()],
+];
+
+/** An hour ago, on a whole second (status times are whole seconds). */
+const base = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+const send = (id: string, extra: Partial<LedgerSend> = {}): LedgerSend => ({
+  messageId: id,
+  phoneNumberId: PHONE,
+  recipient: '+15550001111',
+  type: 'template',
+  template: { name: 'order_update', language: 'en', category: 'UTILITY' },
+  reference: `order-${id}`,
+  attempts: 1,
+  sentAt: new Date(base),
+  ...extra,
+});
+const status = (id: string, value: string, offsetS: number, extra: Partial<LedgerStatusUpdate> = {}): LedgerStatusUpdate => ({
+  messageId: id,
+  phoneNumberId: PHONE,
+  status: value,
+  at: new Date(base + offsetS * 1000),
+  recipient: '15550001111',
+  reference: `order-${id}`,
+  ...extra,
+});
+
+/** Every permutation of `items`. */
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+describe.each(STORES)('%s ledger store', (_name, make) => {
+  const skip = _name === 'redis' && SKIP_REDIS;
+
+  test('every order of send, sent, delivered, read (one repeated) ends at read with all times', async () => {
+    if (skip) return;
+    const store = make();
+    const pricing = { billable: true, pricingModel: 'PMP', type: 'regular', category: 'utility' };
+    type Step = { kind: 'send' } | { kind: 'status'; update: LedgerStatusUpdate };
+    const steps = (id: string): Step[] => [
+      { kind: 'send' },
+      { kind: 'status', update: status(id, 'sent', 1, { pricing }) },
+      { kind: 'status', update: status(id, 'delivered', 2, { pricing }) },
+      { kind: 'status', update: status(id, 'read', 3) },
+      { kind: 'status', update: status(id, 'delivered', 2, { pricing }) },
+    ];
+    const orders = permutations([0, 1, 2, 3, 4]);
+    let n = 0;
+    for (const order of orders) {
+      const id = `wamid.perm${n++}`;
+      const all = steps(id);
+      for (const index of order) {
+        const step = all[index]!;
+        if (step.kind === 'send') await store.putSend(send(id), base + 30 * DAY);
+        else await store.putStatus(step.update, base + 30 * DAY);
+      }
+      const record = (await store.get(id))!;
+      expect(record.status).toBe('read');
+      expect(record.statusAt.getTime()).toBe(base + 3000);
+      expect(record.template).toEqual({ name: 'order_update', language: 'en', category: 'UTILITY' });
+      expect(record.reference).toBe(`order-${id}`);
+      expect(record.recipient).toBe('+15550001111');
+      expect(record.sentAt?.getTime()).toBe(base);
+      expect(record.statusTimes.sent?.getTime()).toBe(base + 1000);
+      expect(record.statusTimes.delivered?.getTime()).toBe(base + 2000);
+      expect(record.statusTimes.read?.getTime()).toBe(base + 3000);
+      expect(record.pricing).toEqual(pricing);
+    }
+    expect(n).toBe(120);
+  });
+
+  test('a failure keeps its error and is not undone by a late sent; a late failed does not undo delivered', async () => {
+    if (skip) return;
+    const store = make();
+    const error = { code: 'graph_131026', graphCode: 131026, category: 'recipient' as const, hint: 'h', message: 'Message undeliverable', retryable: false };
+    await store.putSend(send('wamid.f1'), base + DAY);
+    await store.putStatus(status('wamid.f1', 'failed', 2, { error }), base + DAY);
+    const late = await store.putStatus(status('wamid.f1', 'sent', 1), base + DAY);
+    expect(late.status).toBe('failed');
+    expect(late.error).toEqual(error);
+    expect(late.statusTimes.sent?.getTime()).toBe(base + 1000);
+
+    await store.putSend(send('wamid.f2'), base + DAY);
+    await store.putStatus(status('wamid.f2', 'delivered', 2), base + DAY);
+    expect((await store.putStatus(status('wamid.f2', 'failed', 3, { error }), base + DAY)).status).toBe('delivered');
+  });
+
+  test('a status before its send (another process, a fast webhook) is joined when the send comes', async () => {
+    if (skip) return;
+    const store = make();
+    const orphan = await store.putStatus(status('wamid.o1', 'delivered', 2), base + DAY);
+    expect(orphan.status).toBe('delivered');
+    expect(orphan.sentAt).toBeUndefined();
+    await store.putSend(send('wamid.o1', { attempts: 2 }), base + DAY);
+    const record = (await store.get('wamid.o1'))!;
+    expect(record).toMatchObject({ status: 'delivered', attempts: 2, type: 'template', reference: 'order-wamid.o1' });
+    expect(record.sentAt?.getTime()).toBe(base);
+  });
+
+  test('queries filter by status, template, reference, recipient and time, newest first', async () => {
+    if (skip) return;
+    const store = make();
+    for (let i = 0; i < 6; i++) {
+      await store.putSend(
+        send(`wamid.q${i}`, {
+          sentAt: new Date(base + i * 60_000),
+          template: i % 2 ? { name: 'promo', language: 'en' } : { name: 'order_update', language: 'en' },
+          recipient: i < 3 ? '+1 555 000 2222' : '+15550003333',
+        }),
+        Date.now() + DAY,
+      );
+    }
+    await store.putStatus(status('wamid.q4', 'read', 400), Date.now() + DAY);
+    const ids = (records: Array<{ messageId: string }>) => records.map((r) => r.messageId);
+    expect(ids(await store.query({ limit: 10 }))).toEqual(['wamid.q5', 'wamid.q4', 'wamid.q3', 'wamid.q2', 'wamid.q1', 'wamid.q0']);
+    expect(ids(await store.query({ limit: 2 }))).toEqual(['wamid.q5', 'wamid.q4']);
+    expect(ids(await store.query({ template: 'promo', limit: 10 }))).toEqual(['wamid.q5', 'wamid.q3', 'wamid.q1']);
+    expect(ids(await store.query({ status: ['read'], limit: 10 }))).toEqual(['wamid.q4']);
+    expect(ids(await store.query({ reference: 'order-wamid.q2', limit: 10 }))).toEqual(['wamid.q2']);
+    expect(ids(await store.query({ recipient: '15550002222', limit: 10 }))).toEqual(['wamid.q2', 'wamid.q1', 'wamid.q0']);
+    expect(ids(await store.query({ since: new Date(base + 120_000), until: new Date(base + 240_000), limit: 10 }))).toEqual(['wamid.q3', 'wamid.q2']);
+    expect(await store.forgetRecipient('+15550002222')).toBe(3);
+    expect(ids(await store.query({ limit: 10 }))).toEqual(['wamid.q5', 'wamid.q4', 'wamid.q3']);
+    expect(await store.get('wamid.q1')).toBeUndefined();
+  });
+});
+
+describe('retention and bounds', () => {
+  test('memory: the oldest records go beyond maxRecords; expired ones are swept', async () => {
+    const store = new MemoryLedgerStore({ maxRecords: 3 });
+    for (let i = 0; i < 5; i++) await store.putSend(send(`wamid.m${i}`), Date.now() + (i === 4 ? -1 : DAY));
+    expect(await store.count()).toBe(3);
+    expect(await store.get('wamid.m0')).toBeUndefined();
+    expect(await store.sweep(Date.now())).toBe(1);
+    expect(await store.count()).toBe(2);
+  });
+
+  test('redis: records expire with their retention (PEXPIREAT on the hash) and the sweep trims the index and the bound', async () => {
+    if (SKIP_REDIS) return;
+    const store = redisStore({ maxRecords: 2 });
+    const now = Date.now();
+    await store.putSend(send('wamid.r0', { sentAt: new Date(now) }), now + 60_000);
+    const ttl = await admin.pttl(`${store.connection.keyPrefix}ledger:m:wamid.r0`);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await store.putSend(send('wamid.r1', { sentAt: new Date(now + 1) }), now + 200);
+    await store.putSend(send('wamid.r2', { sentAt: new Date(now + 2) }), now + 60_000);
+    await store.putSend(send('wamid.r3', { sentAt: new Date(now + 3) }), now + 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await store.count()).toBe(4);
+    // r1 expired in Redis; r0 is the oldest beyond the bound of 2.
+    expect(await store.sweep(Date.now())).toBe(2);
+    expect(await store.count()).toBe(2);
+    expect(await store.get('wamid.r0')).toBeUndefined();
+    expect((await store.get('wamid.r3'))?.status).toBe('accepted');
+  });
+
+  test('the ledger refuses a retention or a limit out of range, naming the field and the bound', async () => {
+    expect(() => new DeliveryLedger({ retentionMs: 1000 })).toThrow(/ledger\.retentionMs: 1000 must be from 3600000 \(1 hour\) to 34560000000 \(400 days\)/);
+    const ledger = new DeliveryLedger();
+    await expect(ledger.find({}, MAX_LEDGER_QUERY_LIMIT + 1)).rejects.toThrow(/limit: 10001 must be a whole number from 1 to 10000/);
+    await expect(ledger.find({ since: new Date('nope') })).rejects.toThrow(/since: is not a valid date/);
+    await expect(ledger.getByReference('')).rejects.toThrow(/reference: is empty/);
+  });
+});
