@@ -6,6 +6,11 @@ import { Redis } from 'ioredis';
 import { DeliveryLedger, MAX_LEDGER_QUERY_LIMIT } from '../src/ledger/ledger';
 import { MemoryLedgerStore } from '../src/ledger/memory-ledger-store';
 import { RedisLedgerStore } from '../src/ledger/redis-ledger-store';
+import { SqliteLedgerStore } from '../src/ledger/sqlite-ledger-store';
+import { openSqlite, type SqliteDatabase } from '../src/store/sqlite-driver';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LedgerSend, LedgerStatusUpdate, LedgerStore } from '../src/ledger/types';
 import { RedisConnection } from '../src/redis/connection';
 import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, requireRedis, uniquePrefix } from './support/redis-env';
@@ -15,6 +20,8 @@ const PHONE = '106540352242922';
 const DAY = 86_400_000;
 let admin: Redis;
 const connections: RedisConnection[] = [];
+const databases: SqliteDatabase[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'wa-ledger-'));
 
 beforeAll(async () => {
   await requireRedis('ledger-merge');
@@ -24,6 +31,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(connections.map((c) => c.close()));
+  for (const db of databases) db.close();
+  rmSync(dir, { recursive: true, force: true });
   await deleteKeys(PREFIX);
   admin?.disconnect();
 });
@@ -34,8 +43,15 @@ function redisStore(options?: { maxRecords?: number }): RedisLedgerStore {
   return new RedisLedgerStore(connection, options);
 }
 
+function sqliteStore(options?: { maxRecords?: number }): SqliteLedgerStore {
+  const db = openSqlite(join(dir, `ledger-${databases.length}.sqlite`));
+  databases.push(db);
+  return new SqliteLedgerStore(db, options);
+}
+
 const STORES: Array<[string, () => LedgerStore]> = [
   ['memory', () => new MemoryLedgerStore()],
+  ['embedded (SQLite)', () => sqliteStore()],
   ['redis', () => redisStore()],
 ];
 
@@ -192,6 +208,20 @@ describe('retention and bounds', () => {
     expect(await store.count()).toBe(2);
     expect(await store.get('wamid.r0')).toBeUndefined();
     expect((await store.get('wamid.r3'))?.status).toBe('accepted');
+  });
+
+  test('embedded: expired records are swept, the oldest go beyond maxRecords, and the rows are in the file', async () => {
+    const store = sqliteStore({ maxRecords: 2 });
+    const now = Date.now();
+    for (let i = 0; i < 4; i++) await store.putSend(send(`wamid.s${i}`, { sentAt: new Date(now + i) }), now + (i === 3 ? -1 : 60_000));
+    expect(await store.count()).toBe(4);
+    expect(await store.sweep(Date.now())).toBe(2);
+    expect((await store.query({ limit: 10 })).map((r) => r.messageId)).toEqual(['wamid.s2', 'wamid.s1']);
+    const db = databases.at(-1)!;
+    expect(db.prepare('SELECT id, st, tn, ref FROM ledger ORDER BY ord').all()).toEqual([
+      { id: 'wamid.s1', st: 'accepted', tn: 'order_update', ref: 'order-wamid.s1' },
+      { id: 'wamid.s2', st: 'accepted', tn: 'order_update', ref: 'order-wamid.s2' },
+    ]);
   });
 
   test('the ledger refuses a retention or a limit out of range, naming the field and the bound', async () => {
