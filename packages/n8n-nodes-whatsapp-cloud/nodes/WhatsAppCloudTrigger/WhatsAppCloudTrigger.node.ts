@@ -123,7 +123,7 @@ export class WhatsAppCloudTrigger implements INodeType {
         name: 'statuses',
         type: 'multiOptions',
         default: ['failed'],
-        description: 'Statuses that start the workflow; the rest cost no execution',
+        description: 'Statuses that start the workflow; the rest are recorded in the delivery ledger and acknowledged without an execution (look them up with Message → Get Status)',
         displayOptions: { show: { events: ['statuses'] } },
         options: [
           { name: 'Delivered', value: 'delivered' },
@@ -146,6 +146,13 @@ export class WhatsAppCloudTrigger implements INodeType {
             type: 'boolean',
             default: false,
             description: 'Whether to pass on events of every phone number (and WABA) that reaches this URL, not only the credential\'s. Messages of other numbers are never marked as read.',
+          },
+          {
+            displayName: 'Delivery Ledger',
+            name: 'deliveryLedger',
+            type: 'boolean',
+            default: true,
+            description: 'Whether to record every status in the delivery ledger of the state store, joined to its send: status items carry the send\'s template, reference, recipient and sent-at, and Message → Get Status answers from it',
           },
           {
             displayName: 'Download Media',
@@ -266,6 +273,7 @@ export class WhatsAppCloudTrigger implements INodeType {
       res.status(401).type('text/plain').send('Invalid signature');
       return { noWebhookResponse: true };
     }
+    const ledgerOn = (this.getNodeParameter('options', {}) as IDataObject).deliveryLedger !== false;
     let events: InboundEvent[];
     let shared: SharedState;
     try {
@@ -284,6 +292,8 @@ export class WhatsAppCloudTrigger implements INodeType {
         // Keys stay in flight until this webhook is answered: a crash before that leaves Meta's
         // redelivery to be handled after the restart (embedded store).
         acknowledgeLater: true,
+        // Every status joins its send in the ledger, whether or not it starts an execution.
+        ...(ledgerOn ? { ledger: shared.ledger } : {}),
       }));
       await acknowledge();
     } catch (error) {

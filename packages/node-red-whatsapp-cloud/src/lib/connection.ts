@@ -48,6 +48,8 @@ export interface ConfigSettings extends ConnectionSettings, SharedStoreSettings 
   throughput?: number;
   /** Minutes between health checks (quality rating and tier for the status); 0 = never. */
   healthCheckMinutes: number;
+  /** Record sends in the delivery ledger and join statuses to them. @default true */
+  deliveryLedger: boolean;
   windowPolicy: WindowPolicy;
   fallbackTemplate?: string;
   fallbackLanguage?: string;
@@ -87,6 +89,7 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
     baseUrl: trimSlashes(str(def.baseUrl)),
     throughput: Number.isFinite(throughput) && throughput > 0 ? throughput : undefined,
     healthCheckMinutes: healthMinutes(def.healthCheckMinutes),
+    deliveryLedger: def.deliveryLedger !== false && def.deliveryLedger !== 'false',
     windowPolicy: policy && POLICIES.includes(policy) ? policy : 'enforce',
     fallbackTemplate: str(def.fallbackTemplate),
     fallbackLanguage: str(def.fallbackLanguage),

@@ -1,4 +1,4 @@
-import type { ForgetUserResult, EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
+import type { DeliveryLedger, ForgetUserResult, EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
 import type { ConfigSettings, Secrets } from './connection';
 import type { Node } from './node-red';
 
@@ -24,6 +24,8 @@ export interface SharedState {
   deduplicator: EventDeduplicator;
   /** The quality guard the sends check and the webhook feeds (131026, opt-outs, rating changes). */
   qualityGuard: QualityGuard;
+  /** The delivery ledger in the same store: sends record into it, the webhook node joins statuses to it. */
+  ledger: DeliveryLedger;
   limiter(phoneNumberId: string, throughput?: number): RateLimiter;
 }
 

@@ -4,17 +4,21 @@
  * profile get/update, block/unblock users, register/deregister the number, forget a user (every
  * trace in the state store: windows, quality records, seen events), create templates (from a
  * definition or from Meta's template library), pricing and template analytics (one row per day and
- * category / template, as an array). The result goes out on
+ * category / template, as an array), and the delivery ledger's look-ups (get status by message
+ * ID or reference, get many with filters, summary). The result goes out on
  * `msg.payload`; errors go to `done(err)` so Catch nodes see them. The status ring shows the number's
  * quality rating and tier, like the send node.
  */
 import {
+  MAX_LEDGER_QUERY_LIMIT,
   ValidationError,
   blockUsers,
   createTemplate,
   createTemplateFromLibrary,
   pricingAnalytics,
   templateAnalytics,
+  type DeliveryRecord,
+  type LedgerFilters,
   deregisterPhoneNumber,
   getBusinessProfile,
   listBlockedUsers,
@@ -44,7 +48,12 @@ const OPERATIONS = [
   'createTemplateFromLibrary',
   'pricingAnalytics',
   'templateAnalytics',
+  'getStatus',
+  'getMany',
+  'summary',
 ] as const;
+/** Operations answered from the state store alone: no token, nothing sent to Meta. */
+const LOCAL = new Set<Operation>(['forget', 'getStatus', 'getMany', 'summary']);
 type Operation = (typeof OPERATIONS)[number];
 
 interface AccountNode extends Node<{ pin: string }> {
@@ -78,6 +87,46 @@ function wabaOf(cfg: ConfigNode): string {
   return wabaId;
 }
 
+/** Ledger filters from `msg.filters` (or an object `msg.payload`): status, template, reference, recipient, since, until. */
+function filtersOf(msg: NodeMessage): LedgerFilters & { limit?: number } {
+  const raw = isObject(msg.filters) ? msg.filters : isObject(msg.payload) ? msg.payload : {};
+  const text = (field: string) => {
+    const value = raw[field];
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw new ValidationError(`filters.${field}`, `must be text, got ${typeof value}`, `Set msg.filters.${field} to a string.`);
+    return value.trim();
+  };
+  const date = (field: string) => {
+    const value = raw[field];
+    if (value === undefined || value === null || value === '') return undefined;
+    const parsed = value instanceof Date ? value : new Date(typeof value === 'number' ? value : String(value));
+    if (Number.isNaN(parsed.getTime())) throw new ValidationError(`filters.${field}`, `"${String(value)}" is not a date`, 'Give an ISO date such as 2026-12-01T00:00:00Z or epoch milliseconds.');
+    return parsed;
+  };
+  const filters: LedgerFilters & { limit?: number } = {};
+  const status = raw.status;
+  if (status !== undefined && status !== null && status !== '') filters.status = (Array.isArray(status) ? status : String(status).split(',')).map((s) => String(s).trim()).filter(Boolean);
+  for (const field of ['template', 'reference', 'recipient'] as const) {
+    const value = text(field);
+    if (value) filters[field] = value;
+  }
+  const since = date('since');
+  if (since) filters.since = since;
+  const until = date('until');
+  if (until) filters.until = until;
+  const limit = raw.limit ?? msg.limit;
+  if (limit !== undefined) {
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LEDGER_QUERY_LIMIT) {
+      throw new ValidationError('limit', `${String(limit)} must be a whole number from 1 to ${MAX_LEDGER_QUERY_LIMIT}`, 'Set msg.limit (or msg.filters.limit) to how many messages to return.');
+    }
+    filters.limit = limit;
+  }
+  return filters;
+}
+
+/** A record with ISO dates, as the flow sees it. */
+const plain = (record: DeliveryRecord) => JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+
 export = function register(RED: NodeAPI): void {
   function WhatsAppCloudAccountNode(this: AccountNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -102,6 +151,23 @@ export = function register(RED: NodeAPI): void {
         if (!cfg.shared) throw cfg.configError;
         const users = usersOf(msg);
         return { users, ...(await cfg.shared.forgetUser(users)) };
+      }
+      if (operation === 'getStatus' || operation === 'getMany' || operation === 'summary') {
+        if (!cfg.shared) throw cfg.configError;
+        const ledger = cfg.shared.ledger;
+        if (operation === 'getStatus') {
+          // msg.messageId or msg.reference; a string payload is a wamid when it looks like one, else a reference.
+          const payload = typeof msg.payload === 'string' ? msg.payload.trim() : undefined;
+          const messageId = typeof msg.messageId === 'string' && msg.messageId ? msg.messageId : payload?.startsWith('wamid.') ? payload : undefined;
+          const reference = typeof msg.reference === 'string' && msg.reference ? msg.reference : !messageId ? payload : undefined;
+          if (!messageId && !reference) throw new ValidationError('reference', 'is required: give msg.reference (or msg.messageId)', 'Set msg.reference to the reference the message was sent with, or msg.messageId to its wamid.');
+          const record = messageId ? await ledger.get(messageId) : await ledger.getByReference(reference!);
+          msg.found = record !== undefined;
+          return record ? plain(record) : null;
+        }
+        const { limit, ...filters } = filtersOf(msg);
+        if (operation === 'getMany') return (await ledger.find(filters, limit ?? 100)).map(plain);
+        return ledger.summary(filters);
       }
       const client = cfg.client!;
       const { graph, phoneNumberId } = client;
@@ -159,7 +225,7 @@ export = function register(RED: NodeAPI): void {
           if (def.operation === 'msg' && !OPERATIONS.includes(msg.operation as Operation)) {
             throw new ValidationError('operation', `must be one of ${OPERATIONS.join(', ')}`, 'Set msg.operation, or pick the operation on the node.');
           }
-          if (!config.client && operation !== 'forget') throw config.configError;
+          if (!config.client && !LOCAL.has(operation)) throw config.configError;
           msg.payload = await perform(operation, msg, config);
           msg.operation = operation;
           failed = false;

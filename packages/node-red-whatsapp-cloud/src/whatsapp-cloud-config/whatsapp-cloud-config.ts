@@ -40,6 +40,7 @@ function sharedState(s: ReturnType<typeof configSettings>, userDir: string | und
     windowTracker: state.windowTracker,
     deduplicator: state.deduplicator,
     qualityGuard: state.qualityGuard,
+    ledger: state.ledger,
     limiter: (phoneNumberId, throughput) => state.limiter(phoneNumberId, { throughput }),
   };
 }
@@ -119,6 +120,8 @@ export = function register(RED: NodeAPI): void {
         ...(s.marketingMessages !== 'off'
           ? { marketingMessages: { enabled: true, ...(s.marketingMessages === 'on' ? {} : { productPolicy: s.marketingMessages === 'strict' ? ('STRICT' as const) : ('CLOUD_API_FALLBACK' as const) }) } }
           : {}),
+        // Every accepted send is remembered with its reference; the webhook node joins its statuses.
+        ...(s.deliveryLedger ? { ledger: node.shared!.ledger } : {}),
       });
     } catch (error) {
       if (error !== node.configError) {

@@ -87,9 +87,13 @@ export = function register(RED: NodeAPI): void {
     const download = def.downloadMedia === true;
     // Several numbers may share one app (and so one URL): by default only the config's number passes.
     const allNumbers = def.allNumbers === true;
-    const filter: EventFilter = { events: chosen(def.events), statuses: chosen(def.statuses) };
     node.config = RED.nodes.getNode(def.config as string) as ConfigNode | undefined;
     const config = node.config;
+    // With the delivery ledger on, every status is recorded there; a node saved without a Statuses
+    // choice then passes only failures on (a campaign's hundreds of sent/delivered/read a second
+    // would otherwise flood the flow), and everything with the ledger off.
+    const ledgerOn = config?.settings.deliveryLedger === true;
+    const filter: EventFilter = { events: chosen(def.events), statuses: chosen(def.statuses) ?? (ledgerOn ? ['failed'] : undefined) };
     let badSignatures = 0;
     let received = 0;
     let storeProblemShown = false;
@@ -184,6 +188,8 @@ export = function register(RED: NodeAPI): void {
         // The events' dedupe keys stay "in flight" until they are handed to the flow: a crash in
         // between does not turn Meta's redelivery into a dropped duplicate (embedded store).
         acknowledgeLater: true,
+        // Every status joins its send in the ledger (msgs then carry msg.whatsapp.send), emitted or not.
+        ...(ledgerOn ? { ledger: shared.ledger } : {}),
       }).then(
         ({ events, acknowledge }) => {
           received += events.length;

@@ -114,7 +114,8 @@ export = function register(RED: NodeAPI): void {
 
     const envelope = (msg: NodeMessage): EnvelopeOptions => ({
       ...(str(msg.replyTo) ? { replyTo: str(msg.replyTo) } : {}),
-      ...(str(msg.bizOpaqueCallbackData) ? { bizOpaqueCallbackData: str(msg.bizOpaqueCallbackData) } : {}),
+      // `msg.reference` (e.g. the CRM order ID) is the friendly name; both go out as biz_opaque_callback_data.
+      ...(str(msg.reference) ?? str(msg.bizOpaqueCallbackData) ? { bizOpaqueCallbackData: (str(msg.reference) ?? str(msg.bizOpaqueCallbackData))! } : {}),
     });
 
     /** The wamid a reaction or read receipt refers to: `msg.messageId`, or the inbound event's. */

@@ -160,6 +160,8 @@ export interface SendSettings {
   quality?: Omit<QualityOptions, 'guard' | 'onChange'>;
   /** Marketing Messages API routing (Send Template option). */
   marketingMessages?: MarketingMessagesOptions;
+  /** Record sends in the state store's delivery ledger (option "Delivery Ledger"). @default true */
+  ledger?: boolean;
 }
 
 /**
@@ -205,6 +207,7 @@ export function createClient(credentials: WhatsAppCloudCredentials, settings: Se
     },
     quality: { ...settings.quality, guard: qualityGuardFor(shared) },
     ...(settings.marketingMessages ? { marketingMessages: settings.marketingMessages } : {}),
+    ...(settings.ledger === false ? {} : { ledger: shared.ledger }),
   });
 }
 

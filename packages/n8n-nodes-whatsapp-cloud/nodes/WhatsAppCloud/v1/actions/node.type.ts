@@ -2,6 +2,9 @@ import type { AllEntities } from 'n8n-workflow';
 
 type NodeMap = {
   message:
+    | 'getMany'
+    | 'getStatus'
+    | 'getSummary'
     | 'markAsRead'
     | 'sendAndWait'
     | 'sendChoices'

@@ -127,6 +127,8 @@ export async function sendEach(
         ...(sent.via ? { via: sent.via } : {}),
         attempts: sent.attempts,
         ...(sent.fallback ? { fallback: { ...sent.fallback } } : {}),
+        ...(sent.reference !== undefined ? { reference: sent.reference } : {}),
+        ...(sent.ledgerError ? { ledgerError: sent.ledgerError } : {}),
       };
       remember(key, result);
       return result;

@@ -40,12 +40,21 @@ export const sendOptionsField: INodeProperties = {
   displayOptions: { show: { resource: ['message'], operation: [...SENDING_OPERATIONS, 'markAsRead'] } },
   options: [
     {
-      displayName: 'Callback Data',
+      displayName: 'Reference (Callback Data)',
       name: 'bizOpaqueCallbackData',
       type: 'string',
       default: '',
-      description: 'Up to 512 characters that Meta echoes back in this message\'s status webhooks (biz_opaque_callback_data)',
+      placeholder: 'order-1042',
+      description: 'Your own ID for this message (e.g. the CRM order ID), up to 512 characters: Meta echoes it in the status webhooks (biz_opaque_callback_data), and Message → Get Status finds the message by it',
       displayOptions: { show: { '/operation': SENDING_OPERATIONS.filter((op) => op !== 'sendReaction') } },
+    },
+    {
+      displayName: 'Delivery Ledger',
+      name: 'deliveryLedger',
+      type: 'boolean',
+      default: true,
+      description: 'Whether to record each sent message in the delivery ledger of the state store, so its statuses join it and Message → Get Status, Get Many and Summary can answer',
+      displayOptions: { show: { '/operation': SENDING_OPERATIONS } },
     },
     {
       displayName: 'Fallback Template Language',
@@ -312,6 +321,7 @@ export function readSendSettings(ctx: IExecuteFunctions, fallbackComponents?: un
     windowPolicy: operation === 'sendTemplate' ? 'enforce' : policy,
     throughput: typeof options.throughput === 'number' ? options.throughput : undefined,
     quality: readQualityOptions(ctx),
+    ledger: options.deliveryLedger !== false,
     retry: {
       ...(typeof options.maxAttempts === 'number' ? { maxAttempts: options.maxAttempts } : {}),
       ...(typeof options.retryBaseDelayMs === 'number' ? { baseDelayMs: options.retryBaseDelayMs } : {}),

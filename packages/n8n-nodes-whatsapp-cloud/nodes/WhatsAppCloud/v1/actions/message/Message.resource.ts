@@ -1,5 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { qualityGuardField, recipientField, sendOptionsField } from '../../helpers/options';
+import * as getMany from './getMany.operation';
+import * as getStatus from './getStatus.operation';
+import * as getSummary from './getSummary.operation';
 import * as markAsRead from './markAsRead.operation';
 import * as sendAndWait from './sendAndWait.operation';
 import * as sendChoices from './sendChoices.operation';
@@ -12,7 +15,7 @@ import * as sendSticker from './sendSticker.operation';
 import * as sendTemplate from './sendTemplate.operation';
 import * as sendText from './sendText.operation';
 
-export { markAsRead, sendAndWait, sendChoices, sendContacts, sendInteractive, sendLocation, sendMedia, sendReaction, sendSticker, sendTemplate, sendText };
+export { getMany, getStatus, getSummary, markAsRead, sendAndWait, sendChoices, sendContacts, sendInteractive, sendLocation, sendMedia, sendReaction, sendSticker, sendTemplate, sendText };
 
 export const description: INodeProperties[] = [
   {
@@ -22,6 +25,9 @@ export const description: INodeProperties[] = [
     noDataExpression: true,
     displayOptions: { show: { resource: ['message'] } },
     options: [
+      { name: 'Get Many', value: 'getMany', description: 'List sent messages from the delivery ledger, filtered by status, template, reference, recipient or time', action: 'Get many messages' },
+      { name: 'Get Status', value: 'getStatus', description: 'Where a sent message stands (sent, delivered, read, failed), by message ID or by your reference', action: 'Get the status of a message' },
+      { name: 'Get Summary', value: 'getSummary', description: 'Per template and day: sent, delivered, read, failed and billable messages', action: 'Get a delivery summary' },
       { name: 'Mark as Read', value: 'markAsRead', description: 'Mark a received message as read, optionally with a typing indicator', action: 'Mark a message as read' },
       { name: 'Send and Wait for Response', value: 'sendAndWait', description: 'Ask with reply buttons and continue the workflow with the answer', action: 'Send message and wait for response' },
       { name: 'Send Choices', value: 'sendChoices', description: 'Ask a question with 1–10 choices (buttons for up to 3, a list above)', action: 'Send choices' },
@@ -47,6 +53,9 @@ export const description: INodeProperties[] = [
   ...sendContacts.description,
   ...sendReaction.description,
   ...markAsRead.description,
+  ...getStatus.description,
+  ...getMany.description,
+  ...getSummary.description,
   ...sendAndWait.description,
   sendOptionsField,
   qualityGuardField,
