@@ -28,7 +28,8 @@ async function flow(inProps: Record<string, unknown> = {}, configProps: Record<s
       config.node,
       { id: 'out', type: 'whatsapp-cloud-out', config: 'cfg', mode: 'template', template: 'hello_world', language: 'en_US', wires: [['sent']] },
       { id: 'sent', type: 'helper' },
-      { id: 'in', type: 'whatsapp-cloud-in', config: 'cfg', path: PATH, wires: [['messages'], ['statuses'], ['others']], ...inProps },
+      // Statuses: failed only, as a new node starts (the editor's default).
+      { id: 'in', type: 'whatsapp-cloud-in', config: 'cfg', path: PATH, statuses: ['failed'], wires: [['messages'], ['statuses'], ['others']], ...inProps },
       { id: 'messages', type: 'helper' },
       { id: 'statuses', type: 'helper' },
       { id: 'others', type: 'helper' },

@@ -89,11 +89,10 @@ export = function register(RED: NodeAPI): void {
     const allNumbers = def.allNumbers === true;
     node.config = RED.nodes.getNode(def.config as string) as ConfigNode | undefined;
     const config = node.config;
-    // With the delivery ledger on, every status is recorded there; a node saved without a Statuses
-    // choice then passes only failures on (a campaign's hundreds of sent/delivered/read a second
-    // would otherwise flood the flow), and everything with the ledger off.
+    // New nodes start with Statuses = failed only (every status is still recorded in the ledger);
+    // a node saved before the filter existed keeps passing everything, as it did.
     const ledgerOn = config?.settings.deliveryLedger === true;
-    const filter: EventFilter = { events: chosen(def.events), statuses: chosen(def.statuses) ?? (ledgerOn ? ['failed'] : undefined) };
+    const filter: EventFilter = { events: chosen(def.events), statuses: chosen(def.statuses) };
     let badSignatures = 0;
     let received = 0;
     let storeProblemShown = false;
