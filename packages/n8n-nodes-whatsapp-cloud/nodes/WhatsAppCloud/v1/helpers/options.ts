@@ -40,15 +40,6 @@ export const sendOptionsField: INodeProperties = {
   displayOptions: { show: { resource: ['message'], operation: [...SENDING_OPERATIONS, 'markAsRead'] } },
   options: [
     {
-      displayName: 'Reference (Callback Data)',
-      name: 'bizOpaqueCallbackData',
-      type: 'string',
-      default: '',
-      placeholder: 'order-1042',
-      description: 'Your own ID for this message (e.g. the CRM order ID), up to 512 characters: Meta echoes it in the status webhooks (biz_opaque_callback_data), and Message → Get Status finds the message by it',
-      displayOptions: { show: { '/operation': SENDING_OPERATIONS.filter((op) => op !== 'sendReaction') } },
-    },
-    {
       displayName: 'Delivery Ledger',
       name: 'deliveryLedger',
       type: 'boolean',
@@ -109,6 +100,15 @@ export const sendOptionsField: INodeProperties = {
       default: 5,
       typeOptions: { minValue: 1, maxValue: 10 },
       description: 'Tries per item (the first included) when Meta answers with a retryable error. Only that item is tried again.',
+    },
+    {
+      displayName: 'Reference (Callback Data)',
+      name: 'bizOpaqueCallbackData',
+      type: 'string',
+      default: '',
+      placeholder: 'order-1042',
+      description: 'Your own ID for this message (e.g. the CRM order ID), up to 512 characters: Meta echoes it in the status webhooks (biz_opaque_callback_data), and Message → Get Status finds the message by it',
+      displayOptions: { show: { '/operation': SENDING_OPERATIONS.filter((op) => op !== 'sendReaction') } },
     },
     {
       displayName: 'Reply To Message ID',
