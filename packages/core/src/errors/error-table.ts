@@ -92,7 +92,9 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorRule>> = {
   134011: rule('policy', 'never', 'WhatsApp Payments terms were not accepted: accept them in WhatsApp Manager.'),
   134100: rule('policy', 'never', 'The Marketing Messages API only accepts marketing templates: send this message through the normal endpoint.'),
   134101: rule('template', 'never', 'The template is still syncing to the Marketing Messages API (up to 10 minutes): try again shortly.', true),
-  134102: rule('transient', 'never', 'The Marketing Messages API is unavailable: try again later.', true),
+  // Meta's MM API error codes: "(#134102) Template unavailable for use" — ad sync failed or the
+  // account is not eligible; check marketing_messages_lite_api_status is ONBOARDED.
+  134102: rule('template', 'never', 'The template is unavailable on the Marketing Messages API: check that the account is onboarded (marketing_messages_lite_api_status ONBOARDED), or send it through the Cloud API with the Marketing Messages API option off.', true),
   135000: rule('invalid_request', 'never', 'Meta reported a generic user error: check the request parameters.'),
   137000: rule('recipient', 'never', 'The user\'s identity key changed: resend without the identity hash once you trust the new identity.'),
   2494100: rule('transient', 'backoff', 'The phone number is in maintenance (migration): the node retries; wait until migration ends.'),
