@@ -62,6 +62,17 @@ describe('verifySignature', () => {
     const text = '{"body":"äöå 👍"}';
     expect(escapeUnicode(text)).toBe('{"body":"\\u00e4\\u00f6\\u00e5 \\ud83d\\udc4d"}');
     expect(verifySignature(Buffer.from(text), sign(escapeUnicode(text)), SECRET)).toBe(true);
+    // The streaming escape equals the documented one on every kind of character (1- to 4-byte
+    // UTF-8, long runs across the internal 64 kB chunks).
+    const mixed = 'a'.repeat(70_000) + 'é€😀'.repeat(20_000) + '"\\/\n' + 'ü'.repeat(30_000);
+    expect(verifySignature(Buffer.from(mixed), sign(escapeUnicode(mixed)), SECRET)).toBe(true);
+    expect(verifySignature(Buffer.from(mixed), sign(escapeUnicode(mixed) + ' '), SECRET)).toBe(false);
+  });
+
+  it('does not try the escaped form of bytes that are not UTF-8 text (Meta signs text)', () => {
+    const invalid = Buffer.from([0x7b, 0xc3, 0x28, 0x7d]); // {, a broken 2-byte sequence, }
+    expect(verifySignature(invalid, sign(escapeUnicode(invalid.toString('utf8'))), SECRET)).toBe(false);
+    expect(verifySignature(invalid, sign(invalid), SECRET)).toBe(true);
   });
 
   it.each([
