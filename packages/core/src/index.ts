@@ -64,7 +64,7 @@ export { ERROR_TABLE, ruleForCode, type ErrorRule, type AutoRetry } from './erro
 // HTTP
 export { GraphApi, type GraphConnection, type GraphRequestOptions } from './http/graph-api';
 export { MAX_BASE_URL_LENGTH, isGraphOrigin, isLoopbackHostname, normalizeBaseUrl, sameBaseUrl, trimTrailingSlashes } from './http/base-url';
-export { UndiciTransport, type Transport, type TransportRequest, type TransportResponse, type UndiciTransportOptions } from './http/transport';
+export { UndiciTransport, ResponseTooLargeError, DEFAULT_MAX_RESPONSE_BYTES, type Transport, type TransportRequest, type TransportResponse, type UndiciTransportOptions } from './http/transport';
 export { decideRetry, DEFAULT_RETRY, type RetryOptions } from './http/retry-policy';
 
 // Pacing and the 24-hour window

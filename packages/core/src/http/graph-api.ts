@@ -26,7 +26,12 @@ export interface GraphRequestOptions {
   json?: unknown;
   form?: FormData;
   timeoutMs?: number;
+  /** Largest answer read, in bytes. @default 16 MB for JSON calls; the transport's limit for {@link GraphApi.raw} */
+  maxResponseBytes?: number;
 }
+
+/** Graph's JSON answers are kilobytes; a page of 100 templates is well under 1 MB. */
+const MAX_JSON_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 const API_VERSION_PATTERN = /^v\d+\.\d+$/;
 
@@ -77,7 +82,7 @@ export class GraphApi {
 
   /** Calls the Graph API and returns the parsed JSON body; throws GraphApiError or NetworkError. */
   async request<T = unknown>(method: HttpMethod, path: string, options: GraphRequestOptions = {}): Promise<T> {
-    const response = await this.raw(method, this.url(path, options.query), options);
+    const response = await this.raw(method, this.url(path, options.query), { maxResponseBytes: MAX_JSON_RESPONSE_BYTES, ...options });
     return parseJson<T>(response);
   }
 
@@ -94,8 +99,9 @@ export class GraphApi {
     } else if (options.form) {
       body = options.form;
     }
-    const response = await this.transport.request({ method, url, headers, body, timeoutMs: options.timeoutMs ?? this.timeoutMs });
-    if (response.status >= 400 || hasGraphError(response)) throw mapGraphError(response.status, response.body);
+    const response = await this.transport.request({ method, url, headers, body, timeoutMs: options.timeoutMs ?? this.timeoutMs, maxResponseBytes: options.maxResponseBytes });
+    // Only 2xx is an answer: undici does not follow redirects, and a 3xx page is not the resource.
+    if (response.status < 200 || response.status >= 300 || hasGraphError(response)) throw mapGraphError(response.status, response.body);
     return response;
   }
 

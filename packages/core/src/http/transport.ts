@@ -1,5 +1,6 @@
 import { Agent, FormData, request as undiciRequest } from 'undici';
 import { NetworkError } from '../errors/error-classes';
+import { WhatsAppError } from '../errors/whatsapp-error';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
@@ -12,6 +13,8 @@ export interface TransportRequest {
   body?: string | Buffer | FormData;
   /** Overrides the transport's default timeout for this request. */
   timeoutMs?: number;
+  /** Overrides the transport's answer size limit for this request, in bytes. */
+  maxResponseBytes?: number;
 }
 
 export interface TransportResponse {
@@ -37,6 +40,30 @@ export interface UndiciTransportOptions {
   connectTimeoutMs?: number;
   /** Sockets per origin. At 1,000 msg/s and ~300 ms per answer, 300 requests are in flight. @default 512 */
   connections?: number;
+  /**
+   * Largest answer read, in bytes; a bigger one is cut off and fails (a misbehaving or hostile
+   * host must not make the process buffer hundreds of MB). @default DEFAULT_MAX_RESPONSE_BYTES
+   */
+  maxResponseBytes?: number;
+}
+
+/** The largest media Meta stores is 100 MB (documents); the default answer limit leaves room above it. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 101 * 1024 * 1024;
+
+/**
+ * An answer larger than the limit. Thrown before the rest of the body is read.
+ * Fix: check the base URL (Graph answers are small, media at most 100 MB).
+ */
+export class ResponseTooLargeError extends WhatsAppError {
+  constructor(url: string, limit: number) {
+    super(`The answer from ${url} is larger than ${limit} bytes; it was not read`, {
+      code: 'response_too_large',
+      category: 'network',
+      retryable: false,
+      hint: 'Check the base URL: Graph API answers are small and media files are at most 100 MB.',
+    });
+    this.name = 'ResponseTooLargeError';
+  }
 }
 
 /** Errors raised while connecting: the request bytes never left, so a retry cannot double-send. */
@@ -70,13 +97,35 @@ function withoutQuery(url: string): string {
   return `${parsed.origin}${parsed.pathname}`;
 }
 
+/** Reads a body up to `limit` bytes; a declared or actual larger one is destroyed and refused. */
+async function readLimited(body: AsyncIterable<Buffer> & { destroy(): unknown }, declared: string | string[] | undefined, limit: number, url: string): Promise<Buffer> {
+  const length = Number(Array.isArray(declared) ? declared[0] : declared);
+  if (Number.isFinite(length) && length > limit) {
+    body.destroy();
+    throw new ResponseTooLargeError(withoutQuery(url), limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new ResponseTooLargeError(withoutQuery(url), limit);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 /** Keep-alive HTTP over undici, with a request timeout. */
 export class UndiciTransport implements Transport {
   private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
 
   constructor(options: UndiciTransportOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.agent = new Agent({
       connections: options.connections ?? 512,
       keepAliveTimeout: 30_000,
@@ -95,13 +144,15 @@ export class UndiciTransport implements Transport {
         // A deadline for the whole exchange (undici's own timeouts tick once a second and restart per body chunk).
         signal: AbortSignal.timeout(timeout),
       });
-      const body = Buffer.from(await response.body.arrayBuffer());
+      const limit = Math.min(req.maxResponseBytes ?? this.maxResponseBytes, this.maxResponseBytes);
+      const body = await readLimited(response.body, response.headers['content-length'], limit, req.url);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
         if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
       return { status: response.statusCode, headers, body };
     } catch (error) {
+      if (error instanceof ResponseTooLargeError) throw error;
       const code = errorCode(error);
       const sent = !(code && CONNECT_PHASE_CODES.has(code));
       const timedOut = (error as { name?: string })?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';

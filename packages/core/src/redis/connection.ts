@@ -72,9 +72,15 @@ export function sharedStoreUnavailableError(address: string, use: SharedStoreUse
 /** `host:port` of a Redis URL: never the user name or password. */
 export function redisAddress(url: string): string {
   try {
-    const parsed = new URL(url);
+    let parsed = new URL(url);
+    // `redis:secret@host` (no `//`) parses with everything in the path, password included: read it
+    // again as an authority, and never return the path itself.
+    if (!parsed.hostname) {
+      if (!parsed.pathname.includes('@')) return parsed.pathname || 'unknown'; // a socket path
+      parsed = new URL(`${parsed.protocol}//${parsed.pathname.replace(/^\/+/, '')}`);
+    }
     if (parsed.hostname) return `${parsed.hostname}:${parsed.port || '6379'}`;
-    return parsed.pathname || 'unknown';
+    return 'an address without a host';
   } catch {
     return 'an unparsable URL';
   }
