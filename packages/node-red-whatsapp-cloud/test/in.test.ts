@@ -187,6 +187,35 @@ describe('whatsapp-cloud-in', () => {
     void config;
   });
 
+  test('the route matches in any letter case, as Express does: POST /WA-HOOK is captured and verified too', async () => {
+    const root = express();
+    const admin = express();
+    admin.use(express.json());
+    root.use('/', admin);
+    const nodeApp = express();
+    root.use('/', nodeApp);
+    const { captureRawBodies } = require('../src/lib/raw-body');
+    const release = captureRawBodies(nodeApp, PATH);
+    nodeApp.post(PATH, (req: any, res: any) => res.status(200).send(Buffer.isBuffer(req.whatsappRawBody) ? req.whatsappRawBody.toString('utf8') : 'no raw body'));
+    const body = '{ "spaced":  "exactly as sent" }';
+    const upper = await supertest(root).post(PATH.toUpperCase()).set('content-type', 'application/json').send(body);
+    expect(upper.text).toBe(body);
+    release();
+  });
+
+  test('a signed POST to the path in other letter case is handled, with no middleware error in the log', async () => {
+    const { RED } = await run();
+    const messages = collect(helper.getNode('messages'));
+    const errors: string[] = [];
+    helper.getNode('in').on('call:error', (call: { args: unknown[] }) => errors.push(String(call.args[0])));
+    const user = uniqueUser();
+    const body = webhookBody(sb, { messages: [textMessage(user, `wamid.case-${user}`)] });
+    const res = await supertest(RED.httpNode).post('/WA-Hook').set('content-type', 'application/json').set('x-hub-signature-256', signBody(body, sb.appSecret)).send(body);
+    expect(res.status).toBe(200);
+    await waitFor(() => messages.length === 1, 3000, 'the message');
+    expect(errors).toEqual([]);
+  });
+
   test('routes are removed on close', async () => {
     const { RED } = await run();
     const before = await supertest(RED.httpNode).get(PATH).query({ 'hub.mode': 'subscribe', 'hub.verify_token': sb.verifyToken, 'hub.challenge': 'x' });

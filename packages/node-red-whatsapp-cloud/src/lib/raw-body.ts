@@ -131,8 +131,9 @@ function rootApp(app: AppWithParent): AppWithParent {
   return app.parent ? rootApp(app.parent) : app;
 }
 
+/** Express matches routes case-insensitively, so must the capture (else `POST /WhatsApp` gets no raw body). */
 function routeKey(method: string, path: string): string {
-  return `${method.toUpperCase()}:${path.replace(/\/{2,}/g, '/').replace(/\/$/, '')}`;
+  return `${method.toUpperCase()}:${path.replace(/\/{2,}/g, '/').replace(/\/$/, '').toLowerCase()}`;
 }
 
 function fullPath(app: AppWithParent, path: string): string {
