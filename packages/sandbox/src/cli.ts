@@ -11,6 +11,7 @@ const HELP = `Usage: wa-cloud-sandbox [options]
 
   --port <n>             port (default 8787; 0 = any free port)
   --host <addr>          bind address (default 127.0.0.1)
+  --allow-host <name>    also accept this name in the Host header (repeatable; loopback names and --host always are)
   --webhook-url <url>    where webhooks go (your n8n / Node-RED webhook URL)
   --throughput <n>       messages per second per phone number (default 80)
   --throughput-mode <m>  how it is measured: bucket (one second's worth of tokens, default) or
@@ -52,6 +53,7 @@ export function parseArgs(argv: string[]): { options: SandboxOptions; quiet: boo
     switch (flag) {
       case '--port': options.port = num(flag, val()); break;
       case '--host': options.host = val(); break;
+      case '--allow-host': options.allowedHosts = [...(options.allowedHosts ?? []), val()]; break;
       case '--webhook-url': options.webhookUrl = val(); break;
       case '--throughput': options.throughput = num(flag, val()); break;
       case '--throughput-mode': {

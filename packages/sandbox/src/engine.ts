@@ -42,6 +42,7 @@ export function resolveOptions(o: SandboxOptions): ResolvedOptions {
   return {
     port: o.port ?? 0,
     host: o.host ?? '127.0.0.1',
+    allowedHosts: o.allowedHosts ?? [],
     accessToken: o.accessToken ?? 'sandbox-token',
     appSecret: o.appSecret ?? 'sandbox-app-secret',
     phoneNumberId: o.phoneNumberId ?? '100000000000001',

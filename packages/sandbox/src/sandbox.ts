@@ -202,10 +202,40 @@ export class Sandbox {
   }
 }
 
+const LOOPBACK_NAME = /^(localhost|[^.]+\.localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/i;
+const IP_LITERAL = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9a-f:.]+\])$/i;
+
+/** The host name of a Host header (`name:port`, `[v6]:port`), lower case; undefined when absent. */
+function hostName(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^(\[[^\]]*\]|[^:]*)(?::\d*)?$/.exec(header.trim());
+  return match ? match[1]!.toLowerCase() : undefined;
+}
+
+/**
+ * Answers only requests addressed to this machine by name: a loopback host, the `--host` the
+ * sandbox was started with, one of `allowedHosts`, or (bound to every interface) an IP address. A web page that points
+ * its own DNS name at 127.0.0.1 (DNS rebinding) would otherwise drive the sandbox from a browser
+ * and have it post signed webhooks into a local n8n or Node-RED. Refused with 403.
+ */
+function hostGuard(bindHost: string | undefined, extra: readonly string[], listener: http.RequestListener): http.RequestListener {
+  const names = new Set(extra.map((h) => h.toLowerCase()));
+  const bind = (bindHost ?? '127.0.0.1').toLowerCase();
+  const wildcard = bind === '0.0.0.0' || bind === '::' || bind === '[::]';
+  const own = bind.includes(':') && !bind.startsWith('[') ? `[${bind}]` : bind;
+  return (req, res) => {
+    const name = hostName(req.headers.host);
+    const allowed = name !== undefined && (LOOPBACK_NAME.test(name) || name === own || names.has(name) || (wildcard && IP_LITERAL.test(name)));
+    if (allowed) return listener(req, res);
+    res.writeHead(403, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: `Host ${JSON.stringify(String(req.headers.host ?? '').slice(0, 100))} is not this sandbox (use 127.0.0.1, localhost or the --host it was started with)`, type: 'OAuthException', code: 10 } }));
+  };
+}
+
 /** Starts a sandbox; see {@link SandboxOptions} for the defaults. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const engine = new Engine(options);
-  const server = http.createServer(createRequestListener(engine));
+  const server = http.createServer(hostGuard(engine.o.host, engine.o.allowedHosts, createRequestListener(engine)));
   // Track sockets so close() never waits on a keep-alive connection or a `slow` fault in progress.
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {

@@ -49,6 +49,11 @@ export interface SandboxOptions {
   port?: number;
   /** Bind address (default 127.0.0.1: the sandbox is a local tool). */
   host?: string;
+  /**
+   * Host names accepted in the `Host` header besides loopback ones and `host` (DNS rebinding
+   * guard), e.g. `graph.facebook.com` behind a local TLS proxy. Default none.
+   */
+  allowedHosts?: string[];
   /** The only bearer token accepted (default `sandbox-token`). */
   accessToken?: string;
   /** Key of the webhook HMAC signature (default `sandbox-app-secret`). */
