@@ -11,7 +11,10 @@
  *   reply workflow's trigger, without starting a reply) and the approver gets the confirmation;
  * - delivery status: sent/delivered/read become "Delivery update" items with the reference, a failed
  *   send a "Delivery failed" item with Meta's code and our hint;
- * - account health: GREEN raises no alert; YELLOW raises one that names the rating and the advice.
+ * - account health: GREEN raises no alert; YELLOW raises one that names the rating and the advice;
+ * - CRM delivery ledger: templates sent with the order as reference; only the failed status starts an
+ *   execution (the others are absorbed into the ledger), carrying the order and the error; the
+ *   order-status webhook answers `read` by reference once the sandbox user has read the message.
  * Set SKIP_E2E=1 to skip.
  */
 import * as fs from 'fs';
@@ -34,6 +37,7 @@ const UNDELIVERABLE = '15559990000';
 
 let sbA: Sandbox; // CRM, reply, approval, health
 let sbS: Sandbox; // delivery status (its own number: one trigger per number receives webhooks)
+let sbL: Sandbox; // CRM delivery ledger (its own number too)
 let userFolder: string;
 let packDir: string;
 let n8n: N8nInstance;
@@ -67,14 +71,17 @@ d('n8n example workflows (as shipped) in real n8n against the sandbox', () => {
     const secrets = { accessToken: SECRETS.accessToken, appSecret: SECRETS.appSecret, verifyToken: SECRETS.verifyToken };
     sbA = await startSandbox({ ...secrets, phoneNumberId: '100000000000171', wabaId: '200000000000171', statusDelaysMs: { sent: 20, delivered: null, read: null } });
     sbS = await startSandbox({ ...secrets, phoneNumberId: '100000000000172', wabaId: '200000000000172', undeliverable: [UNDELIVERABLE], statusDelaysMs: { sent: 20, delivered: 60, read: 100 } });
+    sbL = await startSandbox({ ...secrets, phoneNumberId: '100000000000173', wabaId: '200000000000173', undeliverable: [UNDELIVERABLE], statusDelaysMs: { sent: 20, delivered: 60, read: 100 } });
     userFolder = makeN8nUserFolder();
     await installCommunityPackage(userFolder, packed.tgz);
-    const [credA, credS] = await importCredentials(userFolder, [
+    const [credA, credS, credL] = await importCredentials(userFolder, [
       { name: 'WhatsApp A', type: 'whatsAppCloudApi', data: apiCredentialData(sbA) },
       { name: 'WhatsApp S', type: 'whatsAppCloudApi', data: apiCredentialData(sbS) },
+      { name: 'WhatsApp L', type: 'whatsAppCloudApi', data: apiCredentialData(sbL) },
     ]);
     for (const key of Object.keys(EXAMPLES) as ExampleKey[]) {
-      const credential = key === 'status' ? { id: credS!, name: 'WhatsApp S' } : { id: credA!, name: 'WhatsApp A' };
+      const credential =
+        key === 'status' ? { id: credS!, name: 'WhatsApp S' } : key === 'ledger' ? { id: credL!, name: 'WhatsApp L' } : { id: credA!, name: 'WhatsApp A' };
       wf[key] = bindExample(loadExample(key), credential, { id: newN8nId() });
     }
     await importWorkflows(userFolder, Object.values(wf));
@@ -86,14 +93,14 @@ d('n8n example workflows (as shipped) in real n8n against the sandbox', () => {
     n8n = await startN8n({ userFolder, readyTimeoutMs: 240_000 });
     rest = new N8nRest(n8n.url);
     await rest.login();
-    for (const key of ['crm', 'reply', 'approval', 'status', 'health'] as const) await rest.activate(wf[key].id!);
+    for (const key of ['crm', 'reply', 'approval', 'status', 'health', 'ledger'] as const) await rest.activate(wf[key].id!);
     // Publishing the triggers registered their URLs with each number (override).
-    await waitUntil(() => Boolean(sbA.webhookTarget && sbS.webhookTarget), 30_000, 'both triggers to register');
+    await waitUntil(() => Boolean(sbA.webhookTarget && sbS.webhookTarget && sbL.webhookTarget), 30_000, 'the three triggers to register');
   }, 15 * 60_000);
 
   afterAll(async () => {
     await stopAll();
-    await Promise.all([sbA?.close(), sbS?.close()]);
+    await Promise.all([sbA?.close(), sbS?.close(), sbL?.close()]);
     if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
     if (packDir) fs.rmSync(packDir, { recursive: true, force: true });
   });
@@ -226,4 +233,40 @@ d('n8n example workflows (as shipped) in real n8n against the sandbox', () => {
     // The health check read the number from the sandbox (the far side), twice.
     expect(sbA.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${sbA.phoneNumberId}`)).length).toBeGreaterThanOrEqual(2);
   });
+  it('CRM delivery ledger: only the failed status starts an execution, with the order and the error; Get Status by reference answers read', async () => {
+    const shipped = await post(webhookPath(wf.ledger, 'CRM: order shipped'), { phone: `+${ADA}`, name: 'Ada', order: '#2001' });
+    expect(shipped.status).toBe(200);
+    expect(shipped.json).toMatchObject({ reference: '#2001', messageId: expect.stringMatching(/^wamid\./) });
+    const failedSend = await post(webhookPath(wf.ledger, 'CRM: order shipped'), { phone: `+${UNDELIVERABLE}`, name: 'Zed', order: '#2002' });
+    expect(failedSend.status).toBe(200);
+    expect(sbL.messages.map((m) => m.body.biz_opaque_callback_data)).toEqual(['#2001', '#2002']);
+
+    // The sandbox user reads #2001; every status webhook was answered 200.
+    await waitUntil(() => sbL.messages[0]!.statuses.some((s) => s.status === 'read') && sbL.messages[1]!.statuses.some((s) => s.status === 'failed'), 30_000, 'read and failed');
+    await waitUntil(() => sbL.webhookDeliveries.filter((d) => d.status === 200).length >= 4, 30_000, 'four status webhooks answered');
+    expect(sbL.webhookDeliveries.every((d) => d.status === 200)).toBe(true);
+
+    const status = async () => {
+      const res = await fetch(`${n8n.url}${webhookPath(wf.ledger, 'CRM: order status?')}?order=${encodeURIComponent('#2001')}`);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    await waitUntil(async () => (await status()).status === 'read', 30_000, 'Get Status to answer read');
+    expect(await status()).toMatchObject({ found: true, messageId: sbL.messages[0]!.id, status: 'read', reference: '#2001', recipient: `+${ADA}`, template: { name: 'order_update', language: 'en' } });
+
+    // The failed status started one execution carrying its send; sent, delivered and read started none.
+    let failed: Record<string, unknown> | undefined;
+    await waitUntil(async () => {
+      for (const e of (await rest.executions({ workflowId: wf.ledger.id })).filter((x) => x.status === 'success')) {
+        const item = (await runData(e.id))['CRM update: message failed']?.[0]?.data.main[0]?.[0];
+        if (item) failed = item.json;
+      }
+      return failed !== undefined;
+    }, 30_000, 'the failed-status execution');
+    expect(failed).toEqual({ order: '#2002', status: 'whatsapp_failed', errorCode: 'graph_131026', whatToDo: expect.stringMatching(/.{10,}/), template: 'order_update' });
+    const all = await rest.executions({ workflowId: wf.ledger.id });
+    // Two CRM posts, the status questions asked above, and ONE status execution.
+    const withStatus = [];
+    for (const e of all) if ((await runData(e.id))['WhatsApp Trigger']) withStatus.push(e.id);
+    expect(withStatus).toHaveLength(1);
+  }, 120_000);
 });

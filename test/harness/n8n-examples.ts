@@ -19,6 +19,7 @@ export const EXAMPLES = {
   status: 'delivery-status-tracking',
   health: 'account-health-schedule',
   approval: 'approval-send-and-wait',
+  ledger: 'crm-delivery-ledger',
 } as const;
 export type ExampleKey = keyof typeof EXAMPLES;
 
