@@ -15,6 +15,8 @@ import {
   blockUsers,
   createTemplate,
   createTemplateFromLibrary,
+  deleteTemplate,
+  listTemplates,
   pricingAnalytics,
   templateAnalytics,
   type DeliveryRecord,
@@ -44,7 +46,9 @@ const OPERATIONS = [
   'register',
   'deregister',
   'forget',
+  'listTemplates',
   'createTemplate',
+  'deleteTemplate',
   'createTemplateFromLibrary',
   'pricingAnalytics',
   'templateAnalytics',
@@ -78,6 +82,30 @@ function usersOf(msg: NodeMessage): string[] {
 function payloadObject(msg: NodeMessage, what: string): Record<string, unknown> {
   if (!isObject(msg.payload)) throw new ValidationError('payload', `must be ${what}`, 'Set msg.payload to an object (a change or function node before this one).');
   return msg.payload;
+}
+
+/** Template filters from `msg.payload` (none: every template); unknown keys are refused, not ignored. */
+const TEMPLATE_FILTERS = ['status', 'name', 'language', 'category'] as const;
+function templateFilters(msg: NodeMessage): Record<string, string> {
+  if (msg.payload === undefined || msg.payload === null || msg.payload === '' || typeof msg.payload === 'number') return {}; // an inject's timestamp
+  if (!isObject(msg.payload)) throw new ValidationError('payload', 'must be the filters { status?, name?, language?, category? } or empty', 'Set msg.payload to e.g. { status: "APPROVED" }.');
+  const filters: Record<string, string> = {};
+  for (const [key, value] of Object.entries(msg.payload)) {
+    if (!(TEMPLATE_FILTERS as readonly string[]).includes(key)) throw new ValidationError(`payload.${key}`, `is not a template filter (use ${TEMPLATE_FILTERS.join(', ')})`);
+    if (typeof value !== 'string') throw new ValidationError(`payload.${key}`, 'must be text');
+    if (value) filters[key] = value;
+  }
+  return filters;
+}
+
+/** The template to delete: `msg.payload` as its name, or `{ name, id? }` (the id deletes one language only). */
+function templateTarget(msg: NodeMessage): { name: string; id?: string } {
+  if (typeof msg.payload === 'string' && msg.payload.trim()) return { name: msg.payload.trim() };
+  if (isObject(msg.payload) && typeof msg.payload.name === 'string' && msg.payload.name.trim()) {
+    const id = msg.payload.id;
+    return { name: msg.payload.name.trim(), ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}) };
+  }
+  throw new ValidationError('payload', 'must be the template name, or { name, id? } (with id, only that language is deleted)', 'Set msg.payload to the template name, e.g. "order_update".');
 }
 
 /** Templates and analytics belong to the WhatsApp Business Account. */
@@ -195,6 +223,12 @@ export = function register(RED: NodeAPI): void {
         }
         case 'deregister':
           return cfg.track(deregisterPhoneNumber(graph, phoneNumberId));
+        case 'listTemplates':
+          return cfg.track(listTemplates(graph, wabaOf(cfg), templateFilters(msg)));
+        case 'deleteTemplate': {
+          const target = templateTarget(msg);
+          return { ...target, deleted: await cfg.track(deleteTemplate(graph, wabaOf(cfg), target)) };
+        }
         case 'createTemplate':
           return cfg.track(createTemplate(graph, wabaOf(cfg), payloadObject(msg, 'the template definition { name, language, category, components, message_send_ttl_seconds? }') as unknown as TemplateDefinition));
         case 'createTemplateFromLibrary':

@@ -136,7 +136,8 @@ export = function register(RED: NodeAPI): void {
       const caption = settings.caption ?? str(msg.caption);
       return {
         ...envelope(msg),
-        ...(caption !== undefined && kind !== 'audio' && kind !== 'sticker' ? { caption } : {}),
+        // Passed on for every kind: core refuses a caption on audio or a sticker, naming the field (never dropped).
+        ...(caption !== undefined ? { caption } : {}),
         ...(filename !== undefined && kind === 'document' ? { filename } : {}),
       };
     };
