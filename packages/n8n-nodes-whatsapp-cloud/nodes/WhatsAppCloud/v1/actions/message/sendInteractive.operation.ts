@@ -1,5 +1,6 @@
 import { buttonsMessage, ctaUrlMessage, flowMessage, listMessage, locationRequestMessage } from '@wa-cloud/core';
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import { parseJsonObjectField } from '../../helpers/json-field';
 import { sendEach } from '../../helpers/execute';
 import { envelopeOptions, readSendSettings } from '../../helpers/options';
 
@@ -232,9 +233,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
             envelope,
           );
         case 'flow': {
-          let data: unknown = extra.flowData;
-          if (typeof data === 'string') data = data.trim() ? JSON.parse(data) : undefined;
-          const hasData = data && typeof data === 'object' && Object.keys(data).length > 0;
+          const data = parseJsonObjectField(this, i, 'Flow Data (JSON)', extra.flowData);
+          const hasData = data !== undefined && Object.keys(data).length > 0;
           return flowMessage(
             to,
             {
@@ -245,7 +245,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
               ...(extra.flowMode ? { mode: extra.flowMode as 'draft' | 'published' } : {}),
               ...(extra.flowAction ? { flowAction: extra.flowAction as 'navigate' | 'data_exchange' } : {}),
               ...(extra.flowScreen ? { screen: String(extra.flowScreen) } : {}),
-              ...(hasData ? { data: data as Record<string, unknown> } : {}),
+              ...(hasData ? { data } : {}),
               ...decoration,
             },
             envelope,
