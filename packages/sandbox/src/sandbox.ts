@@ -85,7 +85,7 @@ export class Sandbox {
 
   /**
    * A user message: builds Meta's `messages` webhook (with `contacts[].profile.name`), signs and delivers
-   * it, and opens the user's 24 h window (72 h and free-entry pricing when `referral` is set). Media types
+   * it, and opens the user's 24 h window (plus 72 h of free-entry pricing when `referral` is set). Media types
    * get a real media object so `GET /{media-id}` and the download work. Resolves with the wamid once the
    * first delivery attempt finished (redeliveries continue in the background).
    */

@@ -1,0 +1,146 @@
+/**
+ * The trigger's webhook handler fed with the sandbox's own signed webhooks (captured at a loopback
+ * receiver, bytes and headers as sent): the Mark as Read (with typing) and Download Media options,
+ * the Template Updates and User Preferences events, and which phone number's events pass. Each test
+ * asserts what the sandbox received from the trigger, or what the workflow would get.
+ */
+import type { IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
+import { startSandbox, type Sandbox } from '../../sandbox/src';
+import { LoopbackServer, type ReceivedRequest } from '../../core/test/support/loopback-server';
+import { WhatsAppCloudTrigger } from '../nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node';
+
+let sandbox: Sandbox;
+let receiver: LoopbackServer;
+
+beforeEach(async () => {
+  sandbox = await startSandbox({ statusDelaysMs: { sent: 5, delivered: null, read: null }, templateReviewMs: 20 });
+  receiver = await LoopbackServer.start(() => ({ status: 200 }));
+  sandbox.setWebhookUrl(`${receiver.url}/hook`);
+});
+afterEach(async () => {
+  await sandbox.close();
+  await receiver.close();
+});
+
+let nodes = 0;
+/** Hands one captured webhook POST to the trigger; returns the workflow data (undefined: nothing started) and the HTTP answer. */
+async function deliver(post: ReceivedRequest, params: IDataObject, credentials: IDataObject = {}) {
+  const answer: { status?: number } = {};
+  const res = {
+    status(code: number) {
+      answer.status = code;
+      return res;
+    },
+    type: () => res,
+    send: () => res,
+    end: () => res,
+  };
+  const node = { id: `trigger-${++nodes}`, name: 'WhatsApp Cloud Trigger', type: 'whatsAppCloudTrigger', typeVersion: 1, position: [0, 0], parameters: {}, webhookId: `hook-${nodes}` };
+  const all: IDataObject = { sharedStore: 'memory', events: ['messages'], statuses: [], options: {}, ...params };
+  const ctx = {
+    getWebhookName: () => 'default',
+    getRequestObject: () => ({ headers: post.headers, rawBody: post.body, query: {} }),
+    getResponseObject: () => res,
+    getNodeParameter: (name: string, fallback?: unknown) => (name in all ? all[name] : fallback),
+    getNode: () => node,
+    getCredentials: async () => ({ accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, wabaId: sandbox.wabaId, baseUrl: sandbox.url, appSecret: sandbox.appSecret, verifyToken: sandbox.verifyToken, ...credentials }),
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+    helpers: {
+      prepareBinaryData: async (data: Buffer, fileName?: string, mimeType?: string) => ({ data: data.toString('base64'), fileName, mimeType }),
+      httpRequest: async () => ({}),
+    },
+  } as unknown as IWebhookFunctions;
+  const result = await new WhatsAppCloudTrigger().webhook.call(ctx);
+  return { answer: answer.status, outputs: result.workflowData as INodeExecutionData[][] | undefined };
+}
+
+/** The webhook POSTs the sandbox delivered since `from` whose first change has `field`. */
+const posts = (field: string, from = 0) => receiver.requests.slice(from).filter((r) => r.method === 'POST' && r.json?.entry?.[0]?.changes?.[0]?.field === field);
+const waitForPost = async (field: string, from = 0): Promise<ReceivedRequest> => {
+  for (let i = 0; i < 200; i++) {
+    const found = posts(field, from)[0];
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no ${field} webhook`);
+};
+const sandboxSince = (from: number) => sandbox.requests.slice(from);
+
+describe('options on incoming messages', () => {
+  test.each([
+    ['Mark as Read', { markAsRead: true }, false],
+    ['Mark as Read with Show Typing Indicator', { markAsRead: true, typing: true }, true],
+  ] as const)('%s: the trigger sends the read receipt for that message', async (_name, options, typing) => {
+    const wamid = await sandbox.inbound({ from: '15554440001', text: 'hello' });
+    const before = sandbox.requests.length;
+    const { answer, outputs } = await deliver(await waitForPost('messages'), { options });
+    expect(answer).toBe(200);
+    expect(outputs![0]!.map((i) => i.json.messageId)).toEqual([wamid]);
+    const reads = sandboxSince(before).filter((r) => r.method === 'POST' && r.path.endsWith(`/${sandbox.phoneNumberId}/messages`));
+    expect(reads.map((r) => r.body)).toEqual([{ messaging_product: 'whatsapp', status: 'read', message_id: wamid, ...(typing ? { typing_indicator: { type: 'text' } } : {}) }]);
+    expect(sandbox.inbounds.find((i) => i.id === wamid)?.readAt).toBeDefined();
+  });
+
+  test('without Mark as Read nothing is sent back', async () => {
+    await sandbox.inbound({ from: '15554440002', text: 'hello' });
+    const before = sandbox.requests.length;
+    await deliver(await waitForPost('messages'), {});
+    expect(sandboxSince(before)).toEqual([]);
+  });
+
+  test('Download Media: the image arrives as binary "data" with its type, bytes as uploaded by the user', async () => {
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+    await sandbox.inbound({ from: '15554440003', type: 'image', payload: { data: png, mime_type: 'image/png', caption: 'parcel' } });
+    const before = sandbox.requests.length;
+    const { outputs } = await deliver(await waitForPost('messages'), { options: { downloadMedia: true } });
+    const item = outputs![0]![0]!;
+    expect(item.json).toMatchObject({ type: 'image', media: { mimeType: 'image/png', caption: 'parcel' } });
+    expect(item.binary!.data).toMatchObject({ mimeType: 'image/png' });
+    expect(Buffer.from(item.binary!.data!.data, 'base64').equals(png)).toBe(true);
+    expect(sandboxSince(before).some((r) => r.method === 'GET')).toBe(true);
+    expect(item.json.mediaDownloadError).toBeUndefined();
+  });
+});
+
+describe('events', () => {
+  test('Template Updates: an approval of a created template comes out on Other; not chosen, it starts nothing', async () => {
+    const created = await fetch(`${sandbox.url}/v25.0/${sandbox.wabaId}/message_templates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'parcel_left', language: 'en_US', category: 'UTILITY', components: [{ type: 'BODY', text: 'Your parcel left.' }] }),
+    });
+    expect(created.status).toBe(200);
+    const post = await waitForPost('message_template_status_update');
+    const chosen = await deliver(post, { events: ['templateUpdates'] });
+    expect(chosen.outputs![2]!.map((i) => [i.json.kind, i.json.templateName ?? i.json.name, i.json.event ?? i.json.status])).toEqual([['template_status', 'parcel_left', 'APPROVED']]);
+    const notChosen = await deliver(post, { events: ['messages'] });
+    expect(notChosen.outputs).toBeUndefined();
+  });
+
+  test('User Preferences: a user stopping marketing comes out on Other', async () => {
+    await sandbox.setMarketingPreference('15554440004', 'stop');
+    const post = await waitForPost('user_preferences');
+    const { outputs } = await deliver(post, { events: ['userPreferences'] });
+    expect(outputs![2]!.map((i) => [i.json.kind, i.json.value, i.json.category])).toEqual([['user_preferences', 'stop', 'marketing_messages']]);
+  });
+});
+
+describe('phone numbers', () => {
+  test('by default only the credential\'s number passes; All Phone Numbers passes others, and never marks their messages read', async () => {
+    await sandbox.inbound({ from: '15554440005', text: 'to another number' });
+    const post = await waitForPost('messages');
+    const other = { phoneNumberId: '100000000000777' };
+    const before = sandbox.requests.length;
+    expect((await deliver(post, { options: { markAsRead: true } }, other)).outputs).toBeUndefined();
+    const all = await deliver(post, { options: { markAsRead: true, allPhoneNumbers: true } }, other);
+    expect(all.outputs![0]).toHaveLength(1);
+    expect(sandboxSince(before)).toEqual([]);
+  });
+
+  test('account-level events (no phone number ID) of another WABA are not the credential\'s', async () => {
+    await sandbox.emit('message_template_status_update', { event: 'APPROVED', message_template_id: 7, message_template_name: 'x', message_template_language: 'en_US', reason: 'NONE' });
+    const post = await waitForPost('message_template_status_update');
+    expect((await deliver(post, { events: ['templateUpdates'] }, { wabaId: '200000000000777' })).outputs).toBeUndefined();
+    expect((await deliver(post, { events: ['templateUpdates'] })).outputs![2]).toHaveLength(1);
+  });
+});
