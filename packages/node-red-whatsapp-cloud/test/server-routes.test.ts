@@ -134,11 +134,12 @@ describe('whatsapp-cloud-in on the runtime server', () => {
   });
 
   async function run(settings: Record<string, unknown>) {
-    helper.settings(settings);
     const config = configFor(sb);
+    // load() sets the runtime's settings (a user folder of its own), so these go through it.
     loaded = await load(
       [config.node, { id: 'in', type: 'whatsapp-cloud-in', config: 'cfg', path: '/wa-hook', wires: [['messages'], [], []] }, { id: 'messages', type: 'helper' }],
       config.credentials,
+      settings,
     );
     return loaded;
   }
