@@ -161,6 +161,42 @@ d('n8n nodes in real n8n 2.41.1 against the sandbox', () => {
     expect(times[times.length - 1]! - times[0]!).toBeGreaterThan(((300 - NODE_THROUGHPUT) / NODE_THROUGHPUT) * 1000 * 0.8);
   }, 300_000);
 
+  it('a carousel template with 3 cards from the resource mapper reaches the sandbox with every card\'s header and button', async () => {
+    const value: Record<string, string> = { 'body-1': 'Ada', 'body-2': 'SPRING' };
+    for (const n of [0, 1, 2]) {
+      value[`card-${n}-header`] = `https://cdn.example.com/n8n-${n}.jpg`;
+      value[`card-${n}-body-1`] = `plant ${n}`;
+      value[`card-${n}-button-0`] = `more-${n}`;
+      value[`card-${n}-button-1`] = `sku-${n}`;
+    }
+    const to = '+15557770101';
+    const id = await importWorkflow(userFolder, {
+      name: 'e2e carousel',
+      nodes: [
+        manual,
+        waNode('Send Carousel', {
+          resource: 'message',
+          operation: 'sendTemplate',
+          to,
+          templateName: { __rl: true, mode: 'name', value: 'succulent_carousel' },
+          languageCode: 'en_US',
+          templateParameters: { mappingMode: 'defineBelow', value, matchingColumns: [], schema: [] },
+        }),
+      ],
+      connections: chain('Start', 'Send Carousel'),
+    });
+    const res = await executeWorkflow(userFolder, id, { timeoutMs: 120_000 });
+    expect(res.code).toBe(0);
+    const [out] = nodeOutput(res.result, 'Send Carousel');
+    const sent = sandbox.messages.find((m) => m.id === out!.messageId)!.body as { template: { components: Array<{ type: string; cards?: Array<{ card_index: number; components: unknown[] }> }> } };
+    const carousel = sent.template.components.find((c) => c.type === 'carousel')!;
+    expect(carousel.cards!.map((c) => c.card_index)).toEqual([0, 1, 2]);
+    carousel.cards!.forEach((card, n) => {
+      expect(card.components).toContainEqual({ type: 'header', parameters: [{ type: 'image', image: { link: `https://cdn.example.com/n8n-${n}.jpg` } }] });
+      expect(card.components).toContainEqual({ type: 'button', sub_type: 'url', index: '1', parameters: [{ type: 'text', text: `sku-${n}` }] });
+    });
+  }, 180_000);
+
   it('blocks a free-form send without a window with the hint, or falls back to the template', async () => {
     const to = '+15557770001';
     const id = await importWorkflow(userFolder, {
