@@ -25,6 +25,8 @@ import { ValidationError } from './errors/error-classes';
 import { MARKETING_MESSAGES_EDGE, MARKETING_PRODUCT_POLICIES, marketingFields, type MarketingMessagesOptions } from './marketing/marketing-messages';
 import { healthSnapshot, type HealthSnapshot } from './account';
 import type { DeliveryLedger } from './ledger/ledger';
+import type { MessagingLimit } from './limits/messaging-limit';
+import { getPhoneNumber } from './phone-numbers';
 import { QualityGuard, QUALITY_CODES, resolveQualityRules, type QualityOptions, type QualityRules, type QualityStatus } from './quality/quality-guard';
 
 /**
@@ -99,6 +101,24 @@ export interface WhatsAppClientOptions extends GraphConnection {
    * @default undefined (nothing recorded)
    */
   ledger?: DeliveryLedger;
+  /**
+   * Meta's messaging limit (unique people reached with business-initiated templates in a moving
+   * 24 hours, per business portfolio): a template to a new person whose window is closed is
+   * refused with `messaging_limit_reached` (naming the tier, the count and when the next slot
+   * frees) or, with `hold`, waits for that slot. The tier is read from Meta
+   * (`whatsapp_business_manager_messaging_limit`, else `messaging_limit_tier`) on the first such
+   * send and by `health()`, updated from `business_capability_update` webhooks; `tier` overrides it.
+   * @default undefined (not counted)
+   */
+  messagingLimit?: {
+    tracker: MessagingLimit;
+    /** Shared by every number of one portfolio. @default the WABA ID (else the phone number ID) */
+    portfolio?: string;
+    /** e.g. `TIER_250`: overrides what Meta says. */
+    tier?: string;
+    /** Wait for the next free slot instead of refusing. @default false */
+    hold?: boolean;
+  };
 }
 
 export interface SendResult {
@@ -149,6 +169,8 @@ export class WhatsAppClient {
   readonly qualityGuard: QualityGuard;
   /** Where accepted sends are recorded, when a ledger was given. */
   readonly ledger: DeliveryLedger | undefined;
+  private readonly messagingLimit: WhatsAppClientOptions['messagingLimit'];
+  private tierRead: Promise<void> | undefined;
   private readonly qualityRules: QualityRules;
   private readonly detachQuality: Array<() => void> = [];
   private readonly windowPolicy: WindowPolicy;
@@ -190,6 +212,7 @@ export class WhatsAppClient {
       options.quality?.guard ?? new QualityGuard(this.redis ? { store: new RedisWindowStore(this.redis) } : {});
     this.qualityRules = resolveQualityRules(options.quality, this.qualityGuard);
     this.ledger = options.ledger;
+    this.messagingLimit = options.messagingLimit;
     if (this.qualityRules.enabled) {
       this.detachQuality.push(this.qualityGuard.attachLimiter(this.phoneNumberId, this.limiter, this.qualityRules.yellowThroughputFactor));
     }
@@ -261,6 +284,11 @@ export class WhatsAppClient {
       this.qualityRules,
     );
 
+    // A template to someone whose window is closed starts a conversation: it counts against the
+    // portfolio's messaging limit (replies inside the window and repeat recipients do not).
+    const counted = isTemplateMessage(outbound) && this.messagingLimit ? !(await this.windowStatus(recipient.to)).open : false;
+    if (counted) await this.admitBusinessInitiated(recipient.to);
+
     const body = toGraphBody(outbound);
     let edge = 'messages';
     if (template) {
@@ -288,6 +316,8 @@ export class WhatsAppClient {
       );
     } catch (error) {
       await this.learnFromFailure(error, recipient.to);
+      // Meta refused it outright: nobody was reached, so the slot goes back.
+      if (counted && error instanceof GraphApiError) await this.messagingLimit!.tracker.release(this.portfolio, recipient.to).catch(() => undefined);
       throw error;
     }
     const { response, attempts } = sent;
@@ -311,6 +341,28 @@ export class WhatsAppClient {
     };
     if (this.ledger) await this.record(result, outbound);
     return result;
+  }
+
+  /** The business portfolio whose messaging limit this number shares. */
+  private get portfolio(): string {
+    return this.messagingLimit?.portfolio || this.wabaId || this.phoneNumberId;
+  }
+
+  /** Counts a business-initiated send against the messaging limit (reading the tier from Meta once when unknown). */
+  private async admitBusinessInitiated(to: string): Promise<void> {
+    const limit = this.messagingLimit!;
+    if (!limit.tier && limit.tracker.tier(this.portfolio) === undefined) {
+      this.tierRead ??= getPhoneNumber(this.graph, this.phoneNumberId)
+        .then((phone) => {
+          if (phone.messagingLimit && limit.tracker.tier(this.portfolio) === undefined) limit.tracker.setTier(this.portfolio, phone.messagingLimit);
+        })
+        .catch(() => {
+          // Unknown tier: nothing is refused; the next health check or webhook may tell.
+          this.tierRead = undefined;
+        });
+      await this.tierRead;
+    }
+    await limit.tracker.admit(this.portfolio, to, { ...(limit.tier ? { tier: limit.tier } : {}), hold: limit.hold === true, sleep: (ms) => this.retryWaits.sleep(ms) });
   }
 
   /** Records an accepted send in the ledger; a failure is reported on the result, never thrown (the message is out). */
@@ -389,8 +441,10 @@ export class WhatsAppClient {
    * @example
    * const health = await client.health(); // health.qualityRating === 'GREEN', health.advice
    */
-  health(): Promise<HealthSnapshot> {
-    return healthSnapshot(this.graph, this.phoneNumberId, { qualityGuard: this.qualityRules.enabled ? this.qualityGuard : undefined });
+  async health(): Promise<HealthSnapshot> {
+    const snapshot = await healthSnapshot(this.graph, this.phoneNumberId, { qualityGuard: this.qualityRules.enabled ? this.qualityGuard : undefined });
+    if (this.messagingLimit && snapshot.messagingLimit) this.messagingLimit.tracker.setTier(this.portfolio, snapshot.messagingLimit);
+    return snapshot;
   }
 
   /**

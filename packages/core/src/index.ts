@@ -161,6 +161,22 @@ export {
   type LedgerRow,
 } from './ledger';
 
+// Messaging limit (unique business-initiated recipients per portfolio in 24 hours)
+export {
+  MessagingLimit,
+  MessagingLimitError,
+  MemoryMessagingLimitStore,
+  RedisMessagingLimitStore,
+  SqliteMessagingLimitStore,
+  MESSAGING_LIMIT_TIERS,
+  tierLimit,
+  tierOfCount,
+  type MessagingLimitStore,
+  type MessagingLimitOptions,
+  type AdmitResult,
+} from './limits/messaging-limit';
+export { applyMessagingLimitUpdates } from './limits/webhook-updates';
+
 // Media
 export {
   uploadMedia,

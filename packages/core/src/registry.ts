@@ -19,6 +19,7 @@ import { DeliveryLedger } from './ledger/ledger';
 import { MemoryLedgerStore } from './ledger/memory-ledger-store';
 import { RedisLedgerStore } from './ledger/redis-ledger-store';
 import { SqliteLedgerStore } from './ledger/sqlite-ledger-store';
+import { MemoryMessagingLimitStore, MessagingLimit, RedisMessagingLimitStore, SqliteMessagingLimitStore } from './limits/messaging-limit';
 
 /**
  * Process-wide state shared by every node of a process: one limiter per phone number (two
@@ -35,6 +36,7 @@ interface Registry {
   embedded?: Map<string, SharedState>;
   failedOpens?: Map<string, { at: number; error: WhatsAppError }>;
   ledger?: DeliveryLedger;
+  messagingLimit?: MessagingLimit;
 }
 
 const KEY = Symbol.for('@wa-cloud/core/registry');
@@ -99,6 +101,8 @@ export interface SharedRedisState {
   readonly qualityGuard: QualityGuard;
   /** A delivery ledger whose records live in Redis (keys `<keyPrefix>ledger:…`): one process sends, another hears the statuses. */
   readonly ledger: DeliveryLedger;
+  /** The messaging-limit count in Redis (keys `<keyPrefix>mlimit:<portfolio>`), shared by every process. */
+  readonly messagingLimit: MessagingLimit;
   /**
    * The Redis limiter of `phoneNumberId`. Like {@link sharedLimiter}, other settings give a new
    * limiter (the budget in Redis stays the same: it is keyed by prefix and number only, so every
@@ -153,6 +157,7 @@ export function sharedRedisState(options: RedisOptions = {}): SharedRedisState {
     deduplicator: new EventDeduplicator(new RedisDedupeStore(connection)),
     qualityGuard: new QualityGuard({ store: new RedisWindowStore(connection) }),
     ledger: new DeliveryLedger({ store: new RedisLedgerStore(connection) }),
+    messagingLimit: new MessagingLimit({ store: new RedisMessagingLimitStore(connection) }),
     limiter(phoneNumberId: string, limiterOptions: LimiterOptions = {}): RateLimiter {
       const limiterSettings = JSON.stringify(validateLimiterOptions(limiterOptions));
       const current = limiters.get(phoneNumberId);
@@ -208,6 +213,11 @@ export interface SharedState {
    * joins statuses to it. A forgotten user's rows go with {@link forgetUser}.
    */
   readonly ledger: DeliveryLedger;
+  /**
+   * The portfolio messaging limit's count of unique business-initiated recipients in 24 hours,
+   * in the same store (shared across processes with Redis or one embedded file).
+   */
+  readonly messagingLimit: MessagingLimit;
   /** The number's limiter: per process (memory, embedded) or in Redis. */
   limiter(phoneNumberId: string, options?: LimiterOptions): RateLimiter;
   /**
@@ -250,7 +260,7 @@ export interface StateOptions {
   dedupeTtlMs?: number;
 }
 
-function newState(requested: StateStoreKind, store: StateStore, parts: Pick<SharedState, 'windowTracker' | 'deduplicator' | 'qualityGuard' | 'limiter' | 'ledger'> & { redis?: SharedRedisState; problem?: WhatsAppError }): SharedState {
+function newState(requested: StateStoreKind, store: StateStore, parts: Pick<SharedState, 'windowTracker' | 'deduplicator' | 'qualityGuard' | 'limiter' | 'ledger' | 'messagingLimit'> & { redis?: SharedRedisState; problem?: WhatsAppError }): SharedState {
   const hooks = new Set<ForgetHook>();
   // The ledger's rows of a forgotten user go too (every number's).
   const ledger = parts.ledger;
@@ -268,6 +278,7 @@ function newState(requested: StateStoreKind, store: StateStore, parts: Pick<Shar
     deduplicator: parts.deduplicator,
     qualityGuard: parts.qualityGuard,
     ledger,
+    messagingLimit: parts.messagingLimit,
     limiter: parts.limiter,
     redis: parts.redis,
     get problem() {
@@ -302,6 +313,7 @@ function memoryState(problem?: WhatsAppError): SharedState {
     qualityGuard: sharedQualityGuard(),
     deduplicator: processDeduplicator(),
     ledger: sharedLedger(),
+    messagingLimit: (registry().messagingLimit ??= new MessagingLimit({ store: new MemoryMessagingLimitStore() })),
     limiter: (phoneNumberId: string, options?: LimiterOptions) => sharedLimiter(phoneNumberId, options),
   };
   if (!problem) return (registry().memory ??= newState('memory', memoryStore(), parts));
@@ -338,6 +350,7 @@ function embeddedState(file: string, options: StateOptions): SharedState {
     qualityGuard: new QualityGuard({ store: store.quality }),
     deduplicator: new EventDeduplicator(store.dedupe, options.dedupeTtlMs ? { ttlMs: options.dedupeTtlMs } : {}),
     ledger: new DeliveryLedger({ store: new SqliteLedgerStore(store.db) }),
+    messagingLimit: new MessagingLimit({ store: new SqliteMessagingLimitStore(store.db) }),
     // Pacing stays per process: the send budget is a rate, not something to remember.
     limiter: (phoneNumberId, limiterOptions) => sharedLimiter(phoneNumberId, limiterOptions),
   });

@@ -131,6 +131,8 @@ export class Engine {
     qualityRating: 'GREEN' as QualityRating,
     /** Users who stopped marketing messages: MARKETING templates to them fail with 131050. */
     marketingOptOut: new Set<string>(),
+    /** The portfolio's messaging limit (`whatsapp_business_manager_messaging_limit`). */
+    messagingLimitTier: 'TIER_2K',
     profile: {
       about: 'Testing flows with the WhatsApp Cloud API sandbox',
       address: '1 Sandbox Way',
@@ -256,6 +258,7 @@ export class Engine {
       statuses: [],
       errors: [],
       fault,
+      ...(send.type === 'template' && !this.window.isOpen(send.waId) ? { businessInitiated: true } : {}),
     };
     this.messages.push(rec);
     this.messagesById.set(rec.id, rec);
@@ -400,9 +403,34 @@ export class Engine {
     return this.deliverChange('phone_number_quality_update', {
       display_phone_number: this.o.displayPhoneNumber,
       event,
-      current_limit: 'TIER_2K',
-      max_daily_conversations_per_business: 'TIER_2K',
+      current_limit: this.account.messagingLimitTier,
+      max_daily_conversations_per_business: this.account.messagingLimitTier,
     });
+  }
+
+  /**
+   * Changes the portfolio's messaging limit (TIER_250, TIER_2K, TIER_10K, TIER_100K, TIER_UNLIMITED):
+   * what the phone number's `whatsapp_business_manager_messaging_limit` (and the deprecated
+   * `messaging_limit_tier`) read, told with a `business_capability_update` webhook
+   * (`max_daily_conversations_per_business`, -1 for unlimited) as Meta does.
+   */
+  setMessagingLimitTier(tier: string): Promise<number | undefined> {
+    const counts: Record<string, number> = { TIER_50: 50, TIER_250: 250, TIER_1K: 1000, TIER_2K: 2000, TIER_10K: 10000, TIER_100K: 100000, TIER_UNLIMITED: -1 };
+    if (!(tier in counts)) throw new Error(`setMessagingLimitTier: ${String(tier)} is not one of ${Object.keys(counts).join(', ')}`);
+    this.account.messagingLimitTier = tier;
+    this.changed();
+    return this.deliverChange('business_capability_update', { max_daily_conversations_per_business: counts[tier]!, max_phone_numbers_per_business: 2 });
+  }
+
+  /**
+   * Unique recipients of business-initiated templates (sent while their 24-hour window was closed)
+   * accepted in the last 24 hours: what Meta counts against the messaging limit.
+   */
+  businessInitiatedRecipients(): string[] {
+    const since = this.o.now() - 24 * 60 * 60 * 1000;
+    const users = new Set<string>();
+    for (const m of this.messages) if (m.businessInitiated && m.acceptedAt > since) users.add(m.waId);
+    return [...users];
   }
 
   /**

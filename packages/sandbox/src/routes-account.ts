@@ -44,8 +44,8 @@ function phoneObject(e: Engine): JsonObject {
         { entity_type: 'APP', id: e.o.appId, can_send_message: 'AVAILABLE' },
       ],
     },
-    whatsapp_business_manager_messaging_limit: 'TIER_2K',
-    messaging_limit_tier: 'TIER_2K',
+    whatsapp_business_manager_messaging_limit: e.account.messagingLimitTier,
+    messaging_limit_tier: e.account.messagingLimitTier,
     webhook_configuration: webhook,
     id: e.o.phoneNumberId,
   };

@@ -142,6 +142,19 @@ export class Sandbox {
   }
 
   /**
+   * Sets the portfolio's messaging limit tier (TIER_250 … TIER_UNLIMITED) read by the phone number's
+   * fields, and sends `business_capability_update` as Meta does.
+   */
+  setMessagingLimitTier(tier: string): Promise<number | undefined> {
+    return this.engine.setMessagingLimitTier(tier);
+  }
+
+  /** Unique recipients of business-initiated templates accepted in the last 24 hours. */
+  businessInitiatedRecipients(): string[] {
+    return this.engine.businessInitiatedRecipients();
+  }
+
+  /**
    * Plays the user tapping "Stop promotions" (`stop`) or resuming them (`resume`): sends the
    * `user_preferences` webhook (unless `options.webhook` is false) and, while stopped, fails
    * MARKETING templates to them with 131050 on the status webhook (utility and authentication go).

@@ -168,6 +168,8 @@ export interface MessageRecord {
   errors: WebhookError[];
   /** Fault that hit this request, if any (`reset_after` and `slow` messages are still accepted). */
   fault?: FaultKind;
+  /** A template sent while the user's 24-hour window was closed: counts against the messaging limit. */
+  businessInitiated?: boolean;
 }
 
 /** An inbound (user → business) message created by {@link Sandbox.inbound} or the chat page. */

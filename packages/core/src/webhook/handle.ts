@@ -12,6 +12,8 @@ import type { QualityGuard } from '../quality/quality-guard';
 import { applyQualityUpdates } from '../quality/webhook-updates';
 import type { DeliveryLedger } from '../ledger/ledger';
 import { joinStatuses } from '../ledger/join';
+import type { MessagingLimit } from '../limits/messaging-limit';
+import { applyMessagingLimitUpdates } from '../limits/webhook-updates';
 
 /** HTTP request headers as Node and most frameworks give them. */
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
@@ -39,6 +41,8 @@ export interface WebhookPostInput {
    * template, reference, recipient, sent-at) and the ledger's `ledgerStatus`.
    */
   ledger?: DeliveryLedger;
+  /** The messaging limit the sending side counts with: `business_capability_update` updates its tier. */
+  messagingLimit?: MessagingLimit;
   /**
    * Dedupe and record windows in Redis, shared with the processes that send (same `keyPrefix`):
    * used for whichever of `deduplicator` and `windowTracker` is not given, through the process's
@@ -111,6 +115,7 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const events = deduplicator ? await deduplicator.filter(parsed, { pending: later }) : parsed;
   if (windowTracker) await applyWindowUpdates(windowTracker, events);
   if (input.qualityGuard) await applyQualityUpdates(input.qualityGuard, events);
+  if (input.messagingLimit) applyMessagingLimitUpdates(input.messagingLimit, events);
   const acknowledge = later && deduplicator ? () => deduplicator.acknowledge(events) : () => Promise.resolve();
   return { events, duplicates: parsed.length - events.length, acknowledge };
 }
