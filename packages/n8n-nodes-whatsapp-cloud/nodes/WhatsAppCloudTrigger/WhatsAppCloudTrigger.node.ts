@@ -294,6 +294,8 @@ export class WhatsAppCloudTrigger implements INodeType {
         acknowledgeLater: true,
         // Every status joins its send in the ledger, whether or not it starts an execution.
         ...(ledgerOn ? { ledger: shared.ledger } : {}),
+        // business_capability_update keeps the messaging limit's tier current for the send nodes.
+        messagingLimit: shared.messagingLimit,
       }));
       await acknowledge();
     } catch (error) {

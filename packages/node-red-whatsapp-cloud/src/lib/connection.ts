@@ -50,6 +50,9 @@ export interface ConfigSettings extends ConnectionSettings, SharedStoreSettings 
   healthCheckMinutes: number;
   /** Record sends in the delivery ledger and join statuses to them. @default true */
   deliveryLedger: boolean;
+  /** Messaging limit tier override (`meta` = read it from Meta) and hold instead of refusing. */
+  messagingLimitTier: string;
+  messagingLimitHold: boolean;
   windowPolicy: WindowPolicy;
   fallbackTemplate?: string;
   fallbackLanguage?: string;
@@ -90,6 +93,8 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
     throughput: Number.isFinite(throughput) && throughput > 0 ? throughput : undefined,
     healthCheckMinutes: healthMinutes(def.healthCheckMinutes),
     deliveryLedger: def.deliveryLedger !== false && def.deliveryLedger !== 'false',
+    messagingLimitTier: typeof def.messagingLimitTier === 'string' && /^TIER_[A-Z0-9]+$/.test(def.messagingLimitTier) ? def.messagingLimitTier : 'meta',
+    messagingLimitHold: def.messagingLimitHold === true || def.messagingLimitHold === 'true',
     windowPolicy: policy && POLICIES.includes(policy) ? policy : 'enforce',
     fallbackTemplate: str(def.fallbackTemplate),
     fallbackLanguage: str(def.fallbackLanguage),

@@ -1,4 +1,4 @@
-import type { DeliveryLedger, ForgetUserResult, EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
+import type { DeliveryLedger, MessagingLimit, ForgetUserResult, EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
 import type { ConfigSettings, Secrets } from './connection';
 import type { Node } from './node-red';
 
@@ -26,6 +26,8 @@ export interface SharedState {
   qualityGuard: QualityGuard;
   /** The delivery ledger in the same store: sends record into it, the webhook node joins statuses to it. */
   ledger: DeliveryLedger;
+  /** The portfolio messaging limit's 24-hour count, in the same store. */
+  messagingLimit: MessagingLimit;
   limiter(phoneNumberId: string, throughput?: number): RateLimiter;
 }
 

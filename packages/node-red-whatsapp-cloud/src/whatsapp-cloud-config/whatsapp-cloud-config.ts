@@ -41,6 +41,7 @@ function sharedState(s: ReturnType<typeof configSettings>, userDir: string | und
     deduplicator: state.deduplicator,
     qualityGuard: state.qualityGuard,
     ledger: state.ledger,
+    messagingLimit: state.messagingLimit,
     limiter: (phoneNumberId, throughput) => state.limiter(phoneNumberId, { throughput }),
   };
 }
@@ -122,6 +123,8 @@ export = function register(RED: NodeAPI): void {
           : {}),
         // Every accepted send is remembered with its reference; the webhook node joins its statuses.
         ...(s.deliveryLedger ? { ledger: node.shared!.ledger } : {}),
+        // Business-initiated templates count against the portfolio's messaging limit (tier from Meta unless set).
+        messagingLimit: { tracker: node.shared!.messagingLimit, ...(s.messagingLimitTier !== 'meta' ? { tier: s.messagingLimitTier } : {}), hold: s.messagingLimitHold },
       });
     } catch (error) {
       if (error !== node.configError) {

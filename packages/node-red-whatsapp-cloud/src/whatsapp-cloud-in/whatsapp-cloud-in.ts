@@ -189,6 +189,8 @@ export = function register(RED: NodeAPI): void {
         acknowledgeLater: true,
         // Every status joins its send in the ledger (msgs then carry msg.whatsapp.send), emitted or not.
         ...(ledgerOn ? { ledger: shared.ledger } : {}),
+        // business_capability_update keeps the messaging limit's tier current for the send nodes.
+        messagingLimit: shared.messagingLimit,
       }).then(
         ({ events, acknowledge }) => {
           received += events.length;

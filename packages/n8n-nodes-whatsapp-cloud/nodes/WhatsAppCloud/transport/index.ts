@@ -162,6 +162,8 @@ export interface SendSettings {
   marketingMessages?: MarketingMessagesOptions;
   /** Record sends in the state store's delivery ledger (option "Delivery Ledger"). @default true */
   ledger?: boolean;
+  /** Messaging limit: tier override (`meta` = read from Meta) and hold instead of refusing. */
+  messagingLimit?: { tier?: string; hold?: boolean };
 }
 
 /**
@@ -208,6 +210,12 @@ export function createClient(credentials: WhatsAppCloudCredentials, settings: Se
     quality: { ...settings.quality, guard: qualityGuardFor(shared) },
     ...(settings.marketingMessages ? { marketingMessages: settings.marketingMessages } : {}),
     ...(settings.ledger === false ? {} : { ledger: shared.ledger }),
+    // Business-initiated templates count against the portfolio's limit, shared through the store.
+    messagingLimit: {
+      tracker: shared.messagingLimit,
+      ...(settings.messagingLimit?.tier && settings.messagingLimit.tier !== 'meta' ? { tier: settings.messagingLimit.tier } : {}),
+      hold: settings.messagingLimit?.hold === true,
+    },
   });
 }
 

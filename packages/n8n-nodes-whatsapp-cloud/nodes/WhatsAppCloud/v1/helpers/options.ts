@@ -64,6 +64,14 @@ export const sendOptionsField: INodeProperties = {
       displayOptions: { show: { windowPolicy: ['fallbackTemplate'] } },
     },
     {
+      displayName: 'Hold Over Messaging Limit',
+      name: 'messagingLimitHold',
+      type: 'boolean',
+      default: false,
+      description: 'Whether a template over the messaging limit waits until a slot frees (up to 24 hours) instead of failing',
+      displayOptions: { show: { '/operation': SENDING_OPERATIONS } },
+    },
+    {
       displayName: 'Link Preview',
       name: 'previewUrl',
       type: 'boolean',
@@ -100,6 +108,22 @@ export const sendOptionsField: INodeProperties = {
       default: 5,
       typeOptions: { minValue: 1, maxValue: 10 },
       description: 'Tries per item (the first included) when Meta answers with a retryable error. Only that item is tried again.',
+    },
+    {
+      displayName: 'Messaging Limit Tier',
+      name: 'messagingLimitTier',
+      type: 'options',
+      default: 'meta',
+      description: 'Unique people the business portfolio may reach with templates outside the 24-hour window in a moving 24 hours. A template to a new person over it fails before sending, naming the tier, the count and when the next slot frees.',
+      displayOptions: { show: { '/operation': SENDING_OPERATIONS } },
+      options: [
+        { name: 'From Meta (Recommended)', value: 'meta', description: 'Read whatsapp_business_manager_messaging_limit, kept current by health checks and the trigger' },
+        { name: 'TIER_100K', value: 'TIER_100K' },
+        { name: 'TIER_10K', value: 'TIER_10K' },
+        { name: 'TIER_250', value: 'TIER_250' },
+        { name: 'TIER_2K', value: 'TIER_2K' },
+        { name: 'TIER_UNLIMITED', value: 'TIER_UNLIMITED' },
+      ],
     },
     {
       displayName: 'Reference (Callback Data)',
@@ -322,6 +346,7 @@ export function readSendSettings(ctx: IExecuteFunctions, fallbackComponents?: un
     throughput: typeof options.throughput === 'number' ? options.throughput : undefined,
     quality: readQualityOptions(ctx),
     ledger: options.deliveryLedger !== false,
+    messagingLimit: { tier: typeof options.messagingLimitTier === 'string' ? options.messagingLimitTier : 'meta', hold: options.messagingLimitHold === true },
     retry: {
       ...(typeof options.maxAttempts === 'number' ? { maxAttempts: options.maxAttempts } : {}),
       ...(typeof options.retryBaseDelayMs === 'number' ? { baseDelayMs: options.retryBaseDelayMs } : {}),
