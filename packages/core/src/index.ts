@@ -281,3 +281,32 @@ export {
   type HealthAdvice,
   type HealthSnapshot,
 } from './account';
+
+// WhatsApp Flows: the encrypted data-exchange endpoint and Flow management
+export {
+  loadFlowPrivateKey,
+  decryptFlowRequest,
+  encryptFlowResponse,
+  flipIv,
+  normalizePem,
+  FlowEndpointError,
+  handleFlowEndpointPost,
+  flowSessionFromToken,
+  encryptFlowReply,
+  completeFlowResponse,
+  validateFlowResponse,
+  MAX_FLOW_REQUEST_BYTES,
+  listFlows,
+  getFlowPreview,
+  publishFlow,
+  type EncryptedFlowRequest,
+  type FlowCipherSession,
+  type InboundFlowRequest,
+  type FlowSessionToken,
+  type FlowEndpointReply,
+  type FlowEndpointRequest,
+  type FlowEndpointInput,
+  type OutboundFlowResponse,
+  type FlowInfo,
+  type FlowPreview,
+} from './flows';
