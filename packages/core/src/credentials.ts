@@ -3,13 +3,15 @@ import { DEFAULT_API_VERSION } from './version';
 
 /** One credential field, as both adapters render it. */
 export interface CredentialField {
-  name: 'accessToken' | 'phoneNumberId' | 'wabaId' | 'appSecret' | 'verifyToken' | 'apiVersion' | 'baseUrl';
+  name: 'accessToken' | 'phoneNumberId' | 'wabaId' | 'appSecret' | 'verifyToken' | 'flowPrivateKey' | 'flowPrivateKeyPassphrase' | 'apiVersion' | 'baseUrl';
   displayName: string;
   type: 'string' | 'password';
   required: boolean;
   description: string;
   default?: string;
   placeholder?: string;
+  /** Lines of the input box (multi-line secrets such as a PEM key). */
+  rows?: number;
   /** Shown under "advanced" options. */
   advanced?: boolean;
 }

@@ -11,7 +11,7 @@ function toProperty(field: CredentialField): INodeProperties {
     required: field.required,
     description: field.description,
     ...(field.placeholder ? { placeholder: field.placeholder } : {}),
-    ...(field.type === 'password' ? { typeOptions: { password: true } } : {}),
+    ...(field.type === 'password' ? { typeOptions: { password: true, ...(field.rows ? { rows: field.rows } : {}) } } : {}),
   };
 }
 

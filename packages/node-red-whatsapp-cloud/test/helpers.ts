@@ -37,7 +37,11 @@ const capture = (mod: (RED: unknown) => void) =>
   };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const accountModule = require('../src/whatsapp-cloud-account/whatsapp-cloud-account');
-const modules = [capture(configModule), outModule, inModule, accountModule];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const flowModule = require('../src/whatsapp-cloud-flow/whatsapp-cloud-flow');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const flowResponseModule = require('../src/whatsapp-cloud-flow-response/whatsapp-cloud-flow-response');
+const modules = [capture(configModule), outModule, inModule, accountModule, flowModule, flowResponseModule];
 
 /**
  * Loads a flow. The server in front of `RED.httpNode` listens before the flow starts, so a node that

@@ -34,6 +34,7 @@ export const ERROR_CATALOG: Record<number, { title: string; http: number }> = {
   133005: { title: 'Two step verification PIN Mismatch', http: 400 },
   133010: { title: 'Account not registered', http: 400 },
   133016: { title: 'Account register deregister rate limit exceeded', http: 400 },
+  139001: { title: 'Error while publishing Flow', http: 400 },
   139100: { title: 'Failed to block/unblock users', http: 400 },
 };
 

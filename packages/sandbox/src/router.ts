@@ -12,6 +12,7 @@ import { parseParams, queryOf, readBody, sendJson } from './http-util';
 import { handlePage } from './page-api';
 import * as account from './routes-account';
 import * as analytics from './routes-analytics';
+import * as flows from './flows';
 import { postMarketingMessages, postMessages } from './routes-messages';
 import { deleteMedia, downloadMedia, getMedia, uploadMedia } from './routes-media';
 import * as templates from './routes-templates';
@@ -87,6 +88,9 @@ async function route(ctx: Ctx): Promise<RouteResult> {
         if (m === 'POST') return templates.createTemplate(ctx);
         if (m === 'DELETE') return templates.deleteTemplates(ctx);
         throw unsupported();
+      case 'flows':
+        if (m === 'GET') return flows.listFlows(ctx);
+        throw unsupported();
       case 'subscribed_apps':
         if (m === 'GET') return account.listSubscribedApps(ctx);
         if (m === 'POST') return account.subscribeApp(ctx);
@@ -100,6 +104,12 @@ async function route(ctx: Ctx): Promise<RouteResult> {
     if (edge) throw unknownEdge(edge);
     if (m === 'GET') return getMedia(ctx, id);
     if (m === 'DELETE') return deleteMedia(ctx, id);
+    throw unsupported();
+  }
+  if (flows.flowsOf(e).has(id)) {
+    if (edge === 'publish' && m === 'POST') return flows.publishFlow(ctx, id);
+    if (edge) throw unknownEdge(edge);
+    if (m === 'GET') return flows.getFlow(ctx, id);
     throw unsupported();
   }
   if (e.templates.byId(id)) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { Engine } from './engine';
 import { createRequestListener } from './router';
+import { flowsOf, type SandboxFlow } from './flows';
 import type {
   InboundMessage, InboundRecord, Json, MessageRecord, QualityRating, RequestRecord, SandboxOptions, SendFailureRule, WebhookDelivery,
 } from './types';
@@ -72,6 +73,10 @@ export class Sandbox {
   /** Every webhook POST attempt, in order (redeliveries included). */
   get webhookDeliveries(): readonly WebhookDelivery[] {
     return this.engine.webhooks.deliveries;
+  }
+  /** The WABA's Flows (`GET /{WABA}/flows`), with their current status: publishing changes it. */
+  get flows(): readonly SandboxFlow[] {
+    return [...flowsOf(this.engine).values()];
   }
   /** User messages created by {@link inbound} or the chat page. */
   get inbounds(): readonly InboundRecord[] {

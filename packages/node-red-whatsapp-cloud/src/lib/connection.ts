@@ -2,7 +2,7 @@ import { CREDENTIAL_FIELDS, SECRET_FIELDS, trimTrailingSlashes, type WindowPolic
 import type { NodeDef } from './node-red';
 
 /** The credential fields the runtime stores encrypted (password type in the one definition). */
-export type SecretName = 'accessToken' | 'appSecret' | 'verifyToken' | 'redisPassword';
+export type SecretName = 'accessToken' | 'appSecret' | 'verifyToken' | 'flowPrivateKey' | 'flowPrivateKeyPassphrase' | 'redisPassword';
 export type Secrets = Partial<Record<SecretName, string>>;
 
 /**
@@ -23,6 +23,8 @@ export interface ConnectionSettings {
   accessToken?: string;
   appSecret?: string;
   verifyToken?: string;
+  flowPrivateKey?: string;
+  flowPrivateKeyPassphrase?: string;
   phoneNumberId?: string;
   wabaId?: string;
   apiVersion?: string;

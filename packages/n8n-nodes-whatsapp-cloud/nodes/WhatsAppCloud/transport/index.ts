@@ -1,5 +1,8 @@
+import { createHash, type KeyObject } from 'node:crypto';
 import {
   DEFAULT_REDIS_KEY_PREFIX,
+  FlowEndpointError,
+  loadFlowPrivateKey,
   GraphApi,
   isWhatsAppError,
   sharedState,
@@ -46,6 +49,9 @@ export interface WhatsAppCloudCredentials {
   wabaId?: string;
   appSecret?: string;
   verifyToken?: string;
+  /** PEM private key of the Flow endpoint (WhatsApp Flows data exchange). */
+  flowPrivateKey?: string;
+  flowPrivateKeyPassphrase?: string;
   apiVersion?: string;
   baseUrl?: string;
 }
@@ -66,6 +72,9 @@ export function normalizeCredentials(data: ICredentialDataDecryptedObject): What
     wabaId: pick('wabaId'),
     appSecret: pick('appSecret'),
     verifyToken: pick('verifyToken'),
+    flowPrivateKey: pick('flowPrivateKey'),
+    // A passphrase is used exactly as typed (spaces may belong to it).
+    flowPrivateKeyPassphrase: data.flowPrivateKeyPassphrase ? String(data.flowPrivateKeyPassphrase) : undefined,
     apiVersion: pick('apiVersion'),
     baseUrl: pick('baseUrl'),
   };
@@ -294,4 +303,26 @@ export function toNodeError(node: INode, error: unknown, itemIndex?: number): No
   }
   const message = error instanceof Error ? error.message : String(error);
   return new NodeOperationError(node, message, itemIndex !== undefined ? { itemIndex } : {});
+}
+
+/**
+ * The Flow endpoint's private key, loaded once per key and passphrase for the process (parsing an
+ * encrypted PEM costs milliseconds; the trigger and the respond step both need it on every request).
+ * Cached by a digest, so neither the PEM nor the passphrase is kept as a map key.
+ */
+const flowKeys = new Map<string, KeyObject | FlowEndpointError>();
+export function flowPrivateKeyOf(credentials: WhatsAppCloudCredentials): KeyObject | FlowEndpointError {
+  const id = createHash('sha256').update(credentials.flowPrivateKey ?? '').update('\0').update(credentials.flowPrivateKeyPassphrase ?? '').digest('base64');
+  let key = flowKeys.get(id);
+  if (!key) {
+    try {
+      key = loadFlowPrivateKey(credentials.flowPrivateKey ?? '', credentials.flowPrivateKeyPassphrase);
+    } catch (error) {
+      if (!(error instanceof FlowEndpointError)) throw error;
+      key = error;
+    }
+    if (flowKeys.size > 32) flowKeys.clear();
+    flowKeys.set(id, key);
+  }
+  return key;
 }

@@ -10,6 +10,7 @@ import {
 } from 'n8n-workflow';
 import * as analytics from './actions/analytics/Analytics.resource';
 import * as businessProfile from './actions/businessProfile/BusinessProfile.resource';
+import * as flow from './actions/flow/Flow.resource';
 import * as media from './actions/media/Media.resource';
 import * as message from './actions/message/Message.resource';
 import { sendAndWaitWebhooks, webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
@@ -50,6 +51,7 @@ export class WhatsAppCloudV1 implements INodeType {
         options: [
           { name: 'Analytics', value: 'analytics' },
           { name: 'Business Profile', value: 'businessProfile' },
+          { name: 'Flow', value: 'flow' },
           { name: 'Media', value: 'media' },
           { name: 'Message', value: 'message' },
           { name: 'Phone Number', value: 'phoneNumber' },
@@ -60,6 +62,7 @@ export class WhatsAppCloudV1 implements INodeType {
         default: 'message',
       },
       ...message.description,
+      ...flow.description,
       ...media.description,
       ...template.description,
       ...phoneNumber.description,

@@ -17,6 +17,7 @@ type NodeMap = {
     | 'sendTemplate'
     | 'sendText';
   media: 'upload' | 'download' | 'delete';
+  flow: 'respond' | 'list' | 'getPreview' | 'publish';
   template: 'list' | 'get' | 'create' | 'createFromLibrary' | 'delete';
   analytics: 'pricing' | 'templates';
   phoneNumber: 'getHealth' | 'diagnose' | 'register' | 'deregister';

@@ -1,6 +1,7 @@
 import { NodeOperationError, SEND_AND_WAIT_OPERATION, type IExecuteFunctions, type INodeExecutionData } from 'n8n-workflow';
 import * as analytics from './analytics/Analytics.resource';
 import * as businessProfile from './businessProfile/BusinessProfile.resource';
+import * as flow from './flow/Flow.resource';
 import * as media from './media/Media.resource';
 import * as message from './message/Message.resource';
 import type { WhatsAppCloudType } from './node.type';
@@ -11,7 +12,7 @@ import * as webhook from './webhook/Webhook.resource';
 
 type Operation = { execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> };
 
-const RESOURCES: Record<string, Record<string, unknown>> = { analytics, businessProfile, media, message, phoneNumber, template, user, webhook };
+const RESOURCES: Record<string, Record<string, unknown>> = { analytics, businessProfile, flow, media, message, phoneNumber, template, user, webhook };
 
 /** Dispatches to `actions/<resource>/<operation>.operation.ts`. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
