@@ -150,4 +150,23 @@ describe('whatsapp-cloud-account and the quality status', () => {
     account.receive({ operation: 'register' });
     expect((await nextMessage(ok)).payload).toMatchObject({ registered: true });
   });
+
+  test('Flows: list, preview URL and publish reach the sandbox; a Flow with validation errors goes to Catch with Meta\'s code', async () => {
+    await run('msg', { healthCheckMinutes: 0 });
+    const account = helper.getNode('account');
+    const ok = helper.getNode('ok');
+    account.receive({ operation: 'listFlows' });
+    expect((await nextMessage(ok)).payload.flows.map((f: { name: string }) => f.name)).toEqual(['appointment_booking', 'lead_form', 'broken_survey']);
+    account.receive({ operation: 'flowPreview', flowId: '400000000000002' });
+    expect((await nextMessage(ok)).payload.previewUrl).toContain('/flows/400000000000002/preview');
+    expect(sb.requests.at(-1)!.query.fields).toBe('preview.invalidate(false)');
+    account.receive({ operation: 'publishFlow', payload: '400000000000002' });
+    expect((await nextMessage(ok)).payload).toEqual({ success: true, flowId: '400000000000002' });
+    expect(sb.flows.find((f) => f.id === '400000000000002')!.status).toBe('PUBLISHED');
+    const errors = collect(helper.getNode('err'));
+    account.receive({ operation: 'publishFlow', flowId: '400000000000003' });
+    account.receive({ operation: 'publishFlow' });
+    await waitFor(() => errors.length === 2, 3000, 'two errors');
+    expect(errors.map((e) => e.error.code).sort()).toEqual(['graph_139001', 'validation_failed']);
+  });
 });

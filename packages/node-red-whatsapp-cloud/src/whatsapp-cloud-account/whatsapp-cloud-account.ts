@@ -23,7 +23,10 @@ import {
   type LedgerFilters,
   deregisterPhoneNumber,
   getBusinessProfile,
+  getFlowPreview,
   listBlockedUsers,
+  listFlows,
+  publishFlow,
   registerPhoneNumber,
   unblockUsers,
   updateBusinessProfile,
@@ -55,6 +58,9 @@ const OPERATIONS = [
   'getStatus',
   'getMany',
   'summary',
+  'listFlows',
+  'flowPreview',
+  'publishFlow',
 ] as const;
 /** Operations answered from the state store alone: no token, nothing sent to Meta. */
 const LOCAL = new Set<Operation>(['forget', 'getStatus', 'getMany', 'summary']);
@@ -155,6 +161,14 @@ function filtersOf(msg: NodeMessage): LedgerFilters & { limit?: number } {
 /** A record with ISO dates, as the flow sees it. */
 const plain = (record: DeliveryRecord) => JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
 
+/** The Flow to act on: `msg.flowId`, else `msg.payload` (the id as text). */
+function flowIdOf(msg: NodeMessage): string {
+  const raw = msg.flowId ?? msg.payload;
+  const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
+  if (!id) throw new ValidationError('flowId', 'is required: the Flow ID (WhatsApp Manager → Flows, or the list flows operation)', 'Set msg.flowId (or msg.payload) to the Flow ID.');
+  return id;
+}
+
 export = function register(RED: NodeAPI): void {
   function WhatsAppCloudAccountNode(this: AccountNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -241,6 +255,14 @@ export = function register(RED: NodeAPI): void {
           const p = payloadObject(msg, '{ start, end, templateIds? } (dates as ISO text; no templateIds: every approved template)');
           return cfg.track(templateAnalytics(graph, wabaOf(cfg), p as never));
         }
+        case 'listFlows': {
+          if (!client.wabaId) throw new ValidationError('wabaId', 'is required to list Flows', 'Fill in the WhatsApp Business Account ID in the config node.');
+          return { flows: await cfg.track(listFlows(graph, client.wabaId)) };
+        }
+        case 'flowPreview':
+          return cfg.track(getFlowPreview(graph, flowIdOf(msg), { invalidate: msg.invalidate === true }));
+        case 'publishFlow':
+          return cfg.track(publishFlow(graph, flowIdOf(msg)));
         default:
           throw new ValidationError('operation', `unknown operation ${operation}`, 'Pick an operation on the node.');
       }
