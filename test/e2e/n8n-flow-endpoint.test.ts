@@ -1,6 +1,6 @@
 /**
  * WhatsApp Flows end to end in REAL n8n 2.41.1 (Node 24), the packed package installed like a user
- * install. The test plays WhatsApp: it makes an RSA key pair (the private half passphrase-protected,
+ * install, running the package's example workflow (examples/whatsapp-flow-endpoint.json). The test plays WhatsApp: it makes an RSA key pair (the private half passphrase-protected,
  * in the credentials), encrypts `data_exchange` requests exactly as Meta documents, posts them to the
  * published WhatsApp Flow Endpoint Trigger and decrypts the answers: the workflow's next screen, then
  * its completion. A `ping` is answered without running the workflow, a request for another key gets
@@ -24,6 +24,7 @@ import {
   type N8nInstance,
 } from '../harness/n8n';
 import { run, stopAll } from '../harness/processes';
+import { bindExample, type ExampleWorkflow } from '../harness/n8n-examples';
 import { ensureN8n, npmEnv, REPO_ROOT } from '../harness/runtimes';
 import { encryptFlowCall, flowKeyPair } from '../support/meta-flow-client';
 
@@ -52,13 +53,6 @@ const node = (name: string, type: string, parameters: Record<string, unknown>, p
   ...extra,
 });
 
-/** What the "booking system" answers, in a Code node: the workflow's own logic decides the screen. */
-const DECIDE = `
-const req = $input.first().json;
-if (req.action === 'INIT') return [{ json: { responseType: 'nextScreen', screen: 'DATE', screenData: { minDate: '2026-12-01' } } }];
-if (req.screen === 'DATE') return [{ json: { responseType: 'nextScreen', screen: 'TIME', screenData: { date: req.data.date, slots: ['09:00', '10:30'].map((t) => req.data.date + ' ' + t) } } }];
-return [{ json: { responseType: 'complete', screen: '', screenData: {}, params: { booking: 'B-' + req.data.slot } } }];
-`;
 
 async function post(body: Buffer, signature: string): Promise<Response> {
   return await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body });
@@ -125,39 +119,27 @@ d('WhatsApp Flow Endpoint in real n8n 2.41.1', () => {
     const managed = await executeWorkflow(userFolder, manage, { timeoutMs: 180_000 });
     (globalThis as Record<string, unknown>).__flowManagement = managed;
 
-    const endpoint = await importWorkflow(userFolder, {
-      name: 'e2e flow endpoint',
-      nodes: [
-        node('Flow Request', `${PKG}.whatsAppFlowEndpointTrigger`, {}, [0, 0], { webhookId, credentials: credential }),
-        node('Decide', 'n8n-nodes-base.code', { jsCode: DECIDE }, [200, 0]),
-        node(
-          'Answer',
-          `${PKG}.whatsAppCloud`,
-          {
-            resource: 'flow',
-            operation: 'respond',
-            responseType: '={{ $json.responseType }}',
-            screen: '={{ $json.screen }}',
-            screenData: '={{ JSON.stringify($json.screenData) }}',
-            completionParams: '={{ JSON.stringify($json.params ?? {}) }}',
-          },
-          [400, 0],
-          { credentials: credential },
-        ),
-        // After answering, the workflow goes on: it reports what it answered (the test counts runs).
-        node(
-          'Report',
-          'n8n-nodes-base.httpRequest',
-          { method: 'POST', url: collectorUrl, sendBody: true, specifyBody: 'json', jsonBody: '={{ JSON.stringify({ answered: $json.flowResponse, request: $("Flow Request").first().json }) }}', options: {} },
-          [600, 0],
-        ),
-      ],
-      connections: {
-        'Flow Request': { main: [[{ node: 'Decide', type: 'main', index: 0 }]] },
-        Decide: { main: [[{ node: 'Answer', type: 'main', index: 0 }]] },
-        Answer: { main: [[{ node: 'Report', type: 'main', index: 0 }]] },
-      },
-    });
+    // The shipped example, bound to the credential, registering itself as a Flow's endpoint, and with
+    // one node appended after the answer: it reports what was answered (the test counts runs).
+    const example = bindExample(
+      JSON.parse(fs.readFileSync(path.join(PKG_DIR, 'examples', 'whatsapp-flow-endpoint.json'), 'utf8')) as ExampleWorkflow,
+      credential.whatsAppCloudApi,
+      { name: 'e2e flow endpoint' },
+    );
+    const trigger = example.nodes.find((n) => n.type === `${PKG}.whatsAppFlowEndpointTrigger`)!;
+    trigger.webhookId = webhookId;
+    trigger.parameters.flowId = '400000000000001';
+    const answer = example.nodes.find((n) => n.parameters.operation === 'respond')!;
+    example.nodes.push(
+      node(
+        'Report',
+        'n8n-nodes-base.httpRequest',
+        { method: 'POST', url: collectorUrl, sendBody: true, specifyBody: 'json', jsonBody: `={{ JSON.stringify({ answered: $json.flowResponse, request: $("${trigger.name}").first().json }) }}`, options: {} },
+        [700, 0],
+      ) as never,
+    );
+    example.connections[answer.name] = { main: [[{ node: 'Report', type: 'main', index: 0 }]] };
+    const endpoint = await importWorkflow(userFolder, example);
     await publishWorkflow(userFolder, endpoint);
     n8n = await startN8n({ userFolder, env: process.env.E2E_N8N_DEBUG ? { N8N_LOG_LEVEL: 'debug' } : {} });
     url = `${n8n.url}/webhook/${webhookId}/whatsapp-flow`;
