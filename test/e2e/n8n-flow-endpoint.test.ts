@@ -4,7 +4,8 @@
  * in the credentials), encrypts `data_exchange` requests exactly as Meta documents, posts them to the
  * published WhatsApp Flow Endpoint Trigger and decrypts the answers: the workflow's next screen, then
  * its completion. A `ping` is answered without running the workflow, a request for another key gets
- * 421, a bad signature 432. Flow management (preview URL, publish) goes to the sandbox.
+ * 421, a bad signature 432. Flow management (preview URL, publish, the trigger registering itself as
+ * a Flow's endpoint_uri) goes to the sandbox.
  * Set SKIP_E2E=1 to skip.
  */
 import * as fs from 'fs';
@@ -168,6 +169,11 @@ d('WhatsApp Flow Endpoint in real n8n 2.41.1', () => {
     expect(sandbox.flows.find((f) => f.id === '400000000000002')!.status).toBe('PUBLISHED');
     const listed = nodeOutput(managed.result, 'List');
     expect(listed.map((f) => [f.name, f.status])).toContainEqual(['lead_form', 'PUBLISHED']);
+  });
+
+  it('publishing the workflow made its URL the endpoint of the chosen Flow (endpoint_uri in the sandbox)', () => {
+    expect(sandbox.flows.find((f) => f.id === '400000000000001')!.endpoint_uri).toBe(url);
+    expect(sandbox.requests.some((r) => r.method === 'POST' && r.path.endsWith('/400000000000001') && (r.body as Record<string, unknown>).endpoint_uri === url)).toBe(true);
   });
 
   it('answers INIT and data_exchange with the screens the workflow chose, encrypted for WhatsApp', async () => {

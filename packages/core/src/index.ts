@@ -299,6 +299,8 @@ export {
   listFlows,
   getFlowPreview,
   publishFlow,
+  getFlowEndpoint,
+  setFlowEndpoint,
   type EncryptedFlowRequest,
   type FlowCipherSession,
   type InboundFlowRequest,

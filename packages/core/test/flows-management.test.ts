@@ -1,7 +1,7 @@
 import { startSandbox, type Sandbox } from '@wa-cloud/sandbox';
 import { GraphApi } from '../src/http/graph-api';
 import { GraphApiError, ValidationError } from '../src/errors/error-classes';
-import { getFlowPreview, listFlows, publishFlow } from '../src/flows/management';
+import { getFlowEndpoint, getFlowPreview, listFlows, publishFlow, setFlowEndpoint } from '../src/flows/management';
 
 let sb: Sandbox;
 let graph: GraphApi;
@@ -50,5 +50,15 @@ describe('Flow management against the sandbox', () => {
     await expect(publishFlow(graph, 'lead_form')).rejects.toThrow(ValidationError);
     await expect(listFlows(graph, '')).rejects.toThrow('wabaId');
     expect(sb.requests.length).toBe(before);
+  });
+
+  it('sets and reads a Flow\'s endpoint_uri; Meta\'s host gets https only', async () => {
+    expect(await getFlowEndpoint(graph, '400000000000001')).toBeUndefined();
+    await expect(setFlowEndpoint(graph, '400000000000001', 'http://127.0.0.1:5678/webhook/x/whatsapp-flow')).resolves.toEqual({ success: true });
+    expect(sb.requests.at(-1)).toMatchObject({ method: 'POST', body: { endpoint_uri: 'http://127.0.0.1:5678/webhook/x/whatsapp-flow' } });
+    expect(await getFlowEndpoint(graph, '400000000000001')).toBe('http://127.0.0.1:5678/webhook/x/whatsapp-flow');
+    const meta = new GraphApi({ accessToken: 'x' });
+    await expect(setFlowEndpoint(meta, '400000000000001', 'http://example.com/flow')).rejects.toThrow('endpointUri: must be an https:// URL');
+    await meta.close();
   });
 });

@@ -3,9 +3,9 @@
  * (with the `preview.invalidate(…)` field), `POST /{FLOW_ID}/publish`. Flows live per sandbox; a draft
  * with validation errors cannot be published (139001), a published one cannot be published again.
  */
-import { fieldsOf, type Ctx, type RouteResult } from './context';
+import { fieldsOf, params, type Ctx, type RouteResult } from './context';
 import type { Engine } from './engine';
-import { GraphError } from './errors';
+import { GraphError, invalidParam } from './errors';
 import type { JsonObject } from './types';
 
 /** A Flow the sandbox knows. */
@@ -17,6 +17,8 @@ export interface SandboxFlow {
   validation_errors: JsonObject[];
   /** Preview link version: bumped by `preview.invalidate(true)`. */
   previewVersion: number;
+  /** The data endpoint WhatsApp calls (`endpoint_uri`), set by `POST /{FLOW_ID}`. */
+  endpoint_uri?: string;
 }
 
 /** The Flows every sandbox starts with. */
@@ -48,7 +50,14 @@ export function flowsOf(engine: Engine): Map<string, SandboxFlow> {
 }
 
 function view(flow: SandboxFlow): JsonObject {
-  return { id: flow.id, name: flow.name, status: flow.status, categories: flow.categories, validation_errors: flow.validation_errors };
+  return {
+    id: flow.id,
+    name: flow.name,
+    status: flow.status,
+    categories: flow.categories,
+    validation_errors: flow.validation_errors,
+    ...(flow.endpoint_uri ? { endpoint_uri: flow.endpoint_uri } : {}),
+  };
 }
 
 /** `GET /{WABA}/flows`. */
@@ -67,6 +76,10 @@ export function getFlow(ctx: Ctx, id: string): RouteResult {
   for (const field of fieldsOf(ctx) ?? ['id', 'name', 'status', 'categories', 'validation_errors']) {
     if (field.startsWith('preview')) continue;
     const value = view(flow)[field];
+    if (field === 'endpoint_uri') {
+      if (value !== undefined) out[field] = value;
+      continue;
+    }
     if (value === undefined) throw new GraphError(100, undefined, { message: `(#100) Tried accessing nonexisting field (${field}) on node type (WhatsAppFlow)` });
     out[field] = value;
   }
@@ -90,5 +103,18 @@ export function publishFlow(ctx: Ctx, id: string): RouteResult {
   }
   flow.status = 'PUBLISHED';
   ctx.engine.o.log(`flow ${flow.id} (${flow.name}) published`);
+  return { success: true };
+}
+
+/** `POST /{FLOW_ID}` (update metadata): `endpoint_uri`, `name`, `categories`. */
+export function updateFlow(ctx: Ctx, id: string): RouteResult {
+  const flow = flowsOf(ctx.engine).get(id)!;
+  const p = params(ctx);
+  if (p.endpoint_uri !== undefined) {
+    if (typeof p.endpoint_uri !== 'string' || !/^https?:\/\/\S+$/.test(p.endpoint_uri)) throw invalidParam('Param endpoint_uri must be a valid URL');
+    flow.endpoint_uri = p.endpoint_uri;
+  }
+  if (typeof p.name === 'string' && p.name) flow.name = p.name;
+  if (Array.isArray(p.categories)) flow.categories = p.categories.map(String);
   return { success: true };
 }

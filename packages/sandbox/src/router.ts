@@ -110,6 +110,7 @@ async function route(ctx: Ctx): Promise<RouteResult> {
     if (edge === 'publish' && m === 'POST') return flows.publishFlow(ctx, id);
     if (edge) throw unknownEdge(edge);
     if (m === 'GET') return flows.getFlow(ctx, id);
+    if (m === 'POST') return flows.updateFlow(ctx, id);
     throw unsupported();
   }
   if (e.templates.byId(id)) {

@@ -22,4 +22,4 @@ export {
   type FlowEndpointInput,
   type OutboundFlowResponse,
 } from './endpoint';
-export { listFlows, getFlowPreview, publishFlow, type FlowInfo, type FlowPreview } from './management';
+export { listFlows, getFlowPreview, publishFlow, getFlowEndpoint, setFlowEndpoint, type FlowInfo, type FlowPreview } from './management';

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/error-classes';
 import type { GraphApi } from '../http/graph-api';
+import { DEFAULT_BASE_URL } from '../version';
 
 /**
  * Flow management through the Graph API (Meta's Flows API): enough to find a Flow, look at it and
@@ -92,4 +93,33 @@ export async function publishFlow(graph: GraphApi, flowId: string): Promise<{ su
   const id = requireId('flowId', flowId);
   const body = await graph.request<{ success?: boolean }>('POST', `${id}/publish`, { json: {} });
   return { success: body.success === true, flowId: id };
+}
+
+/**
+ * The endpoint URL a Flow calls for data (`endpoint_uri`), or undefined when it has none.
+ * @example
+ * const url = await getFlowEndpoint(graph, flowId);
+ */
+export async function getFlowEndpoint(graph: GraphApi, flowId: string): Promise<string | undefined> {
+  const id = requireId('flowId', flowId);
+  const body = await graph.request<{ endpoint_uri?: string }>('GET', id, { query: { fields: 'endpoint_uri' } });
+  return body.endpoint_uri || undefined;
+}
+
+/**
+ * Sets the Flow's endpoint (`POST /{FLOW_ID}` with `endpoint_uri`, Meta's "update Flow metadata").
+ * Meta calls only https endpoints; a local Graph emulator (the sandbox) accepts http too, so the
+ * https rule applies when the calls go to Meta's host.
+ * @throws ValidationError for a URL Meta would refuse (before any request)
+ * @example
+ * await setFlowEndpoint(graph, flowId, 'https://n8n.example/webhook/…/whatsapp-flow');
+ */
+export async function setFlowEndpoint(graph: GraphApi, flowId: string, endpointUri: string): Promise<{ success: boolean }> {
+  const id = requireId('flowId', flowId);
+  const scheme = graph.baseUrl === DEFAULT_BASE_URL ? /^https:\/\/[^\s/]+/i : /^https?:\/\/[^\s/]+/i;
+  if (typeof endpointUri !== 'string' || !scheme.test(endpointUri)) {
+    throw new ValidationError('endpointUri', 'must be an https:// URL (Meta calls Flow endpoints over https with a CA-signed certificate only)');
+  }
+  const body = await graph.request<{ success?: boolean }>('POST', id, { json: { endpoint_uri: endpointUri } });
+  return { success: body.success === true };
 }

@@ -1,13 +1,14 @@
-import { handleFlowEndpointPost } from '@wa-cloud/core';
+import { getFlowEndpoint, handleFlowEndpointPost, setFlowEndpoint } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
   type IDataObject,
+  type IHookFunctions,
   type INodeType,
   type INodeTypeDescription,
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
-import { flowPrivateKeyOf, getCredentials } from '../WhatsAppCloud/transport';
+import { flowPrivateKeyOf, getCredentials, withGraph } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
 
 /**
@@ -25,6 +26,7 @@ export class WhatsAppFlowEndpointTrigger implements INodeType {
     icon: { light: 'file:whatsapp-cloud.svg', dark: 'file:whatsapp-cloud.dark.svg' },
     group: ['trigger'],
     version: 1,
+    subtitle: '={{ $parameter["flowId"] ? "Flow " + $parameter["flowId"] : "Flow endpoint" }}',
     description: 'Answers the encrypted data requests of a WhatsApp Flow (its endpoint): one item per screen request',
     defaults: { name: 'WhatsApp Flow Endpoint Trigger' },
     inputs: [],
@@ -39,10 +41,44 @@ export class WhatsAppFlowEndpointTrigger implements INodeType {
         type: 'notice',
         default: '',
       },
+      {
+        displayName: 'Register as Endpoint of Flow ID',
+        name: 'flowId',
+        type: 'string',
+        default: '',
+        placeholder: '1234567890123456',
+        description:
+          'Optional. When set, publishing the workflow makes this trigger\'s URL the endpoint of that Flow (endpoint_uri). Leave empty to set the endpoint in WhatsApp Manager yourself. Unpublishing leaves the endpoint as it is: a Flow without one stops working.',
+      },
     ],
   };
 
   methods = { credentialTest };
+
+  webhookMethods = {
+    default: {
+      /** True when no Flow is to be registered, or the Flow already calls this URL. */
+      async checkExists(this: IHookFunctions): Promise<boolean> {
+        const flowId = String(this.getNodeParameter('flowId', '') ?? '').trim();
+        if (!flowId) return true;
+        const credentials = await getCredentials(this);
+        const current = await withGraph(credentials, (graph) => getFlowEndpoint(graph, flowId));
+        return current === this.getNodeWebhookUrl('default');
+      },
+      /** Points the Flow's endpoint_uri at this trigger. */
+      async create(this: IHookFunctions): Promise<boolean> {
+        const flowId = String(this.getNodeParameter('flowId', '') ?? '').trim();
+        if (!flowId) return true;
+        const credentials = await getCredentials(this);
+        await withGraph(credentials, (graph) => setFlowEndpoint(graph, flowId, this.getNodeWebhookUrl('default')!));
+        return true;
+      },
+      /** Leaves the endpoint: clearing it would break a published Flow until another endpoint is set. */
+      async delete(this: IHookFunctions): Promise<boolean> {
+        return true;
+      },
+    },
+  };
 
   async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
     const req = this.getRequestObject();

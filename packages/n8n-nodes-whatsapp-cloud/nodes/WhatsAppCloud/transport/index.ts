@@ -318,8 +318,8 @@ export function flowPrivateKeyOf(credentials: WhatsAppCloudCredentials): KeyObje
     try {
       key = loadFlowPrivateKey(credentials.flowPrivateKey ?? '', credentials.flowPrivateKeyPassphrase);
     } catch (error) {
-      if (!(error instanceof FlowEndpointError)) throw error;
-      key = error;
+      // loadFlowPrivateKey throws nothing else; the error is answered per request (500), not thrown here.
+      key = error as FlowEndpointError;
     }
     if (flowKeys.size > 32) flowKeys.clear();
     flowKeys.set(id, key);

@@ -23,11 +23,11 @@ export const description: INodeProperties[] = [
     default: 'nextScreen',
     displayOptions: { show },
     options: [
-      { name: 'Next Screen', value: 'nextScreen', description: 'Show a screen of the Flow with its data' },
-      { name: 'Error on Current Screen', value: 'error', description: 'Stay on the screen and show a message (data.error_message)' },
       { name: 'Complete the Flow', value: 'complete', description: 'Close the Flow; the chat gets the completion message with these parameters' },
+      { name: 'Error on Current Screen', value: 'error', description: 'Stay on the screen and show a message (data.error_message)' },
       { name: 'Flow Token No Longer Valid', value: 'invalidToken', description: 'Answer 427: the Flow closes on the phone with your message' },
       { name: 'JSON', value: 'json', description: 'The whole response object as Meta documents it' },
+      { name: 'Next Screen', value: 'nextScreen', description: 'Show a screen of the Flow with its data' },
     ],
   },
   {
@@ -65,7 +65,7 @@ export const description: INodeProperties[] = [
   },
   {
     displayName: 'Message',
-    name: 'invalidTokenMessage',
+    name: 'closingMessage',
     type: 'string',
     default: 'This form is no longer available',
     displayOptions: { show: { ...show, responseType: ['invalidToken'] } },
@@ -119,7 +119,7 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     let response: IDataObject | undefined;
     let reply: ReturnType<typeof encryptFlowReply>;
     if (type === 'invalidToken') {
-      reply = encryptFlowReply(undefined, session, { invalidFlowToken: this.getNodeParameter('invalidTokenMessage', 0) as string });
+      reply = encryptFlowReply(undefined, session, { invalidFlowToken: this.getNodeParameter('closingMessage', 0) as string });
     } else {
       if (type === 'nextScreen') response = { screen: this.getNodeParameter('screen', 0) as string, data: objectParam(this, 'screenData') };
       else if (type === 'error') {
