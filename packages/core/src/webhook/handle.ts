@@ -2,7 +2,7 @@ import { WebhookPayloadError, WebhookSignatureError } from '../errors/error-clas
 import type { RedisOptions } from '../redis/connection';
 import { sharedRedisState } from '../registry';
 import type { WindowTracker } from '../window/window-tracker';
-import type { EventDeduplicator } from './dedupe';
+import { DEFAULT_DEDUPE_TTL_MS, type EventDeduplicator } from './dedupe';
 import { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from './errors';
 import { parseWebhook } from './parse';
 import type { InboundEvent } from './types';
@@ -62,6 +62,17 @@ export interface WebhookPostInput {
    * (the sandbox, a test). @default true
    */
   verify?: boolean;
+  /**
+   * Events whose signed `timestamp` is older than this (ms) are dropped as replays: a captured,
+   * validly signed POST replayed after the dedupe store forgot its keys (a restart of an in-memory
+   * store, an eviction, the TTL) must not be handled again. Meta redelivers for at most 7 days.
+   * `'dedupe'` uses the deduplicator's TTL (the dedupe horizon, else 7 days); 0 turns the check
+   * off. @default 0 (off: the shipped fixtures and many flows' tests replay old sample payloads;
+   * SECURITY.md says why and how to switch it on)
+   */
+  maxEventAgeMs?: number | 'dedupe';
+  /** Clock for the age check, in ms since the epoch. @default Date.now */
+  now?: () => number;
 }
 
 export interface WebhookPostResult {
@@ -69,6 +80,8 @@ export interface WebhookPostResult {
   events: InboundEvent[];
   /** Events dropped as redeliveries. */
   duplicates: number;
+  /** Events dropped because their signed timestamp is older than `maxEventAgeMs` (replays). */
+  stale: number;
   /** Confirms the events' dedupe keys (with `acknowledgeLater`; otherwise they already are). */
   acknowledge(): Promise<void>;
 }
@@ -84,7 +97,7 @@ function signatureHeader(headers: WebhookHeaders): string | undefined {
 
 /**
  * Everything an adapter does with a webhook POST, in order: size check, signature check (raw
- * bytes, constant time), parse (every item), statuses joined to the delivery ledger, dedupe, then window updates (every inbound user
+ * bytes, constant time), parse (every item), replays older than the dedupe horizon dropped, statuses joined to the delivery ledger, dedupe, then window updates (every inbound user
  * message opens the window under its phone number and its BSUID; a 131047 failure closes it), then
  * quality-guard updates when a `qualityGuard` is given.
  * Answer 200 as soon as this resolves, and hand the events on.
@@ -110,14 +123,23 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const shared = input.redis && (!input.deduplicator || !input.windowTracker) ? sharedRedisState(input.redis) : undefined;
   const deduplicator = input.deduplicator ?? shared?.deduplicator;
   const windowTracker = input.windowTracker ?? shared?.windowTracker;
-  await joinStatuses(parsed, input.ledger);
+  const maxAge = input.maxEventAgeMs === 'dedupe' ? (deduplicator?.ttlMs ?? DEFAULT_DEDUPE_TTL_MS) : (input.maxEventAgeMs ?? 0);
+  const oldest = (input.now ?? Date.now)() - maxAge;
+  const current = maxAge > 0 ? parsed.filter((event) => !isOlderThan(event, oldest)) : parsed;
+  await joinStatuses(current, input.ledger);
   const later = input.acknowledgeLater === true;
-  const events = deduplicator ? await deduplicator.filter(parsed, { pending: later }) : parsed;
+  const events = deduplicator ? await deduplicator.filter(current, { pending: later }) : current;
   if (windowTracker) await applyWindowUpdates(windowTracker, events);
   if (input.qualityGuard) await applyQualityUpdates(input.qualityGuard, events);
   if (input.messagingLimit) applyMessagingLimitUpdates(input.messagingLimit, events);
   const acknowledge = later && deduplicator ? () => deduplicator.acknowledge(events) : () => Promise.resolve();
-  return { events, duplicates: parsed.length - events.length, acknowledge };
+  return { events, duplicates: current.length - events.length, stale: parsed.length - current.length, acknowledge };
+}
+
+/** True when the event carries a timestamp before `oldest` (events without one are kept). */
+function isOlderThan(event: InboundEvent, oldest: number): boolean {
+  const at = (event as { timestamp?: unknown }).timestamp;
+  return at instanceof Date && Number.isFinite(at.getTime()) && at.getTime() < oldest;
 }
 
 /**
