@@ -262,6 +262,31 @@ describe('whatsapp-cloud-in', () => {
     expect(messages[1]).toMatchObject({ mimetype: 'image/png', whatsapp: { type: 'image', media: { caption: 'my parcel' } } });
   });
 
+  test('downloaded media is checked against the webhook\'s sha256: tampered bytes are not handed on', async () => {
+    const config = configFor(sb);
+    loaded = await load(
+      [config.node, { id: 'in', type: 'whatsapp-cloud-in', config: 'cfg', path: PATH, markRead: 'off', downloadMedia: true, wires: [['messages'], [], []] }, { id: 'messages', type: 'helper' }],
+      config.credentials,
+    );
+    sb.setWebhookUrl(`${loaded.nodeUrl}${PATH}`);
+    const messages = collect(helper.getNode('messages'));
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    await sb.inbound({ from: uniqueUser(), type: 'image', payload: { data: png, mime_type: 'image/png' } });
+    await waitFor(() => messages.length === 1, 5000, 'image message');
+    expect(messages[0].payload.equals(png)).toBe(true);
+    // The same media, announced with another hash (as if the bytes had been swapped on the way).
+    const delivered = JSON.parse(sb.webhookDeliveries.at(-1)!.body);
+    const message = delivered.entry[0].changes[0].value.messages[0];
+    message.id = `${message.id}.tampered`;
+    message.image.sha256 = Buffer.alloc(32, 7).toString('base64');
+    const body = JSON.stringify(delivered);
+    const res = await supertest(loaded.RED.httpNode).post(PATH).set('content-type', 'application/json').set('x-hub-signature-256', signBody(body, sb.appSecret)).send(body);
+    expect(res.status).toBe(200);
+    await waitFor(() => messages.length === 2, 5000, 'tampered image message');
+    expect(Buffer.isBuffer(messages[1].payload)).toBe(false);
+    expect(messages[1].mediaError).toMatchObject({ code: 'media_checksum_mismatch' });
+  });
+
   test('without an app secret nothing is accepted (fail closed)', async () => {
     const config = configFor(sb);
     (config.credentials.cfg as any).appSecret = '';

@@ -138,7 +138,8 @@ export async function downloadMedia(graph: GraphApi, mediaId: string, options: D
     response = await graph.raw('GET', info.url);
   }
   const data = response.body;
-  const sha256 = info ? info.sha256 : options.sha256;
+  // Meta's hash for these bytes: from GET /{media-id} when it was asked, else the webhook's.
+  const sha256 = info?.sha256 ?? options.sha256;
   if (sha256 && !matchesSha256(data, sha256)) {
     throw new WhatsAppError(`Media ${mediaId} does not match the sha256 Meta gave for it (${data.length} bytes received)`, {
       code: 'media_checksum_mismatch',

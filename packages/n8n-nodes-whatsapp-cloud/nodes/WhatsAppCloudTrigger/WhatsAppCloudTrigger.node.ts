@@ -415,6 +415,8 @@ async function afterReceive(
           try {
             const file = await downloadMedia(client.graph, event.media.id, {
               ...(event.media.url ? { url: event.media.url } : {}),
+              // The webhook's hash: the bytes from `url` are checked against it.
+              ...(event.media.sha256 ? { sha256: event.media.sha256 } : {}),
               phoneNumberId: event.phoneNumberId,
             });
             const fileName = file.filename ?? event.media.filename ?? `${event.type}-${event.media.id}`;

@@ -115,7 +115,7 @@ export = function register(RED: NodeAPI): void {
       if (download && event.media && config.client) {
         try {
           const file = await config.track(
-            downloadMedia(config.client.graph, event.media.id, { url: event.media.url, phoneNumberId: event.phoneNumberId }),
+            downloadMedia(config.client.graph, event.media.id, { url: event.media.url, sha256: event.media.sha256, phoneNumberId: event.phoneNumberId }),
           );
           msg.payload = file.data;
           msg.mimetype = file.mimeType;
