@@ -13,7 +13,7 @@ import { closeSharedStates, sharedState, type SharedState } from '../src/registr
 import { embeddedStoreFile } from '../src/store/embedded-state-store';
 import type { MemoryStateStore } from '../src/store/memory-state-store';
 import { handleWebhookPost } from '../src/webhook/handle';
-import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, requireRedis, uniquePrefix } from './support/redis-env';
+import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix } from './support/redis-env';
 
 const SECRET = 'forget-secret';
 const PHONE = '106540352242922';
@@ -111,8 +111,7 @@ describe('redis', () => {
     admin?.disconnect();
   });
 
-  test('no key or value under the prefix contains the number afterwards (SCAN)', async () => {
-    if (SKIP_REDIS) return;
+  redisTest('no key or value under the prefix contains the number afterwards (SCAN)', async () => {
     const state = sharedState({ kind: 'redis', redis: { url: REDIS_URL, keyPrefix: prefix } });
     await traces(state, USER, 'redis');
     await traces(state, OTHER, 'redis-other');

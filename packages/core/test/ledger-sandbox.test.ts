@@ -13,7 +13,7 @@ import { RedisConnection } from '../src/redis/connection';
 import { handleWebhookPost } from '../src/webhook/handle';
 import type { InboundStatusEvent } from '../src/webhook/types';
 import { LoopbackServer, type ReceivedRequest } from './support/loopback-server';
-import { REDIS_URL, SKIP_REDIS, deleteKeys, requireRedis, uniquePrefix } from './support/redis-env';
+import { REDIS_URL, deleteKeys, redisTest, requireRedis, uniquePrefix } from './support/redis-env';
 
 const PREFIX = uniquePrefix('ledger-sandbox');
 const TEMPLATES = [
@@ -222,9 +222,8 @@ test('1,000 sends, statuses shuffled and duplicated: every row ends at its true 
   }
 }, 120_000);
 
-test('the same on Redis, with the statuses joined by a second connection (another process)', async () => {
+redisTest('the same on Redis, with the statuses joined by a second connection (another process)', async () => {
   await requireRedis('ledger-sandbox');
-  if (SKIP_REDIS) return;
   const sender = new RedisConnection({ url: REDIS_URL, keyPrefix: PREFIX });
   const receiving = new RedisConnection({ url: REDIS_URL, keyPrefix: PREFIX });
   const { sb, receiver, sends } = await run(300, new DeliveryLedger({ store: new RedisLedgerStore(sender) }));
