@@ -121,6 +121,7 @@ export class EmbeddedStateStore implements StateStore {
       throw storeFileError(file, error, 'open');
     }
     this.db = db;
+    db.onCommitError = (error) => this.fail(error);
     this.windows = this.expiryTable('wa_windows', this.memory.windows);
     this.quality = this.expiryTable('wa_quality', this.memory.quality);
     this.dedupe = this.dedupeTable();
@@ -172,6 +173,8 @@ export class EmbeddedStateStore implements StateStore {
     const users = userIds.map(storeUserId).filter(Boolean);
     const fromMemory = await this.memory.forgetUsers(userIds);
     if (this.problem) return fromMemory;
+    // Out of the open group first: the checkpoint below needs no transaction open.
+    await this.db.flush();
     const belongs = (key: string) => users.some((user) => keyBelongsTo(key, user));
     const removedQuality: RemovedEntry[] = [...fromMemory.quality];
     let removed = fromMemory.removed;
@@ -226,10 +229,16 @@ export class EmbeddedStateStore implements StateStore {
     else process.emitWarning(this.problem.message, { code: 'WA_CLOUD_STATE_STORE_FALLBACK' });
   }
 
-  /** Runs `onFile` against the file, or `inMemory` once the file has failed. */
-  private use<T>(onFile: () => T, inMemory: () => Promise<T>): Promise<T> {
+  /** Resolves once every write made so far is committed (group commit: at most one event-loop turn). */
+  flush(): Promise<void> {
+    return this.problem || this.closed ? Promise.resolve() : this.db.flush();
+  }
+
+  /** Runs `onFile` against the file (a write joins the group commit), or `inMemory` once the file has failed. */
+  private use<T>(onFile: () => T, inMemory: () => Promise<T>, write = false): Promise<T> {
     if (this.problem || this.closed) return inMemory();
     try {
+      if (write) this.db.joinGroup();
       return Promise.resolve(onFile());
     } catch (error) {
       this.fail(error);
@@ -246,6 +255,7 @@ export class EmbeddedStateStore implements StateStore {
     let extend: SqliteStatement | undefined;
     let del: SqliteStatement | undefined;
     return {
+      flush: () => this.flush(),
       getExpiry: (key) =>
         this.use(
           () => {
@@ -266,6 +276,7 @@ export class EmbeddedStateStore implements StateStore {
             this.wrote();
           },
           () => fallback.extend(key, expiresAt),
+          true,
         ),
       delete: (key) =>
         this.use(
@@ -274,6 +285,7 @@ export class EmbeddedStateStore implements StateStore {
             del.run(key);
           },
           () => fallback.delete(key),
+          true,
         ),
     };
   }
@@ -284,6 +296,7 @@ export class EmbeddedStateStore implements StateStore {
     let takeOver: SqliteStatement | undefined;
     let ack: SqliteStatement | undefined;
     return {
+      flush: () => this.flush(),
       markIfNew: (key, ttlMs, users, options) =>
         this.use(
           () => {
@@ -310,6 +323,7 @@ export class EmbeddedStateStore implements StateStore {
             return Number(takeOver.run(pending, expiresAt, key, owner).changes) > 0;
           },
           () => this.memory.dedupe.markIfNew(key, ttlMs, users),
+          true,
         ),
       acknowledge: (keys) =>
         this.use(
@@ -320,6 +334,7 @@ export class EmbeddedStateStore implements StateStore {
             });
           },
           async () => undefined,
+          true,
         ),
     };
   }

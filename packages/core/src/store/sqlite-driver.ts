@@ -25,6 +25,16 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
   /** Runs `work` in one `BEGIN IMMEDIATE` transaction (the write lock is taken up front: no upgrade deadlock between processes). */
   transaction<T>(work: () => T): T;
+  /**
+   * Group commit: opens a transaction (if none is open) that commits on the next turn of the event
+   * loop, so every write made until then shares one commit. Call before a write; await
+   * {@link flush} before acknowledging anything written.
+   */
+  joinGroup(): void;
+  /** Resolves once the open group (if any) is committed. */
+  flush(): Promise<void>;
+  /** Told when a group commit fails (its writes are rolled back). */
+  onCommitError?: (error: unknown) => void;
   close(): void;
 }
 
@@ -92,13 +102,41 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
     throw error;
   }
   let depth = 0;
-  return {
+  let group: { done: Promise<void>; resolve: () => void } | undefined;
+  const commitGroup = () => {
+    const open = group;
+    if (!open) return;
+    group = undefined;
+    try {
+      raw.exec('COMMIT');
+    } catch (error) {
+      try {
+        raw.exec('ROLLBACK');
+      } catch {
+        // already rolled back by SQLite
+      }
+      db.onCommitError?.(error);
+    } finally {
+      open.resolve();
+    }
+  };
+  const db: SqliteDatabase = {
     driver,
     file,
     exec: (sql) => void raw.exec(sql),
     prepare: (sql) => raw.prepare(sql),
+    joinGroup() {
+      if (group || depth > 0) return;
+      raw.exec('BEGIN IMMEDIATE');
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      group = { done, resolve };
+      // setImmediate: after the I/O callbacks of this turn, so concurrent webhooks share the commit.
+      setImmediate(commitGroup);
+    },
+    flush: () => (group ? group.done : Promise.resolve()),
     transaction<T>(work: () => T): T {
-      if (depth > 0) return work();
+      if (depth > 0 || group) return work(); // inside the open group: committed with it
       raw.exec('BEGIN IMMEDIATE');
       depth += 1;
       try {
@@ -116,6 +154,10 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
         depth -= 1;
       }
     },
-    close: () => raw.close(),
+    close: () => {
+      commitGroup();
+      raw.close();
+    },
   };
+  return db;
 }

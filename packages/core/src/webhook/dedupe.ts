@@ -22,6 +22,8 @@ export interface DedupeStore {
    * pending state, memory or Redis, has nothing to do).
    */
   acknowledge?(keys: readonly string[]): Promise<void>;
+  /** Resolves once every mark made so far is durable (the embedded store's group commit). */
+  flush?(): Promise<void>;
 }
 
 export interface MarkOptions {
@@ -178,5 +180,6 @@ export class EventDeduplicator {
     if (!this.store.acknowledge) return;
     const keys = events.map((event) => this.key(event)).filter((key): key is string => key !== undefined);
     if (keys.length) await this.store.acknowledge(keys);
+    await this.store.flush?.();
   }
 }

@@ -12,6 +12,8 @@ export interface WindowStore {
   extend(key: string, expiresAt: number): Promise<void>;
   /** Forgets the key (Meta said the window is closed: 131047). */
   delete(key: string): Promise<void>;
+  /** Resolves once every write made so far is durable (the embedded store's group commit). */
+  flush?(): Promise<void>;
 }
 
 export interface MemoryStoreOptions {

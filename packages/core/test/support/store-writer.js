@@ -14,6 +14,8 @@ if (state.problem) {
   for (let i = 0; i < Number(count); i++) {
     if (await state.store.dedupe.markIfNew(`k${i}`, 60_000, ['14155550100'])) won.push(i);
     await state.windowTracker.recordInbound('106540352242922', String(14155550000 + (i % 500)));
+    // As the webhook path does before each 200: wait for the group commit (this yields a turn).
+    await state.store.dedupe.flush();
     if (i % 100 === 0) state.store.sweep();
   }
   process.stdout.write(JSON.stringify({ won }));
