@@ -90,7 +90,7 @@ export async function run({ quick }) {
     out.push(result(`store_${tag}_windows_open_ms`, w.openMs, atMost(2000), { unit: 'ms', details: { ...Object.fromEntries(Object.entries(w).map(([k, v]) => [k, round(v, 3)])) } }));
     out.push(result(`store_${tag}_windows_file_mb`, w.sizeMB, 'report', { unit: 'MB', note: `${count} windows` }));
     out.push(result(`store_${tag}_lookup_p99_ms`, w.lookupP99Ms, 'report', { unit: 'ms' }));
-    out.push(result(`store_${tag}_single_commit_writes_per_s`, w.singleWritesPerS, 'report', { unit: 'writes/s' }));
+    out.push(result(`store_${tag}_committed_writes_per_s`, w.singleWritesPerS, 'report', { unit: 'writes/s' }));
   }
 
   const sendCount = quick ? 500 : 2000;

@@ -121,6 +121,18 @@ describe('embedded state store', () => {
     await store.close();
   });
 
+  test('a burst of writes schedules one sweep per 10,000 writes, not one per write past 10,000', async () => {
+    const store = new EmbeddedStateStore(join(dir, 'burst.sqlite'), { sweepIntervalMs: 0 });
+    const sweep = jest.spyOn(store, 'sweep');
+    store.db.transaction(() => {
+      for (let i = 0; i < 15_000; i++) void store.windows.extend(`${PHONE}:${i}`, Date.now() + 60_000);
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sweep).toHaveBeenCalledTimes(1);
+    await store.close();
+  });
+
   test('a file that fails after opening: the store carries on in memory and reports it once', async () => {
     const problems: string[] = [];
     const store = new EmbeddedStateStore(join(dir, 'f.sqlite'), { sweepIntervalMs: 0, onProblem: (e) => problems.push(e.message) });

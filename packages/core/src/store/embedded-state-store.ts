@@ -247,7 +247,8 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   private wrote(): void {
-    if (++this.writesSinceSweep >= 10_000) setImmediate(() => this.sweep());
+    // Once per 10,000 writes (not once per write past it: a burst would queue thousands of sweeps).
+    if (++this.writesSinceSweep === 10_000) setImmediate(() => this.sweep());
   }
 
   private expiryTable(table: string, fallback: WindowStore): WindowStore {
