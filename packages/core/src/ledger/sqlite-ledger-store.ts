@@ -46,16 +46,21 @@ export class SqliteLedgerStore implements LedgerStore {
       const existing = this.read(send.messageId);
       this.write(mergeSend(existing?.record, send), Math.max(expiresAt, existing?.expiresAt ?? 0));
     });
+    // Inside the store's open group commit (a webhook being handled) the transaction joined it:
+    // wait for that commit, so the record is in the file when this resolves.
+    await this.db.flush();
   }
 
   async putStatus(update: LedgerStatusUpdate, expiresAt: number): Promise<DeliveryRecord> {
-    return this.db.transaction(() => {
+    const record = this.db.transaction(() => {
       const existing = this.read(update.messageId);
-      const record = mergeStatus(existing?.record, update);
+      const merged = mergeStatus(existing?.record, update);
       // A status never extends a record's life: retention counts from the send.
-      this.write(record, existing ? existing.expiresAt : expiresAt);
-      return record;
+      this.write(merged, existing ? existing.expiresAt : expiresAt);
+      return merged;
     });
+    await this.db.flush();
+    return record;
   }
 
   async get(messageId: string): Promise<DeliveryRecord | undefined> {
