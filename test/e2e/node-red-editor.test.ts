@@ -244,11 +244,48 @@ editorTest('account node: the dialog opens; the PIN row shows for "register" onl
   expect(await page.isVisible('#node-input-pin')).toBe(false);
   await page.selectOption('#node-input-operation', 'register');
   expect(await page.isVisible('#node-input-pin')).toBe(true);
+  const values = await page.locator('#node-input-operation option').evaluateAll((options) => options.map((o) => (o as { value: string }).value));
+  expect(values).toEqual(expect.arrayContaining(['health', 'listTemplates', 'createTemplate', 'deleteTemplate', 'msg']));
   const labels = await page.locator('#node-input-operation option').allTextContents();
-  expect(labels).toHaveLength(9);
+  expect(labels).toHaveLength(values.length);
   for (const label of labels) expect(label).not.toMatch(/^whatsapp-cloud-account\./); // every i18n key resolved
   await shot('07-account');
   await closeEditor('cancel');
+}, 60_000);
+
+editorTest('webhook node: event and status checkboxes (a flow saved without them: all ticked), the Public URL row follows Registration; choices are saved', async () => {
+  await openEditor('in');
+  const ticked = (prefix: string) => page.$$eval(`input[id^='node-input-${prefix}-']`, (boxes) => boxes.map((b) => [(b as { value: string }).value, (b as { checked: boolean }).checked]));
+  expect(await ticked('events')).toEqual(['messages', 'statuses', 'templateUpdates', 'accountUpdates', 'userPreferences', 'errors', 'other'].map((v) => [v, true]));
+  expect(await ticked('statuses')).toEqual(['sent', 'delivered', 'read', 'played', 'failed'].map((v) => [v, true]));
+  const labels = await page.locator('#node-input-whatsapp-cloud-events label, #node-input-whatsapp-cloud-statuses label').allTextContents();
+  expect(labels).toHaveLength(12);
+  for (const label of labels) expect(label).not.toMatch(/whatsapp-cloud-in\./); // every i18n key resolved
+  // Unticking Statuses hides the status choices.
+  await page.uncheck('#node-input-events-statuses');
+  expect(await page.isVisible('#node-input-whatsapp-cloud-statuses')).toBe(false);
+  await page.check('#node-input-events-statuses');
+  await page.uncheck('#node-input-statuses-sent');
+  await page.uncheck('#node-input-events-other');
+  expect(await page.isVisible('#node-input-callbackUrl')).toBe(false);
+  await page.selectOption('#node-input-registration', 'phoneNumberOverride');
+  expect(await page.isVisible('#node-input-callbackUrl')).toBe(true);
+  await page.fill('#node-input-callbackUrl', 'https://nodered.example.com/whatsapp');
+  await page.check('#node-input-allNumbers');
+  await shot('08-webhook');
+  await closeEditor('done');
+  const saved = await page.evaluate(() => {
+    const n = (window as unknown as { RED: any }).RED.nodes.node('in');
+    return { events: n.events, statuses: n.statuses, registration: n.registration, callbackUrl: n.callbackUrl, allNumbers: n.allNumbers, valid: n.valid };
+  });
+  expect(saved).toEqual({
+    events: ['messages', 'statuses', 'templateUpdates', 'accountUpdates', 'userPreferences', 'errors'],
+    statuses: ['delivered', 'read', 'played', 'failed'],
+    registration: 'phoneNumberOverride',
+    callbackUrl: 'https://nodered.example.com/whatsapp',
+    allNumbers: true,
+    valid: true,
+  });
 }, 60_000);
 
 editorTest('no JavaScript error on the page; no unresolved i18n keys in the dialogs', async () => {
