@@ -1,0 +1,123 @@
+/**
+ * The embedded state store in REAL n8n 2.41.1 (regular mode, Node 24, node:sqlite), default
+ * settings, no Redis: the trigger hears a user, an opt-out and a 131026 failure; n8n is killed with
+ * SIGKILL and started again on the same user folder; then
+ *  - a text reply to the user who wrote is sent (the window is still open);
+ *  - a MARKETING template to the user who opted out is refused before any request;
+ *  - a template to the 131026-suppressed recipient is refused;
+ *  - Meta's redelivery of a webhook answered before the kill starts no second execution.
+ * The file is `<N8N_USER_FOLDER>/.n8n/wa-cloud/state.sqlite`, mode 0600.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { startSandbox, type Sandbox } from '../../packages/sandbox/src';
+import { importCredentials, importWorkflow, installCommunityPackage, makeN8nUserFolder, startN8n, type N8nInstance } from '../harness/n8n';
+import { stopAll } from '../harness/processes';
+import { ensureN8n } from '../harness/runtimes';
+import { apiCredentialData, N8nRest, nodeId, packPackage, SECRETS, triggerNode, waitUntil, waNode, webhookNode, type Cred } from '../../packages/n8n-nodes-whatsapp-cloud/test/support/n8n-e2e';
+
+const d = process.env.SKIP_E2E ? describe.skip : describe;
+const USER = '15557400001';
+const OPTED_OUT = '15557400002';
+const SUPPRESSED = '15557400003';
+
+d('n8n 2.41.1: the embedded state store survives SIGKILL', () => {
+  let userFolder: string;
+  let packDir: string;
+  let sandbox: Sandbox;
+  let n8n: N8nInstance;
+  let rest: N8nRest;
+  const wf = { triggers: '', sends: '' };
+  const hook = nodeId();
+  const triggerUrl = () => `${n8n.url}/webhook/${hook}/whatsapp`;
+
+  const start = async () => {
+    n8n = await startN8n({ userFolder });
+    rest = new N8nRest(n8n.url);
+    await rest.login();
+    await waitUntil(async () => (await fetch(`${triggerUrl()}?hub.mode=subscribe`)).status !== 404, 60_000, 'the trigger to be served');
+    sandbox.setWebhookUrl(triggerUrl());
+  };
+  const send = async (pathName: string, to: string) => {
+    const res = await fetch(`${n8n.url}/webhook/${pathName}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: `+${to}` }) });
+    return { status: res.status, body: await res.text() };
+  };
+  const triggerRuns = async () => (await rest.executions({ workflowId: wf.triggers })).length;
+
+  beforeAll(async () => {
+    await ensureN8n();
+    const packed = await packPackage();
+    packDir = packed.dir;
+    sandbox = await startSandbox({ accessToken: SECRETS.accessToken, appSecret: SECRETS.appSecret, verifyToken: SECRETS.verifyToken, undeliverable: [SUPPRESSED], statusDelaysMs: { sent: 20, delivered: null, read: null } });
+    userFolder = makeN8nUserFolder();
+    await installCommunityPackage(userFolder, packed.tgz);
+    const [apiId] = await importCredentials(userFolder, [{ name: 'WhatsApp', type: 'whatsAppCloudApi', data: apiCredentialData(sandbox) }]);
+    const cred: Cred = { id: apiId!, name: 'WhatsApp' };
+    // No "sharedStore" parameter anywhere: the default.
+    wf.triggers = await importWorkflow(userFolder, {
+      name: 'e2e state trigger',
+      nodes: [triggerNode('Trigger', cred, hook, { registration: 'verifyOnly', events: ['messages', 'statuses', 'userPreferences'], statuses: ['failed'] })],
+      connections: {},
+    });
+    const sendNodes = [
+      ['state-text', waNode('Text', cred, { resource: 'message', operation: 'sendText', to: '={{ $json.body.to }}', text: 'the reply after the restart', options: {} }, { onError: 'continueRegularOutput' })],
+      ['state-sale', waNode('Sale', cred, { resource: 'message', operation: 'sendTemplate', to: '={{ $json.body.to }}', templateName: { __rl: true, mode: 'name', value: 'spring_sale' }, languageCode: 'en', templateParameters: { mappingMode: 'defineBelow', value: { 'body-1': '20%', 'button-0': 'spring' }, matchingColumns: [], schema: [] }, options: {} }, { onError: 'continueRegularOutput' })],
+      ['state-hello', waNode('Hello', cred, { resource: 'message', operation: 'sendTemplate', to: '={{ $json.body.to }}', templateName: { __rl: true, mode: 'name', value: 'hello_world' }, languageCode: 'en_US', options: {} }, { onError: 'continueRegularOutput' })],
+    ] as const;
+    wf.sends = await importWorkflow(userFolder, {
+      name: 'e2e state sends',
+      nodes: sendNodes.flatMap(([p, node], i) => [{ ...webhookNode(`Hook ${p}`, p, 'lastNode'), position: [0, 200 * i] }, { ...node, position: [300, 200 * i] }]),
+      connections: Object.fromEntries(sendNodes.map(([p, node]) => [`Hook ${p}`, { main: [[{ node: node.name, type: 'main', index: 0 }]] }])),
+    });
+    n8n = await startN8n({ userFolder });
+    rest = new N8nRest(n8n.url);
+    await rest.login();
+    await rest.activate(wf.triggers);
+    await rest.activate(wf.sends);
+    await waitUntil(async () => (await fetch(`${triggerUrl()}?hub.mode=subscribe`)).status !== 404, 60_000, 'the trigger to be served');
+    sandbox.setWebhookUrl(triggerUrl());
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    if (process.env.E2E_N8N_LOG) fs.writeFileSync(process.env.E2E_N8N_LOG, n8n?.logs() ?? '');
+    await stopAll();
+    await sandbox?.close();
+    if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
+    if (packDir) fs.rmSync(packDir, { recursive: true, force: true });
+  });
+
+  it('window, opt-out, suppression and seen webhooks survive SIGKILL and a restart', async () => {
+    const wamid = await sandbox.inbound({ from: USER, text: 'hello before the crash' });
+    expect(sandbox.webhookDeliveries.at(-1)!.status).toBe(200);
+    await waitUntil(async () => (await triggerRuns()) >= 1, 30_000, 'the message execution');
+    expect(await sandbox.setMarketingPreference(OPTED_OUT, 'stop')).toBe(200);
+    expect((await send('state-hello', SUPPRESSED)).status).toBe(200);
+    await waitUntil(() => sandbox.webhookDeliveries.some((w) => w.body.includes('131026') && w.status === 200), 30_000, 'the 131026 status webhook answered');
+    const file = path.join(userFolder, '.n8n', 'wa-cloud', 'state.sqlite');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const runsBefore = await triggerRuns();
+
+    process.kill(-n8n.process.pid, 'SIGKILL');
+    await n8n.process.exited;
+    await start();
+    expect(n8n.logs()).not.toMatch(/state store file .* cannot be/);
+
+    const before = sandbox.messages.length;
+    const reply = await send('state-text', USER);
+    expect(reply.status).toBe(200);
+    expect(reply.body).toContain('messageId');
+    expect(sandbox.messages.slice(before).filter((m) => m.to.replace(/\D/g, '') === USER && m.type === 'text')).toHaveLength(1);
+    const sale = await send('state-sale', OPTED_OUT);
+    expect(sale.body).toContain('marketing_opted_out');
+    const hello = await send('state-hello', SUPPRESSED);
+    expect(hello.body).toContain('recipient_suppressed');
+    expect(sandbox.messages.slice(before).filter((m) => [OPTED_OUT, SUPPRESSED].includes(m.to.replace(/\D/g, '')))).toEqual([]);
+
+    // Meta redelivers the message webhook answered before the kill: 200, and no execution.
+    const first = sandbox.webhookDeliveries.find((w) => w.body.includes(wamid))!;
+    const res = await fetch(triggerUrl(), { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': first.signature }, body: first.body });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await triggerRuns()).toBe(runsBefore);
+  }, 300_000);
+});
