@@ -37,6 +37,7 @@ export {
   ctaUrlMessage,
   flowMessage,
   locationRequestMessage,
+  callPermissionRequestMessage,
   productMessage,
   productListMessage,
   catalogMessage,
@@ -114,6 +115,7 @@ export {
   type StatusSendContext,
   type InboundErrorInfo,
   type InboundMedia,
+  type InboundCallPermissionReply,
   EVENT_GROUPS,
   MESSAGE_STATUSES,
   eventGroupOf,
@@ -312,3 +314,18 @@ export {
   type FlowInfo,
   type FlowPreview,
 } from './flows';
+
+// Groups API (Official Business Accounts)
+export {
+  createGroup,
+  getGroupInviteLink,
+  getGroup,
+  groupMessageBody,
+  sendToGroup,
+  GroupsNotEligibleError,
+  GROUP_LIMITS,
+  GROUP_MESSAGE_TYPES,
+  type CreateGroupInput,
+  type CreateGroupResult,
+  type GroupInfo,
+} from './groups';

@@ -7,6 +7,7 @@ import type { JsonObject, WebhookError } from './types';
 /** Title (the part after `(#code)`) and HTTP status Meta uses for each code the sandbox emits. */
 export const ERROR_CATALOG: Record<number, { title: string; http: number }> = {
   2: { title: 'Service temporarily unavailable', http: 503 },
+  10: { title: 'Permission denied', http: 403 },
   100: { title: 'Invalid parameter', http: 400 },
   190: { title: 'Invalid OAuth access token - Cannot parse access token', http: 401 },
   2200: { title: 'Callback verification failed', http: 400 },

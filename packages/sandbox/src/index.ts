@@ -14,6 +14,7 @@ export { DEFAULT_TEMPLATES } from './templates';
 export { signBody } from './webhooks';
 export { ERROR_CATALOG } from './errors';
 export type { SandboxFlow } from './flows';
+export type { SandboxGroup } from './groups';
 export type {
   SandboxOptions, FaultOptions, FaultKind, TemplateDefinition, TemplateComponent, MessageRecord, StatusRecord, WebhookError,
   RequestRecord, WebhookDelivery, InboundMessage, InboundRecord, Json, JsonObject, SendFailureRule, QualityRating,

@@ -13,6 +13,7 @@ import { handlePage } from './page-api';
 import * as account from './routes-account';
 import * as analytics from './routes-analytics';
 import * as flows from './flows';
+import * as groups from './groups';
 import { postMarketingMessages, postMessages } from './routes-messages';
 import { deleteMedia, downloadMedia, getMedia, uploadMedia } from './routes-media';
 import * as templates from './routes-templates';
@@ -44,6 +45,7 @@ async function route(ctx: Ctx): Promise<RouteResult> {
         if (m === 'POST') return account.updatePhone(ctx);
         throw unsupported();
       case 'messages':
+        if (m === 'POST' && (ctx.body as { recipient_type?: unknown } | undefined)?.recipient_type === 'group') return groups.postGroupMessage(ctx);
         if (m === 'POST') return postMessages(ctx);
         throw unsupported();
       case 'marketing_messages':
@@ -61,6 +63,9 @@ async function route(ctx: Ctx): Promise<RouteResult> {
       case 'whatsapp_business_profile':
         if (m === 'GET') return account.getProfile(ctx);
         if (m === 'POST') return account.updateProfile(ctx);
+        throw unsupported();
+      case 'groups':
+        if (m === 'POST') return groups.createGroup(ctx);
         throw unsupported();
       case 'block_users':
         if (m === 'GET') return account.listBlocked(ctx);
@@ -104,6 +109,13 @@ async function route(ctx: Ctx): Promise<RouteResult> {
     if (edge) throw unknownEdge(edge);
     if (m === 'GET') return getMedia(ctx, id);
     if (m === 'DELETE') return deleteMedia(ctx, id);
+    throw unsupported();
+  }
+  const group = groups.groupStateOf(e).groups.get(id);
+  if (group) {
+    if (edge === 'invite_link' && (m === 'GET' || m === 'POST')) return groups.groupInviteLink(ctx, group);
+    if (edge) throw unknownEdge(edge);
+    if (m === 'GET') return groups.getGroup(ctx, group);
     throw unsupported();
   }
   if (flows.flowsOf(e).has(id)) {

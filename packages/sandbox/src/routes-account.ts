@@ -8,6 +8,7 @@ import type { Engine } from './engine';
 import { GraphError, invalidParam, missingParam } from './errors';
 import type { Json, JsonObject } from './types';
 import { normaliseRecipient } from './validate';
+import { groupStateOf } from './groups';
 
 const HOUR = 3_600_000;
 
@@ -34,7 +35,7 @@ function phoneObject(e: Engine): JsonObject {
     status: !e.account.registered ? 'DISCONNECTED' : e.account.qualityRating === 'RED' ? 'FLAGGED' : 'CONNECTED',
     name_status: 'APPROVED',
     account_mode: 'LIVE',
-    is_official_business_account: false,
+    is_official_business_account: groupStateOf(e).officialBusinessAccount,
     is_pin_enabled: e.account.pin !== undefined,
     health_status: {
       can_send_message: e.account.registered ? 'AVAILABLE' : 'BLOCKED',

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { Engine } from './engine';
 import { createRequestListener } from './router';
 import { flowsOf, type SandboxFlow } from './flows';
+import { groupStateOf, type SandboxGroup } from './groups';
 import type {
   InboundMessage, InboundRecord, Json, MessageRecord, QualityRating, RequestRecord, SandboxOptions, SendFailureRule, WebhookDelivery,
 } from './types';
@@ -77,6 +78,21 @@ export class Sandbox {
   /** The WABA's Flows (`GET /{WABA}/flows`), with their current status: publishing changes it. */
   get flows(): readonly SandboxFlow[] {
     return [...flowsOf(this.engine).values()];
+  }
+  /** Groups created through `POST /{phone}/groups`, with their participants and the messages sent to them. */
+  get groups(): readonly SandboxGroup[] {
+    return [...groupStateOf(this.engine).groups.values()];
+  }
+  /** Makes the number an Official Business Account (default: not one, so the Groups API answers code 10). */
+  setOfficialBusinessAccount(value: boolean): void {
+    groupStateOf(this.engine).officialBusinessAccount = value;
+  }
+  /** Plays a user joining a group through its invite link. */
+  joinGroup(groupId: string, waId: string): void {
+    const group = groupStateOf(this.engine).groups.get(groupId);
+    if (!group) throw new Error(`no group ${groupId}`);
+    const id = waId.replace(/\D/g, '');
+    if (!group.participants.includes(id)) group.participants.push(id);
   }
   /** User messages created by {@link inbound} or the chat page. */
   get inbounds(): readonly InboundRecord[] {

@@ -101,6 +101,7 @@ export {
   ctaUrlMessage,
   flowMessage,
   locationRequestMessage,
+  callPermissionRequestMessage,
   productMessage,
   productListMessage,
   catalogMessage,

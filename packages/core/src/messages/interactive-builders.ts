@@ -184,6 +184,16 @@ export function locationRequestMessage(to: string, body: string, options?: Outbo
   return interactive(to, { type: 'location_request_message', body: { text: body }, action: { name: 'send_location' } }, options);
 }
 
+/**
+ * Asks the user's permission to call them (`interactive.type: "call_permission_request"`, WhatsApp
+ * Business Calling), validated. The answer arrives on the webhook as a message with
+ * `callPermissionReply` (`accept` or `reject`, permanent or until `expiresAt`).
+ * @example callPermissionRequestMessage('+14155551234', 'May we call you about your order?')
+ */
+export function callPermissionRequestMessage(to: string, body: string, options?: OutboundMessageOptions): OutboundInteractiveMessage {
+  return interactive(to, { type: 'call_permission_request', body: { text: body }, action: { name: 'call_permission_request' } }, options);
+}
+
 /** Content of `productMessage`. */
 export interface ProductContent {
   catalogId: string;

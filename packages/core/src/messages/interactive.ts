@@ -226,6 +226,22 @@ export const OutboundCatalogInteractiveSchema = strict(
   { header: 'catalog messages cannot have a header (Meta shows the catalog thumbnail)' },
 );
 
+/**
+ * `interactive` of type `call_permission_request`: asks the user's permission to call them (WhatsApp
+ * Business Calling). The answer arrives as an `interactive.call_permission_reply` message.
+ */
+export const OutboundCallPermissionInteractiveSchema = strict(
+  {
+    type: z.literal('call_permission_request'),
+    body: BodySchema,
+    action: strict({ name: z.literal('call_permission_request') }),
+  },
+  {
+    header: 'call permission requests have only a body and the call_permission_request action',
+    footer: 'call permission requests have only a body and the call_permission_request action',
+  },
+);
+
 /** The interactive types supported, in the order error messages list them. */
 export const INTERACTIVE_TYPES = [
   'button',
@@ -236,6 +252,7 @@ export const INTERACTIVE_TYPES = [
   'product',
   'product_list',
   'catalog_message',
+  'call_permission_request',
 ] as const;
 
 /** `interactive` payload, chosen by its `type`. */
@@ -248,6 +265,7 @@ export const OutboundInteractiveSchema = byKey('type', INTERACTIVE_TYPES, [
   OutboundProductInteractiveSchema,
   OutboundProductListInteractiveSchema,
   OutboundCatalogInteractiveSchema,
+  OutboundCallPermissionInteractiveSchema,
 ]);
 /** Inferred type of `OutboundInteractiveSchema`. */
 export type OutboundInteractive = z.infer<typeof OutboundInteractiveSchema>;

@@ -32,6 +32,7 @@ export type {
   InboundReaction,
   InboundReply,
   InboundFlowReply,
+  InboundCallPermissionReply,
   InboundOrder,
   InboundReferral,
   InboundContext,

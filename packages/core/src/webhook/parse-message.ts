@@ -1,5 +1,6 @@
 import { arr, bool, compact, errorList, num, obj, str, unixDate, unsafeNesting, type Json } from './fields';
 import type {
+  InboundCallPermissionReply,
   InboundContext,
   InboundFlowReply,
   InboundMedia,
@@ -58,8 +59,17 @@ function flowReply(nfm: Json): InboundFlowReply {
   return compact({ name: str(nfm.name), body: str(nfm.body), response, flowToken: str(obj(response)?.flow_token) });
 }
 
-/** Button/list/quick-reply answers share one shape; Flow completions get their own. */
-function replies(message: Json, type: string): { reply?: InboundReply; flowReply?: InboundFlowReply } {
+function callPermissionReply(payload: Json): InboundCallPermissionReply {
+  return compact({
+    response: str(payload.response) ?? '',
+    isPermanent: bool(payload.is_permanent),
+    expiresAt: unixDate(payload.expiration_timestamp),
+    source: str(payload.response_source),
+  });
+}
+
+/** Button/list/quick-reply answers share one shape; Flow completions and call permission answers get their own. */
+function replies(message: Json, type: string): { reply?: InboundReply; flowReply?: InboundFlowReply; callPermissionReply?: InboundCallPermissionReply } {
   if (type === 'button') {
     const button = obj(message.button);
     if (!button) return {};
@@ -71,7 +81,9 @@ function replies(message: Json, type: string): { reply?: InboundReply; flowReply
   const answer = obj(interactive.button_reply) ?? obj(interactive.list_reply);
   if (answer) return { reply: compact({ id: str(answer.id) ?? '', title: str(answer.title) ?? '', description: str(answer.description) }) };
   const nfm = obj(interactive.nfm_reply);
-  return nfm ? { flowReply: flowReply(nfm) } : {};
+  if (nfm) return { flowReply: flowReply(nfm) };
+  const permission = obj(interactive.call_permission_reply);
+  return permission ? { callPermissionReply: callPermissionReply(permission) } : {};
 }
 
 function order(payload: Json | undefined): InboundOrder | undefined {

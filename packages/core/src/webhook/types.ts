@@ -107,6 +107,18 @@ export interface InboundFlowReply {
   flowToken?: string;
 }
 
+/**
+ * The user's answer to a call permission request (`interactive.call_permission_reply`): `accept`
+ * or `reject`; an accepted permission is permanent or lasts until `expiresAt`.
+ */
+export interface InboundCallPermissionReply {
+  response: string;
+  isPermanent?: boolean;
+  expiresAt?: Date;
+  /** `user_action` (the user tapped) or `automatic` (e.g. the user called the business). */
+  source?: string;
+}
+
 export interface InboundOrder {
   catalogId: string;
   text?: string;
@@ -169,6 +181,8 @@ export interface InboundMessageEvent extends InboundEventBase {
   text?: string;
   reply?: InboundReply;
   flowReply?: InboundFlowReply;
+  /** The answer to a call permission request. */
+  callPermissionReply?: InboundCallPermissionReply;
   media?: InboundMedia;
   location?: InboundLocation;
   /** Shared contact cards, as sent. */
