@@ -11,6 +11,7 @@ import {
 import * as analytics from './actions/analytics/Analytics.resource';
 import * as businessProfile from './actions/businessProfile/BusinessProfile.resource';
 import * as flow from './actions/flow/Flow.resource';
+import * as group from './actions/group/Group.resource';
 import * as media from './actions/media/Media.resource';
 import * as message from './actions/message/Message.resource';
 import { sendAndWaitWebhooks, webhook as sendAndWaitWebhook } from './actions/message/sendAndWait.operation';
@@ -52,6 +53,7 @@ export class WhatsAppCloudV1 implements INodeType {
           { name: 'Analytics', value: 'analytics' },
           { name: 'Business Profile', value: 'businessProfile' },
           { name: 'Flow', value: 'flow' },
+          { name: 'Group', value: 'group' },
           { name: 'Media', value: 'media' },
           { name: 'Message', value: 'message' },
           { name: 'Phone Number', value: 'phoneNumber' },
@@ -63,6 +65,7 @@ export class WhatsAppCloudV1 implements INodeType {
       },
       ...message.description,
       ...flow.description,
+      ...group.description,
       ...media.description,
       ...template.description,
       ...phoneNumber.description,

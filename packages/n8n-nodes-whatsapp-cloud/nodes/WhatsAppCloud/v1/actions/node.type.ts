@@ -7,6 +7,7 @@ type NodeMap = {
     | 'getSummary'
     | 'markAsRead'
     | 'sendAndWait'
+    | 'sendCallPermissionRequest'
     | 'sendChoices'
     | 'sendContacts'
     | 'sendInteractive'
@@ -18,6 +19,7 @@ type NodeMap = {
     | 'sendText';
   media: 'upload' | 'download' | 'delete';
   flow: 'respond' | 'list' | 'getPreview' | 'publish';
+  group: 'create' | 'get' | 'getInviteLink' | 'sendText';
   template: 'list' | 'get' | 'create' | 'createFromLibrary' | 'delete';
   analytics: 'pricing' | 'templates';
   phoneNumber: 'getHealth' | 'diagnose' | 'register' | 'deregister';

@@ -2,6 +2,7 @@ import { NodeOperationError, SEND_AND_WAIT_OPERATION, type IExecuteFunctions, ty
 import * as analytics from './analytics/Analytics.resource';
 import * as businessProfile from './businessProfile/BusinessProfile.resource';
 import * as flow from './flow/Flow.resource';
+import * as group from './group/Group.resource';
 import * as media from './media/Media.resource';
 import * as message from './message/Message.resource';
 import type { WhatsAppCloudType } from './node.type';
@@ -12,7 +13,7 @@ import * as webhook from './webhook/Webhook.resource';
 
 type Operation = { execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> };
 
-const RESOURCES: Record<string, Record<string, unknown>> = { analytics, businessProfile, flow, media, message, phoneNumber, template, user, webhook };
+const RESOURCES: Record<string, Record<string, unknown>> = { analytics, businessProfile, flow, group, media, message, phoneNumber, template, user, webhook };
 
 /** Dispatches to `actions/<resource>/<operation>.operation.ts`. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

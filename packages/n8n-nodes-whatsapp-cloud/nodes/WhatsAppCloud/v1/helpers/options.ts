@@ -5,6 +5,7 @@ import type { SendSettings } from '../../transport';
 /** Operations of the message resource that send a message to `to`. */
 export const SENDING_OPERATIONS = [
   'sendAndWait',
+  'sendCallPermissionRequest',
   'sendChoices',
   'sendContacts',
   'sendInteractive',

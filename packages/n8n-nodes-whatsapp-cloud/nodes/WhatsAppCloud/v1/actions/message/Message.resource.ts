@@ -8,6 +8,7 @@ import * as sendAndWait from './sendAndWait.operation';
 import * as sendChoices from './sendChoices.operation';
 import * as sendContacts from './sendContacts.operation';
 import * as sendInteractive from './sendInteractive.operation';
+import * as sendCallPermissionRequest from './sendCallPermissionRequest.operation';
 import * as sendLocation from './sendLocation.operation';
 import * as sendMedia from './sendMedia.operation';
 import * as sendReaction from './sendReaction.operation';
@@ -15,7 +16,7 @@ import * as sendSticker from './sendSticker.operation';
 import * as sendTemplate from './sendTemplate.operation';
 import * as sendText from './sendText.operation';
 
-export { getMany, getStatus, getSummary, markAsRead, sendAndWait, sendChoices, sendContacts, sendInteractive, sendLocation, sendMedia, sendReaction, sendSticker, sendTemplate, sendText };
+export { getMany, getStatus, getSummary, markAsRead, sendAndWait, sendCallPermissionRequest, sendChoices, sendContacts, sendInteractive, sendLocation, sendMedia, sendReaction, sendSticker, sendTemplate, sendText };
 
 export const description: INodeProperties[] = [
   {
@@ -30,6 +31,7 @@ export const description: INodeProperties[] = [
       { name: 'Get Summary', value: 'getSummary', description: 'Per template and day: sent, delivered, read, failed and billable messages', action: 'Get a delivery summary' },
       { name: 'Mark as Read', value: 'markAsRead', description: 'Mark a received message as read, optionally with a typing indicator', action: 'Mark a message as read' },
       { name: 'Send and Wait for Response', value: 'sendAndWait', description: 'Ask with reply buttons and continue the workflow with the answer', action: 'Send message and wait for response' },
+      { name: 'Send Call Permission Request', value: 'sendCallPermissionRequest', description: 'Ask the user for permission to call them (WhatsApp Business Calling); the answer arrives on the trigger', action: 'Send a call permission request' },
       { name: 'Send Choices', value: 'sendChoices', description: 'Ask a question with 1–10 choices (buttons for up to 3, a list above)', action: 'Send choices' },
       { name: 'Send Contacts', value: 'sendContacts', description: 'Send one or more contact cards', action: 'Send contacts' },
       { name: 'Send Interactive', value: 'sendInteractive', description: 'Send reply buttons, a list, a URL button, a flow or a location request', action: 'Send an interactive message' },
@@ -50,6 +52,7 @@ export const description: INodeProperties[] = [
   ...sendInteractive.description,
   ...sendChoices.description,
   ...sendLocation.description,
+  ...sendCallPermissionRequest.description,
   ...sendContacts.description,
   ...sendReaction.description,
   ...markAsRead.description,
