@@ -169,4 +169,40 @@ describe('whatsapp-cloud-account and the quality status', () => {
     await waitFor(() => errors.length === 2, 3000, 'two errors');
     expect(errors.map((e) => e.error.code).sort()).toEqual(['graph_139001', 'validation_failed']);
   });
+
+  test('Groups: refused without an Official Business Account; create, invite link, participants and a send reach the sandbox', async () => {
+    await run('msg', { healthCheckMinutes: 0 });
+    const account = helper.getNode('account');
+    const ok = helper.getNode('ok');
+    const errors = collect(helper.getNode('err'));
+    sb.setOfficialBusinessAccount(false);
+    account.receive({ operation: 'createGroup', payload: { subject: 'Support' } });
+    await waitFor(() => errors.length === 1, 3000, 'the eligibility error');
+    expect(errors[0].error.code).toBe('groups_not_eligible');
+    expect(sb.requests.some((r) => r.method === 'POST' && r.path.endsWith('/groups'))).toBe(false);
+
+    sb.setOfficialBusinessAccount(true);
+    account.receive({ operation: 'createGroup', payload: { subject: 'Order #9', joinApprovalMode: 'auto_approve' } });
+    const groupId = (await nextMessage(ok)).payload.groupId;
+    expect(sb.groups.find((g) => g.id === groupId)!.subject).toBe('Order #9');
+    account.receive({ operation: 'groupInviteLink', groupId });
+    expect((await nextMessage(ok)).payload.inviteLink).toMatch(/^https:\/\/chat\.whatsapp\.com\//);
+    sb.joinGroup(groupId, '15550009999');
+    account.receive({ operation: 'getGroup', groupId });
+    expect((await nextMessage(ok)).payload).toMatchObject({ participants: ['15550009999'], totalParticipantCount: 1 });
+    account.receive({ operation: 'sendToGroup', groupId, payload: 'Parcel is on its way' });
+    expect((await nextMessage(ok)).payload.messageId).toMatch(/^wamid\./);
+    expect(sb.groups.find((g) => g.id === groupId)!.messages.at(-1)!.body).toEqual({ messaging_product: 'whatsapp', recipient_type: 'group', to: groupId, type: 'text', text: { body: 'Parcel is on its way' } });
+    account.receive({ operation: 'sendToGroup', groupId, payload: { type: 'location', location: { latitude: 1, longitude: 2 } } });
+    await waitFor(() => errors.length === 2, 3000, 'the type error');
+    expect(errors[1].error.message).toContain('cannot be sent to a group');
+  });
+
+  test('a call permission request goes out through the send node as a Graph-shaped payload', async () => {
+    await run('health', { healthCheckMinutes: 0, windowPolicy: 'off' });
+    const out = helper.getNode('out');
+    out.receive({ to: '+15550006666', payload: { type: 'interactive', interactive: { type: 'call_permission_request', body: { text: 'May we call you?' }, action: { name: 'call_permission_request' } } } });
+    await nextMessage(helper.getNode('sent'));
+    expect(sb.messages.at(-1)!.body).toMatchObject({ to: '+15550006666', interactive: { type: 'call_permission_request', action: { name: 'call_permission_request' } } });
+  });
 });

@@ -24,6 +24,10 @@ import {
   deregisterPhoneNumber,
   getBusinessProfile,
   getFlowPreview,
+  createGroup,
+  getGroup,
+  getGroupInviteLink,
+  sendToGroup,
   listBlockedUsers,
   listFlows,
   publishFlow,
@@ -61,6 +65,10 @@ const OPERATIONS = [
   'listFlows',
   'flowPreview',
   'publishFlow',
+  'createGroup',
+  'groupInviteLink',
+  'getGroup',
+  'sendToGroup',
 ] as const;
 /** Operations answered from the state store alone: no token, nothing sent to Meta. */
 const LOCAL = new Set<Operation>(['forget', 'getStatus', 'getMany', 'summary']);
@@ -160,6 +168,13 @@ function filtersOf(msg: NodeMessage): LedgerFilters & { limit?: number } {
 
 /** A record with ISO dates, as the flow sees it. */
 const plain = (record: DeliveryRecord) => JSON.parse(JSON.stringify(record)) as Record<string, unknown>;
+
+/** The group to act on: `msg.groupId`. */
+function groupIdOf(msg: NodeMessage): string {
+  const id = typeof msg.groupId === 'string' ? msg.groupId.trim() : '';
+  if (!id) throw new ValidationError('groupId', 'is required: the group ID (from create group or the group webhooks)', 'Set msg.groupId to the group ID.');
+  return id;
+}
 
 /** The Flow to act on: `msg.flowId`, else `msg.payload` (the id as text). */
 function flowIdOf(msg: NodeMessage): string {
@@ -263,6 +278,19 @@ export = function register(RED: NodeAPI): void {
           return cfg.track(getFlowPreview(graph, flowIdOf(msg), { invalidate: msg.invalidate === true }));
         case 'publishFlow':
           return cfg.track(publishFlow(graph, flowIdOf(msg)));
+        case 'createGroup': {
+          const p = payloadObject(msg, '{ subject, description?, joinApprovalMode? } (joinApprovalMode: auto_approve or approval_required)');
+          return cfg.track(createGroup(graph, phoneNumberId, p as never));
+        }
+        case 'groupInviteLink':
+          return cfg.track(getGroupInviteLink(graph, groupIdOf(msg), { reset: msg.reset === true }));
+        case 'getGroup':
+          return cfg.track(getGroup(graph, groupIdOf(msg)));
+        case 'sendToGroup': {
+          // A string is a text; an object is the message in Graph shape ({ type, [type]: … }).
+          const message = typeof msg.payload === 'string' ? { type: 'text', text: { body: msg.payload } } : payloadObject(msg, 'the text, or a message { type, [type]: … } (text, media, template)');
+          return cfg.track(sendToGroup(client, groupIdOf(msg), message));
+        }
         default:
           throw new ValidationError('operation', `unknown operation ${operation}`, 'Pick an operation on the node.');
       }
