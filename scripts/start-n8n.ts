@@ -107,7 +107,16 @@ async function main(): Promise<void> {
 
   // 4. n8n itself; then the owner, and the workflows published the way the editor does.
   say(`Starting n8n on http://${host}:${n8nPort}/ …`);
-  n8n = await startN8n({ userFolder, port: n8nPort, readyTimeoutMs: 240_000, env: publicBase ? { WEBHOOK_URL: `${publicBase}/` } : {} });
+  n8n = await startN8n({
+    userFolder,
+    port: n8nPort,
+    readyTimeoutMs: 240_000,
+    env: {
+      ...(publicBase ? { WEBHOOK_URL: `${publicBase}/` } : {}),
+      // The credential's Test button sends the token only to Meta or to origins listed here.
+      ...(sandbox ? { WHATSAPP_CLOUD_TEST_BASE_URLS: sandbox.url } : {}),
+    },
+  });
   n8n.process.exited.then((code) => {
     if (!stopping) {
       process.stderr.write(`n8n exited (${code}). Its last lines:\n${n8n!.logs().slice(-4000)}\n`);
