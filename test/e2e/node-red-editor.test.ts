@@ -18,6 +18,7 @@ import * as path from 'path';
 import { startSandbox, type Sandbox } from '../../packages/sandbox/src';
 import { startNodeRed, type NodeRedInstance } from '../harness/node-red';
 import { ensureNodeRed } from '../harness/runtimes';
+import { checkAndShoot } from '../harness/pictures';
 import { run, stopAll } from '../harness/processes';
 import { requireChromium, SKIP_BROWSER } from '../harness/prerequisites';
 
@@ -45,7 +46,20 @@ function flows(s: Sandbox) {
     { id: 'out', type: 'whatsapp-cloud-out', z: 'tab', name: '', config: 'cfg', to: '', mode: 'template', template: '', language: '', parameters: [], options: [], x: 300, y: 100, wires: [[]] },
     { id: 'in', type: 'whatsapp-cloud-in', z: 'tab', name: '', config: 'cfg', path: '/whatsapp', markRead: 'off', downloadMedia: false, x: 120, y: 100, wires: [[], [], []] },
     { id: 'account', type: 'whatsapp-cloud-account', z: 'tab', name: '', config: 'cfg', operation: 'health', x: 300, y: 180, wires: [[]] },
+    ...replyExample(),
   ];
+}
+
+/**
+ * The package's "reply to inbound text" example as shipped, on its own tab and on the test's config
+ * node (for the README's picture of a flow). Its webhook path moves aside so it does not share the
+ * `in` node's route.
+ */
+function replyExample(): Array<Record<string, unknown>> {
+  const example = JSON.parse(fs.readFileSync(path.join(PACKAGE_DIR, 'examples', 'inbound-text-reply.json'), 'utf8')) as Array<Record<string, unknown>>;
+  return example
+    .filter((n) => n.type !== 'whatsapp-cloud-config')
+    .map((n) => ({ ...n, ...(n.config ? { config: 'cfg' } : {}), ...(n.type === 'whatsapp-cloud-in' ? { path: '/whatsapp-example' } : {}) }));
 }
 
 async function shot(name: string): Promise<string> {
@@ -109,6 +123,27 @@ editorTest('the palette shows the four nodes', async () => {
     expect(await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count()).toBe(1);
   }
   await shot('01-workspace');
+});
+
+editorTest('the reply example flow, as shipped, opens on its own tab with every node wired', async () => {
+  // The sidebar closed, so the whole flow fits the picture.
+  await page.evaluate(() => {
+    const RED = (window as unknown as { RED: any }).RED;
+    RED.menu.setSelected('menu-item-sidebar', false);
+    RED.workspaces.show('reply_tab');
+  });
+  await page.waitForTimeout(500);
+  for (const id of ['reply_in', 'reply_switch', 'reply_text', 'reply_send', 'reply_choices', 'reply_catch']) {
+    expect(await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node[id="${id}"]`).count()).toBe(1);
+  }
+  expect(await page.locator('#red-ui-workspace-chart path.red-ui-flow-link-path').count()).toBeGreaterThanOrEqual(6);
+  expect(await checkAndShoot(page, 'node-red-flow.png')).toEqual([]);
+  await page.evaluate(() => {
+    const RED = (window as unknown as { RED: any }).RED;
+    RED.menu.setSelected('menu-item-sidebar', true);
+    RED.workspaces.show('tab');
+  });
+  await page.waitForTimeout(300);
 });
 
 editorTest('send node: the template picker lists only APPROVED templates; picking one fills name, language and parameter rows', async () => {
@@ -224,6 +259,7 @@ editorTest('config node: Test connection shows every check with its status; Redi
   expect(checks.map((c) => c.text).join('\n')).not.toContain(sb.accessToken);
   await page.locator('#node-config-whatsapp-cloud-test-result').scrollIntoViewIfNeeded();
   await shot('05-config-test-connection');
+  expect(await checkAndShoot(page, 'node-red-test-connection.png')).toEqual([]);
 
   await page.selectOption('#node-config-input-store', 'redis');
   expect(await page.isVisible('#node-config-input-redisUrl')).toBe(true);

@@ -59,10 +59,11 @@ export async function checkAndShoot(page: Page, name: string): Promise<string[]>
     if (element.text !== undefined) {
       // What a person sees: an input's value, or an element's text plus the values of its inputs.
       const text = await locator.evaluate((el) => {
-        type Shown = { tagName: string; value?: string; innerText: string; querySelectorAll(s: string): ArrayLike<Shown> };
+        type Shown = { tagName: string; value?: string; innerText?: string; textContent: string | null; querySelectorAll(s: string): ArrayLike<Shown> };
         const e = el as unknown as Shown;
-        if (['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName)) return e.value ?? '';
-        return [e.innerText, ...Array.from(e.querySelectorAll('input, select, textarea')).map((i) => i.value ?? '')].join('\n');
+        if (['INPUT', 'SELECT', 'TEXTAREA'].includes(e.tagName.toUpperCase())) return e.value ?? '';
+        // SVG elements (Node-RED's flow) have no innerText.
+        return [e.innerText ?? e.textContent ?? '', ...Array.from(e.querySelectorAll('input, select, textarea')).map((i) => i.value ?? '')].join('\n');
       });
       if (!text.includes(element.text)) missing.push(`${element.selector}: shows ${JSON.stringify(text.slice(0, 200))}, not ${JSON.stringify(element.text)}`);
     }
@@ -71,7 +72,10 @@ export async function checkAndShoot(page: Page, name: string): Promise<string[]>
   await page.evaluate(() => (globalThis as unknown as { document: { activeElement?: { blur?: () => void } } }).document.activeElement?.blur?.());
   await page.waitForTimeout(300);
   const file = path.join(screenshotDir(), name);
-  if (entry.area) await page.locator(entry.area).first().screenshot({ path: file });
+  const area = entry.area ? page.locator(entry.area).first() : undefined;
+  const box = entry.clip && area ? await area.boundingBox() : null;
+  if (box && entry.clip) await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: Math.min(box.width, entry.clip.width), height: Math.min(box.height, entry.clip.height) } });
+  else if (area) await area.screenshot({ path: file });
   else await page.screenshot({ path: file });
   return missing;
 }

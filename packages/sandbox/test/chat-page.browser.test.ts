@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { checkAndShoot } from '../../../test/harness/pictures';
 import { browserTest, requireChromium } from '../../../test/harness/prerequisites';
 import { expectedSignature, send, setup } from './helpers';
 
@@ -54,6 +55,8 @@ chatPageTest('chat page: API send appears with ticks, tapping a button delivers 
     // Ticks: every business message reaches "read" (blue ✓✓).
     await page.waitForFunction("document.querySelectorAll('.row.biz .tick.read').length === 3", undefined, { timeout: 5000 });
     await page.screenshot({ path: SCREENSHOT });
+    // The README's picture of the chat page (docs/images/manifest.json) still shows what it shows.
+    expect(await checkAndShoot(page, 'sandbox-chat.png')).toEqual([]);
 
     await page.getByRole('button', { name: 'Yes, works' }).click();
     const posts = await rx.waitFor((p) => p.some((h) => h.json.entry[0].changes[0].value.messages?.[0]?.type === 'interactive'));
