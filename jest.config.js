@@ -9,4 +9,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
   testTimeout: 30000,
+  // Each test file gets its own n8n user folder (the embedded state store's file goes there).
+  setupFiles: ['<rootDir>/test/jest-setup.js'],
 };

@@ -2,7 +2,7 @@
 // one run:
 //  - webhook ingest through core with the embedded store vs the memory store vs a bare node:http
 //    server (same Node, same load; the store's writes are committed before each 200);
-//  - 1,000,000 windows in one file (quick: 200,000): file size, open time after a restart, lookup
+//  - 1,000,000 windows in one file (quick: 100,000): file size, open time after a restart, lookup
 //    p50/p99, single-commit write rate; on each driver: better-sqlite3 (this Node 20) and
 //    node:sqlite (Node 24 from the e2e harness, when it is installed);
 //  - template sends/s through the client with the embedded store vs memory (the guard reads its
@@ -67,7 +67,7 @@ async function sends(kind, count) {
 
 export async function run({ quick }) {
   const out = [];
-  const duration = quick ? 2 : 10;
+  const duration = quick ? 1 : 10;
 
   // Interleaved (bare, memory, embedded, embedded, memory, bare) and averaged in pairs, so drift
   // on a shared machine weighs on all three alike.
@@ -89,7 +89,7 @@ export async function run({ quick }) {
   out.push(result('store_ingest_embedded_vs_bare_http', clean(embedded) ? embedded.eventsPerS / bare.eventsPerS : 0, atLeast(0.4)));
   out.push(result('store_ingest_embedded_events_per_s', embedded.eventsPerS, 'report', { unit: 'events/s' }));
 
-  const count = quick ? 200_000 : 1_000_000;
+  const count = quick ? 100_000 : 1_000_000;
   const drivers = [[process.version, undefined]];
   const n24 = await node24();
   if (n24) drivers.push(['Node 24', n24]);
@@ -103,7 +103,7 @@ export async function run({ quick }) {
     out.push(result(`store_${tag}_committed_writes_per_s`, w.singleWritesPerS, 'report', { unit: 'writes/s' }));
   }
 
-  const sendCount = quick ? 500 : 2000;
+  const sendCount = quick ? 300 : 2000;
   log(`store: ${sendCount} template sends, memory vs embedded …`);
   const sMemory = await sends('memory', sendCount);
   const sEmbedded = await sends('embedded', sendCount);
