@@ -12,7 +12,7 @@ const quick = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const writeReadme = argv.includes('--readme');
 
-const MEASURES = ['throughput', 'multiprocess', 'slower', 'n8n-builtin', 'webhook', 'memory', 'cpu', 'store', 'security'];
+const MEASURES = ['throughput', 'multiprocess', 'slower', 'n8n-builtin', 'webhook', 'memory', 'cpu', 'store', 'ledger', 'security'];
 
 const started = Date.now();
 const all = [];

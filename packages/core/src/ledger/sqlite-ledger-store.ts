@@ -1,6 +1,6 @@
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from '../store/sqlite-driver';
-import { mergeSend, mergeStatus, recipientKey, recordTime, recordToRow, rowToRecord, type LedgerRow } from './merge';
-import type { DeliveryRecord, LedgerQuery, LedgerSend, LedgerStatusUpdate, LedgerStore } from './types';
+import { mergeSend, recipientKey, recordTime, recordToRow, rowToRecord, type LedgerRow } from './merge';
+import { statusRank, type DeliveryRecord, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
 
 /** The record's flat fields (merge.ts `recordToRow`), one column each. */
 const FIELDS = ['pn', 'to', 'wa', 'type', 'tn', 'tl', 'tc', 'ref', 'att', 'at', 'st', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played', 'err', 'price'] as const;
@@ -51,16 +51,64 @@ export class SqliteLedgerStore implements LedgerStore {
     await this.db.flush();
   }
 
+  /**
+   * mergeStatus (merge.ts) as ONE upsert statement: no read-modify-write transaction on the
+   * webhook's hot path. In `DO UPDATE SET` every expression sees the row as it was, so the status,
+   * its time and the rank move together, and only forward. A status never extends a record's life
+   * (`exp` and `ord` are left alone: retention counts from the send).
+   */
   async putStatus(update: LedgerStatusUpdate, expiresAt: number): Promise<DeliveryRecord> {
+    const rank = statusRank(update.status);
+    const timeColumn = rank >= 0 ? `t_${update.status}` : undefined;
+    // One statement, inside a transaction so it joins the store's open group commit (a webhook
+    // being handled); resolved once that commit is done, so the record is in the file.
     const record = this.db.transaction(() => {
-      const existing = this.read(update.messageId);
-      const merged = mergeStatus(existing?.record, update);
-      // A status never extends a record's life: retention counts from the send.
-      this.write(merged, existing ? existing.expiresAt : expiresAt);
-      return merged;
+      this.statusUpsert(timeColumn).run(
+        update.messageId,
+        update.phoneNumberId,
+        update.recipient ?? null,
+        update.recipient !== undefined ? recipientKey(update.recipient) : null,
+        update.reference ?? null,
+        update.status,
+        rank,
+        update.at.getTime(),
+        ...(timeColumn ? [update.at.getTime()] : []),
+        update.status === 'failed' && update.error ? JSON.stringify(update.error) : null,
+        update.pricing ? JSON.stringify(update.pricing) : null,
+        update.at.getTime(),
+        Math.round(expiresAt),
+      );
+      const found = this.read(update.messageId);
+      if (!found) throw new Error(`the ledger row of ${update.messageId} was not written`);
+      return found.record;
     });
     await this.db.flush();
     return record;
+  }
+
+  private readonly upserts = new Map<string, SqliteStatement>();
+
+  private statusUpsert(timeColumn: string | undefined): SqliteStatement {
+    const key = timeColumn ?? '';
+    let statement = this.upserts.get(key);
+    if (!statement) {
+      const t = timeColumn ? column(timeColumn) : undefined;
+      statement = this.db.prepare(
+        `INSERT INTO ledger (id, pn, "to", rk, ref, st, rank, "stAt"${t ? `, ${t}` : ''}, err, price, ord, exp) VALUES (?, ?, ?, ?, ?, ?, ?, ?${t ? ', ?' : ''}, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET
+           "to" = COALESCE("to", excluded."to"),
+           rk = COALESCE(rk, excluded.rk),
+           ref = COALESCE(ref, excluded.ref),
+           ${t ? `${t} = CASE WHEN ${t} IS NULL OR ${t} > excluded.${t} THEN excluded.${t} ELSE ${t} END,` : ''}
+           err = CASE WHEN err IS NULL THEN excluded.err ELSE err END,
+           price = CASE WHEN excluded.price IS NULL THEN price WHEN price IS NULL THEN excluded.price ELSE json_patch(price, excluded.price) END,
+           st = CASE WHEN excluded.rank > COALESCE(rank, -1) THEN excluded.st ELSE st END,
+           "stAt" = CASE WHEN excluded.rank > COALESCE(rank, -1) THEN excluded."stAt" ELSE "stAt" END,
+           rank = MAX(COALESCE(rank, -1), excluded.rank)`,
+      );
+      this.upserts.set(key, statement);
+    }
+    return statement;
   }
 
   async get(messageId: string): Promise<DeliveryRecord | undefined> {
