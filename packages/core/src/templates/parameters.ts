@@ -71,7 +71,17 @@ function notUnderstood(template: MessageTemplate, where: string, what: string): 
   );
 }
 
+/**
+ * Longest template text read from Meta: above each of Meta's own limits (body 1,024, header and
+ * footer 60), so only a broken or hostile answer is refused, before any parsing work.
+ */
+export const MAX_TEMPLATE_TEXT = 4096;
+
 function textSpecs(component: TemplateComponent, where: 'header' | 'body', named: boolean, prefix = '', card?: number): TemplateParameterSpec[] {
+  const length = typeof component.text === 'string' ? component.text.length : 0;
+  if (length > MAX_TEMPLATE_TEXT) {
+    throw new ValidationError(`${prefix}${where}.text`, `${length} characters, more than any template Meta accepts (${MAX_TEMPLATE_TEXT})`, 'Check the base URL: Meta\'s templates are never this long.');
+  }
   const example = component.example;
   const positional = where === 'header' ? example?.header_text : example?.body_text?.[0];
   const namedExamples = where === 'header' ? example?.header_text_named_params : example?.body_text_named_params;

@@ -1,6 +1,8 @@
 /** `{{1}}` / `{{first_name}}` placeholders of a template text. */
 
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+// No `\s*` around a lazy group: the two overlapped and backtracked quadratically on long text
+// ("{{" and thousands of spaces). The name is trimmed in code instead.
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 const POSITIONAL = /^\d+$/;
 /** Meta: named parameters are lower case letters, digits and underscores, starting with a letter. */
 export const NAMED_PARAMETER = /^[a-z][a-z0-9_]*$/;
@@ -16,8 +18,8 @@ export interface Placeholder {
 export function placeholders(text: string | undefined): Placeholder[] {
   if (!text) return [];
   return [...text.matchAll(PLACEHOLDER)].map((match) => ({
-    name: match[1]!,
-    positional: POSITIONAL.test(match[1]!),
+    name: match[1]!.trim(),
+    positional: POSITIONAL.test(match[1]!.trim()),
     start: match.index!,
     end: match.index! + match[0].length,
   }));
