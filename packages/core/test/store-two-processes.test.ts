@@ -3,7 +3,7 @@
  * instances started by mistake): each event key is won by exactly one of them, neither ever sees
  * "database is locked", and the file passes SQLite's integrity check afterwards.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,18 +13,39 @@ import { openSqlite } from '../src/store/sqlite-driver';
 const WRITER = join(__dirname, 'support', 'store-writer.js');
 const KEYS = 3000;
 
-function writer(folder: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [WRITER, folder, String(KEYS)], { timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+interface Writer {
+  ready: Promise<void>;
+  go(): void;
+  done: Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+function writer(folder: string): Writer {
+  const child = spawn(process.execPath, [WRITER, folder, String(KEYS)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let readyResolve!: () => void;
+  const ready = new Promise<void>((resolve) => (readyResolve = resolve));
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+    if (stdout.startsWith('ready\n')) readyResolve();
   });
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => {
+      readyResolve();
+      resolve({ code: code ?? 1, stdout: stdout.replace(/^ready\n/, ''), stderr });
+    }),
+  );
+  return { ready, go: () => child.stdin!.end('go\n'), done };
 }
 
 test('two processes mark the same 3,000 keys at once: each is won once, no "database is locked", file intact', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wa-two-'));
   try {
-    const [a, b] = await Promise.all([writer(dir), writer(dir)]);
+    const writers = [writer(dir), writer(dir)];
+    await Promise.all(writers.map((w) => w.ready));
+    for (const w of writers) w.go();
+    const [a, b] = await Promise.all(writers.map((w) => w.done));
     expect({ a: [a.code, a.stderr], b: [b.code, b.stderr] }).toEqual({ a: [0, ''], b: [0, ''] });
     const wonA: number[] = JSON.parse(a.stdout).won;
     const wonB: number[] = JSON.parse(b.stdout).won;

@@ -10,6 +10,11 @@ if (state.problem) {
   process.exit(1);
 }
 (async () => {
+  // Start barrier: both processes open the file, say "ready", and start when told "go" on stdin
+  // (so neither finishes before the other has started, however slow the machine).
+  process.stdout.write('ready\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.pause();
   const won = [];
   for (let i = 0; i < Number(count); i++) {
     if (await state.store.dedupe.markIfNew(`k${i}`, 60_000, ['14155550100'])) won.push(i);
@@ -18,7 +23,7 @@ if (state.problem) {
     await state.store.dedupe.flush();
     if (i % 100 === 0) state.store.sweep();
   }
-  process.stdout.write(JSON.stringify({ won }));
+  process.stdout.write(`${JSON.stringify({ won })}\n`);
 })().catch((error) => {
   console.error(error && error.stack ? error.stack : String(error));
   process.exit(1);
