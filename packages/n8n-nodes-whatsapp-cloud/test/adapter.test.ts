@@ -143,6 +143,18 @@ describe('send-and-wait registry', () => {
     expect(takeAnswer(id, '1')).toBeUndefined();
   });
 
+  it('send and wait: only the asked user\'s answer resumes; another user\'s copy of the reply id is ignored', () => {
+    const token = registerQuestion({ resumeUrl: 'http://n8n/webhook-waiting/2/node', choices: [{ id: 'yes', title: 'Yes' }], phoneNumberId: '1', recipient: '15551230001', expiresAt: Date.now() + 60_000 });
+    const id = choiceId(token, 0);
+    expect(takeAnswer(id, '1', { from: '15559990000' })).toBeUndefined();
+    expect(takeAnswer(id, '1', { from: '', userId: 'US.999' })).toBeUndefined();
+    expect(takeAnswer(id, '1')).toBeUndefined();
+    // The question is still open for the asked user.
+    expect(takeAnswer(id, '1', { from: '15551230001' })).toMatchObject({ choice: { id: 'yes' } });
+    const bsuid = registerQuestion({ resumeUrl: 'http://n8n/webhook-waiting/3/node', choices: [{ id: 'no', title: 'No' }], phoneNumberId: '1', recipient: 'US.123', expiresAt: Date.now() + 60_000 });
+    expect(takeAnswer(choiceId(bsuid, 0), '1', { from: '', userId: 'US.123' })).toMatchObject({ choice: { id: 'no' } });
+  });
+
   it('errorJson never leaks more than the safe fields', () => {
     expect(errorJson(new Error('boom'))).toEqual({ message: 'boom', code: 'unknown', category: 'unknown' });
   });

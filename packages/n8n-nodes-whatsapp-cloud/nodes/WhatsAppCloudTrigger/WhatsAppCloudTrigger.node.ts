@@ -354,10 +354,11 @@ const RESUME_RETRY_MS = 500;
 
 /** Resumes the execution waiting for this answer (Send and Wait); true when one was found. */
 async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }, shared: SharedState): Promise<boolean> {
-  let answer = takeAnswer(event.reply!.id, event.phoneNumberId);
+  const who = { from: event.from, userId: event.userId };
+  let answer = takeAnswer(event.reply!.id, event.phoneNumberId, who);
   if (!answer && shared.redis) {
     try {
-      answer = await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId);
+      answer = await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId, who);
     } catch (error) {
       ctx.logger.warn(`WhatsApp Cloud Trigger: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
     }

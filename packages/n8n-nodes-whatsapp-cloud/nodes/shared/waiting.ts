@@ -19,6 +19,11 @@ export interface WaitingQuestion {
   choices: Array<{ id: string; title: string }>;
   /** Business phone number ID the question went out from; answers to other numbers are ignored. */
   phoneNumberId: string;
+  /**
+   * Who was asked: phone number digits, or the BSUID. Only that user's answer resumes the
+   * execution (a reply id another user sends is ignored and leaves the question open).
+   */
+  recipient?: string;
   /** ms since epoch after which the entry is forgotten. */
   expiresAt: number;
 }
@@ -35,6 +40,20 @@ function registry(): Map<string, WaitingQuestion> {
 
 function prune(now: number): void {
   for (const [token, entry] of registry()) if (entry.expiresAt <= now) registry().delete(token);
+}
+
+/** Who answered: the webhook message's sender (`from` digits and/or BSUID). */
+export interface Answerer {
+  from?: string;
+  userId?: string;
+}
+
+/** True when `who` is the user the question went to (or the question names no one: older entries). */
+function askedUser(question: WaitingQuestion, who: Answerer | undefined): boolean {
+  if (!question.recipient) return true;
+  if (!who) return false;
+  const digits = (who.from ?? '').replace(/\D/g, '');
+  return (digits !== '' && digits === question.recipient) || (who.userId !== undefined && who.userId === question.recipient);
 }
 
 /** Registers a question and returns its token. */
@@ -60,6 +79,7 @@ export async function takeSharedAnswer(
   state: SharedRedisState,
   id: string,
   phoneNumberId: string | undefined,
+  who?: Answerer,
 ): Promise<{ question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined> {
   const match = /^wa-wait:([A-Za-z0-9_-]+):(\d+)$/.exec(id);
   if (!match) return undefined;
@@ -74,6 +94,7 @@ export async function takeSharedAnswer(
     return undefined;
   }
   if (phoneNumberId && question.phoneNumberId !== phoneNumberId) return undefined;
+  if (!askedUser(question, who)) return undefined;
   const choice = question.choices[Number(indexText)];
   if (!choice) return undefined;
   const removed = await state.connection.run('window', (client) => client.del(key));
@@ -95,13 +116,14 @@ export function isWaitAnswer(id: string | undefined): boolean {
  * Takes the question answered by reply id `id` out of the registry (an answer resumes once) and
  * returns it with the chosen option, or undefined when it is unknown here or expired.
  */
-export function takeAnswer(id: string, phoneNumberId: string | undefined): { question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined {
+export function takeAnswer(id: string, phoneNumberId: string | undefined, who?: Answerer): { question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined {
   const match = /^wa-wait:([A-Za-z0-9_-]+):(\d+)$/.exec(id);
   if (!match) return undefined;
   const [, token, indexText] = match;
   const question = registry().get(token!);
   if (!question || question.expiresAt <= Date.now()) return undefined;
   if (phoneNumberId && question.phoneNumberId !== phoneNumberId) return undefined;
+  if (!askedUser(question, who)) return undefined;
   const index = Number(indexText);
   const choice = question.choices[index];
   if (!choice) return undefined;

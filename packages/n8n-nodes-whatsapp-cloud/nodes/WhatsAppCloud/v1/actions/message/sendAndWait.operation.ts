@@ -1,4 +1,4 @@
-import { buttonsMessage } from '@wa-cloud/core';
+import { buttonsMessage, normalizeRecipient } from '@wa-cloud/core';
 import {
   NodeOperationError,
   WAIT_INDEFINITELY,
@@ -76,6 +76,16 @@ export const description: INodeProperties[] = [
   },
 ];
 
+/** The id an answer from `to` carries: phone number digits, or the BSUID as given. */
+function answererId(to: string): string | undefined {
+  try {
+    const recipient = normalizeRecipient(to);
+    return recipient.kind === 'bsuid' ? recipient.to : recipient.to.replace(/\D/g, '');
+  } catch {
+    return undefined; // the send itself reports the bad recipient
+  }
+}
+
 /**
  * Sends the question to the first item's recipient and puts the execution to wait. The reply
  * buttons' ids (and, when the window is closed, the fallback template's quick-reply payloads)
@@ -98,6 +108,8 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
     resumeUrl: this.getSignedResumeUrl(),
     choices: answers.map((a) => ({ id: a.value || a.title, title: a.title })),
     phoneNumberId: credentials.phoneNumberId,
+    // Only the asked user's answer resumes this execution.
+    recipient: answererId(to),
     expiresAt: Date.now() + waitMs,
   };
   let token: string;
