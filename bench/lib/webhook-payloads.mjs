@@ -47,6 +47,13 @@ export function webhookBody(seq) {
   return JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: WABA_ID, changes: [{ value, field: 'messages' }] }] });
 }
 
+/** The seq-th body of a campaign's status traffic: one status (sent, delivered or read) of its own message per POST. */
+export function statusBody(seq) {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: WABA_ID, changes: [{ value: statusesValue(1, seq, ts), field: 'messages' }] }] });
+  return body.replace('wamid.bench.out.', 'wamid.bench.absorbed.');
+}
+
 export function sign(body, secret = APP_SECRET) {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }

@@ -4,7 +4,9 @@
 // without starting an execution); both outputs go to a No Op node.
 import { log } from '../lib/common.mjs';
 import { n8nUserFolder, nodeId, TRIGGER } from '../lib/n8n-setup.mjs';
-import { APP_SECRET, PHONE_NUMBER_ID, WABA_ID } from '../lib/webhook-payloads.mjs';
+import * as path from 'node:path';
+import { core } from '../lib/common.mjs';
+import { APP_SECRET, PHONE_NUMBER_ID, WABA_ID, statusBody } from '../lib/webhook-payloads.mjs';
 
 export async function n8nIngest({ duration, load, bare }) {
   const { userFolder, h } = await n8nUserFolder();
@@ -49,6 +51,8 @@ export async function n8nIngest({ duration, load, bare }) {
   const n8n = await h.startN8n({ userFolder });
   let result;
   let plain;
+  let absorbed;
+  let plainStatuses;
   try {
     const url = `${n8n.url}/webhook/${webhookId}/whatsapp`;
     // Ready is not yet active: wait until the trigger answers its GET challenge.
@@ -63,11 +67,25 @@ export async function n8nIngest({ duration, load, bare }) {
     result = await load(url, duration);
     log("webhook: n8n's own Webhook node …");
     plain = await load(`${n8n.url}/webhook/${plainId}`, duration);
+    // A campaign's statuses only (sent/delivered/read: absorbed into the ledger, no execution),
+    // and the same bodies through n8n's own Webhook node.
+    log('webhook: n8n trigger, statuses absorbed into the ledger …');
+    absorbed = await load(url, duration, { body: statusBody, eventsPerBody: 1 });
+    log("webhook: the same statuses through n8n's own Webhook node …");
+    plainStatuses = await load(`${n8n.url}/webhook/${plainId}`, duration, { body: statusBody, eventsPerBody: 1 });
   } finally {
     await n8n.stop();
+  }
+  // Every acknowledged status must be in the ledger (the embedded store in n8n's folder).
+  const db = core().openSqlite(path.join(userFolder, '.n8n', 'wa-cloud', 'state.sqlite'));
+  let ledgerRows = 0;
+  try {
+    ledgerRows = Number(db.prepare("SELECT count(*) AS n FROM ledger WHERE id LIKE 'wamid.bench.absorbed.%'").get().n);
+  } finally {
+    db.close();
   }
   log(`webhook: bare node:http on Node 24 again …`);
   const after = await bare(duration, runtime.nodeBin);
   const base = { eventsPerS: (before.eventsPerS + after.eventsPerS) / 2, p50: (before.p50 + after.p50) / 2, p99: (before.p99 + after.p99) / 2 };
-  return { load: result, plain, base, info: { n8n: '2.41.1', node: 'v24', trigger: 'messages + statuses (failed only), verifyOnly' } };
+  return { load: result, plain, absorbed, plainStatuses, ledgerRows, base, info: { n8n: '2.41.1', node: 'v24', trigger: 'messages + statuses (failed only), verifyOnly' } };
 }

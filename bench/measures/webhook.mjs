@@ -7,7 +7,7 @@
 // so "≥ 0.4" reads the same way for both. The bare server runs before and after the targets and
 // its mean is used, which evens out drift on a shared machine.
 import * as path from 'node:path';
-import { atLeast, BENCH_DIR, forkChild, log, percentile, result, round } from '../lib/common.mjs';
+import { atLeast, atMost, BENCH_DIR, forkChild, log, percentile, result, round } from '../lib/common.mjs';
 import { autocannon } from '../lib/tools.mjs';
 import { MEAN_EVENTS, sign, webhookBody } from '../lib/webhook-payloads.mjs';
 
@@ -18,7 +18,7 @@ const CONNECTIONS = 10;
 let seq = 0;
 
 /** autocannon against `url` for `duration` s (after a 1 s warm-up); every request a fresh signed body. */
-export async function load(url, duration, { secret } = {}) {
+export async function load(url, duration, { secret, body: makeBody = webhookBody, eventsPerBody = MEAN_EVENTS } = {}) {
   const ac = await autocannon();
   const opts = (d) => ({
     url,
@@ -29,7 +29,7 @@ export async function load(url, duration, { secret } = {}) {
       {
         method: 'POST',
         setupRequest: (req) => {
-          const body = webhookBody(seq++);
+          const body = makeBody(seq++);
           return { ...req, body, headers: { ...req.headers, 'content-type': 'application/json', 'x-hub-signature-256': sign(body, secret) } };
         },
       },
@@ -45,7 +45,7 @@ export async function load(url, duration, { secret } = {}) {
   const seconds = r.duration || duration;
   return {
     requestsPerS: ok / seconds,
-    eventsPerS: (ok / seconds) * MEAN_EVENTS,
+    eventsPerS: (ok / seconds) * eventsPerBody,
     p50: percentile(times, 50),
     p99: percentile(times, 99),
     ok,
@@ -137,6 +137,14 @@ export async function run({ quick }) {
   else {
     out.push(...ratios('webhook_n8n', n8n.load, n8n.base, 'report', { n8n: n8n.info }));
     out.push(result('webhook_n8n_plain_webhook_node_events_ratio', n8n.plain.eventsPerS / n8n.base.eventsPerS, "report: n8n's own Webhook node", { details: roundAll(n8n.plain) }));
+    // Issue "delivery ledger": a campaign's statuses absorbed into the ledger (no execution) vs
+    // n8n's own Webhook node (an execution per POST), same instance, one status per POST.
+    const absorbed = n8n.absorbed;
+    const clean = absorbed.non2xx === 0 && absorbed.errors === 0;
+    out.push(result('webhook_n8n_absorbed_statuses_events_per_s', clean ? absorbed.eventsPerS : 0, atLeast(300), { unit: 'events/s', details: { ...roundAll(absorbed), ledgerRows: n8n.ledgerRows } }));
+    out.push(result('webhook_n8n_absorbed_statuses_ack_p99_ms', absorbed.p99, atMost(200), { unit: 'ms' }));
+    out.push(result('webhook_n8n_absorbed_vs_plain_webhook_node', clean ? absorbed.eventsPerS / n8n.plainStatuses.eventsPerS : 0, atLeast(10), { details: { plainWebhookNode: roundAll(n8n.plainStatuses) } }));
+    out.push(result('webhook_n8n_absorbed_statuses_in_ledger', n8n.ledgerRows >= absorbed.ok ? 1 : n8n.ledgerRows / Math.max(1, absorbed.ok), atLeast(1), { note: `${n8n.ledgerRows} ledger rows for ${absorbed.ok} acknowledged statuses` }));
   }
   return out;
 }
