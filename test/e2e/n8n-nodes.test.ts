@@ -1,7 +1,9 @@
 /**
  * The packed n8n package inside REAL n8n 2.41.1 (Node 24), against the sandbox (a local Graph API
  * emulator): installed from the `npm pack` tarball into ~/.n8n/nodes exactly like a user install.
- * Proves: (1) 300 template sends all accepted, paced under the sandbox's cap, none failed;
+ * Proves: (1) 300 template sends all accepted, paced under the sandbox's cap, none failed, and 120
+ * with the node at the sandbox's own cap, each delivered once at ≥ 0.95 of it (the sandbox counts
+ * the cap in any sliding second, the strict reading);
  * (2) a free-form send without a window is blocked with the hint, or falls back to a template;
  * (3) the published trigger answers the GET challenge (verify-only mode), rejects
  * a bad signature with 401 and turns a signed batch into one item per event; (4) media download
@@ -72,7 +74,8 @@ d('n8n nodes in real n8n 2.41.1 against the sandbox', () => {
     await run('npm', ['pack', '--pack-destination', tmp], { cwd: PKG_DIR, env: npmEnv() });
     const tgz = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'));
     if (!tgz) throw new Error('npm pack produced no tarball');
-    sandbox = await startSandbox({ throughput: SANDBOX_THROUGHPUT, statusDelaysMs: { sent: 20, delivered: null, read: null } });
+    // The strict reading of the cap: no more than SANDBOX_THROUGHPUT in any sliding second.
+    sandbox = await startSandbox({ throughput: SANDBOX_THROUGHPUT, throughputMode: 'sliding', statusDelaysMs: { sent: 20, delivered: null, read: null } });
     userFolder = makeN8nUserFolder();
     await installCommunityPackage(userFolder, path.join(tmp, tgz));
     const [id] = await importCredentials(userFolder, [
@@ -196,6 +199,42 @@ d('n8n nodes in real n8n 2.41.1 against the sandbox', () => {
       expect(card.components).toContainEqual({ type: 'button', sub_type: 'url', index: '1', parameters: [{ type: 'text', text: `sku-${n}` }] });
     });
   }, 180_000);
+
+  it('sends 120 templates with the node set to the sandbox\'s own cap (sliding reading): each delivered once, at least 0.95 of the cap', async () => {
+    const count = 120;
+    const id = await importWorkflow(userFolder, {
+      name: 'e2e 120 templates at the cap',
+      nodes: [
+        manual,
+        codeNode('Recipients', `return Array.from({ length: ${count} }, (_, i) => ({ json: { to: '+1555' + String(2500000 + i), name: 'User ' + i, order: 'C-' + i } }));`),
+        waNode('Send Template', {
+          resource: 'message',
+          operation: 'sendTemplate',
+          to: '={{ $json.to }}',
+          templateName: { __rl: true, mode: 'name', value: 'order_update' },
+          languageCode: 'en',
+          templateParameters: { mappingMode: 'defineBelow', value: { 'body-1': '={{ $json.name }}', 'body-2': '={{ $json.order }}' }, matchingColumns: [], schema: [] },
+          options: { throughput: SANDBOX_THROUGHPUT },
+        }),
+      ],
+      connections: chain('Start', 'Recipients', 'Send Template'),
+    });
+    const before = { requests: sandbox.requests.length, messages: sandbox.messages.length };
+    const res = await executeWorkflow(userFolder, id, { timeoutMs: 240_000 });
+    expect(res.code).toBe(0);
+    const out = nodeOutput(res.result, 'Send Template');
+    expect(out).toHaveLength(count);
+    expect(out.every((o) => typeof o.messageId === 'string' && !o.error)).toBe(true);
+    // Delivered once each: one accepted message per recipient at the far side.
+    const accepted = sandbox.messages.slice(before.messages).filter((m) => m.type === 'template');
+    expect(accepted).toHaveLength(count);
+    expect(new Set(accepted.map((m) => m.to)).size).toBe(count);
+    const ok = sandbox.requests.slice(before.requests).filter((r) => r.method === 'POST' && r.path.endsWith('/messages') && r.status === 200);
+    const times = ok.map((r) => r.at).sort((a, b) => a - b);
+    const rate = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
+    expect(rate).toBeGreaterThanOrEqual(0.95 * SANDBOX_THROUGHPUT);
+    expect(rate).toBeLessThanOrEqual(SANDBOX_THROUGHPUT);
+  }, 300_000);
 
   it('blocks a free-form send without a window with the hint, or falls back to the template', async () => {
     const to = '+15557770001';

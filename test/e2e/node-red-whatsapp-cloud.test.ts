@@ -69,7 +69,8 @@ async function packOnce(): Promise<string> {
 async function startWithExamples(major: 4 | 5, settingsOverrides: Record<string, unknown>): Promise<{ sb: Sandbox; nr: NodeRedInstance }> {
   await packOnce();
   await ensureNodeRed(major);
-  const sb = await startSandbox({ statusDelaysMs: { sent: 20, delivered: 40, read: 60 } });
+  // The strict reading of Meta's cap: no more than 80 in any sliding second.
+  const sb = await startSandbox({ throughputMode: 'sliding', statusDelaysMs: { sent: 20, delivered: 40, read: 60 } });
   const nr = await startNodeRed({
     major,
     flows: flows(sb),
@@ -165,6 +166,33 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
     expect(((await missing.json()) as { message: string }).message).toMatch(/card\.2\.header/);
     expect(sb.messages.length).toBe(before);
   }, 60_000);
+
+  test('120 CRM calls at once at the number\'s cap (sliding reading): each delivered once, at least 0.95 of the cap', async () => {
+    const count = 120;
+    const cap = 80; // the example's config node and the sandbox
+    const before = { requests: sb.requests.length, messages: sb.messages.length };
+    const answers = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        fetch(`${nr.url}/crm/order-shipped`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ phone: `+1415556${String(i).padStart(4, '0')}`, name: `User ${i}`, order: `#${major}-${i}` }),
+        }).then(async (res) => ({ status: res.status, body: (await res.json()) as { messageId?: string } })),
+      ),
+    );
+    expect(answers.every((a) => a.status === 200 && typeof a.body.messageId === 'string')).toBe(true);
+    const accepted = sb.messages.slice(before.messages).filter((m) => m.type === 'template');
+    expect(accepted).toHaveLength(count);
+    expect(new Set(accepted.map((m) => m.to)).size).toBe(count);
+    const times = sb.requests
+      .slice(before.requests)
+      .filter((r) => r.method === 'POST' && r.path.endsWith('/messages') && r.status === 200)
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
+    const rate = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
+    expect(rate).toBeGreaterThanOrEqual(0.95 * cap);
+    expect(rate).toBeLessThanOrEqual(cap);
+  }, 120_000);
 
   test('a CRM call that breaks a template rule is refused before Meta, with the code', async () => {
     const res = await fetch(`${nr.url}/crm/order-shipped`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: '+14155550102', name: 'Ada' }) });

@@ -71,7 +71,7 @@ export { decideRetry, DEFAULT_RETRY, type RetryOptions } from './http/retry-poli
 // Pacing and the 24-hour window
 export { type RateLimiter, type PairRate, type LimiterOptions, DEFAULT_THROUGHPUT, DEFAULT_PAIR_RATE } from './limiter/rate-limiter';
 export { LocalRateLimiter, isThroughputFactor } from './limiter/local-rate-limiter';
-export { type PacingStatus, WINDOW_MS, JITTER_MARGIN_MS, PACED_WINDOW_MS } from './limiter/pacing';
+export { type PacingStatus, slowedDown, WINDOW_MS, JITTER_MARGIN_MS, PACED_WINDOW_MS } from './limiter/pacing';
 export { WindowTracker, windowKey, SERVICE_WINDOW_MS, FREE_ENTRY_POINT_WINDOW_MS, type WindowStatus } from './window/window-tracker';
 export { MemoryKeyedExpiryStore, type WindowStore } from './window/window-store';
 export { sharedLimiter, sharedWindowTracker, sharedQualityGuard, sharedLedger, sharedRedisState, closeSharedRedis, type SharedRedisState } from './registry';

@@ -97,3 +97,15 @@ export interface PacingStatus {
   /** When Meta last throttled a send started after the previous slow-down (ms since epoch), if ever. */
   lastThrottledAt?: number;
 }
+
+/**
+ * The pacing to show next to a send result or in a status line, or undefined while the number
+ * sends at its configured rate (adapters add it to outputs only then, so a normal result is
+ * unchanged).
+ */
+export function slowedDown(status: PacingStatus | undefined): (PacingStatus & { summary: string }) | undefined {
+  if (!status || status.effectivePerSecond >= status.configuredPerSecond * (1 - 1e-9)) return undefined;
+  const why = status.adaptiveFactor < 1 ? 'Meta answered 130429' : 'quality rating';
+  const effective = Math.round(status.effectivePerSecond * 10) / 10;
+  return { ...status, summary: `${effective}/s of ${status.configuredPerSecond}/s (${why})` };
+}

@@ -10,6 +10,7 @@ import {
   mediaKindOf,
   mediaMessage,
   reactionMessage,
+  slowedDown,
   templateMessage,
   textMessage,
   uploadMedia,
@@ -103,7 +104,12 @@ export = function register(RED: NodeAPI): void {
       if (!config?.client || failed) return;
       const queued = config.client.limiter.queued();
       if (inflight.size === 0) return;
-      node.status(queued > 0 ? { fill: 'yellow', shape: 'ring', text: `queued (${queued})` } : { fill: 'blue', shape: 'dot', text: `sending (${inflight.size})` });
+      node.status(queued > 0 ? { fill: 'yellow', shape: 'ring', text: `queued (${queued})${pacingText()}` } : { fill: 'blue', shape: 'dot', text: `sending (${inflight.size})${pacingText()}` });
+    };
+    /** ` · 58.5/s of 80/s (Meta answered 130429)` while the number sends below its configured rate. */
+    const pacingText = (): string => {
+      const slowed = slowedDown(config?.client?.pacing());
+      return slowed ? ` · ${slowed.summary}` : '';
     };
 
     /** Recipient: the node's To when set, else `msg.to`, else the `to` of a Graph-shape payload. */
@@ -241,7 +247,9 @@ export = function register(RED: NodeAPI): void {
         try {
           if (!config.client) throw config.configError;
           const result = await dispatch(msg, config);
-          msg.whatsapp = result;
+          // The effective rate, only while the number sends below its configured rate.
+          const pacing = slowedDown(config.client.pacing());
+          msg.whatsapp = pacing && isObject(result) ? { ...result, pacing } : result;
           failed = false;
           config.reportOk();
           send(msg);
@@ -258,10 +266,10 @@ export = function register(RED: NodeAPI): void {
       void work.finally(() => {
         inflight.delete(work);
         if (failed) return;
-        if (inflight.size) node.status({ fill: 'blue', shape: 'dot', text: `sending (${inflight.size})` });
+        if (inflight.size) node.status({ fill: 'blue', shape: 'dot', text: `sending (${inflight.size})${pacingText()}` });
         else if (config.hasAccountStatus()) return; // the account-wide problem stays visible
         else {
-          idleText = 'sent';
+          idleText = `sent${pacingText()}`;
           showIdle();
         }
       });

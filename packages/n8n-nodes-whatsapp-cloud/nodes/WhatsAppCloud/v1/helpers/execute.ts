@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { WhatsAppClient } from '@wa-cloud/core';
+import { slowedDown, type WhatsAppClient } from '@wa-cloud/core';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { createClient, errorJson, executionStore, getCredentials, toNodeError, type SendSettings } from '../../transport';
 import { DeferredUploads } from './deferred-uploads';
@@ -34,6 +34,15 @@ function remember(key: string, result: IDataObject): void {
 
 function digest(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value) ?? '').digest('base64url');
+}
+
+/** One log line per execution and node when the number is slowed down (n8n's log, not per item). */
+const warned = new WeakSet<object>();
+function warnSlowedDown(ctx: IExecuteFunctions, summary: string): void {
+  const node = ctx.getNode();
+  if (warned.has(node)) return;
+  warned.add(node);
+  ctx.logger?.warn(`WhatsApp Cloud "${node.name}": sending at ${summary}; the rate climbs back once Meta stops throttling`);
 }
 
 export type ItemTask = (client: WhatsAppClient, itemIndex: number) => Promise<IDataObject | INodeExecutionData>;
@@ -131,6 +140,13 @@ export async function sendEach(
         ...(sent.ledgerError ? { ledgerError: sent.ledgerError } : {}),
       };
       remember(key, result);
+      // Only while the number sends below its configured rate (Meta's 130429, the quality rating):
+      // the effective rate then, so a workflow can see or log it. Not remembered: it is of this moment.
+      const pacing = slowedDown(client.pacing());
+      if (pacing) {
+        warnSlowedDown(ctx, pacing.summary);
+        return { ...result, pacing: { ...pacing } };
+      }
       return result;
     },
     { mode: 'concurrent', settings },
