@@ -1,17 +1,16 @@
 import type { PairRate } from './rate-limiter';
 
 /**
- * Pacing with the generic cell rate algorithm (GCRA): a token bucket of `burst` tokens refilled one
- * per `intervalMs`, kept as one number per key (its "theoretical arrival time", TAT). Reserving a
- * slot is O(1) and needs no timer per key; slots are handed out in call order, so concurrent sends
- * keep their order. Slots are planned from the TAT, not from when a timer fired, so timer lateness
- * never slows the rate down. The Redis limiter runs the same algorithm in Lua, so one process and
- * many share one meaning of "80 per second".
+ * Per-recipient pair rate with the generic cell rate algorithm (GCRA): a token bucket of `burst`
+ * tokens refilled one per `intervalMs`, kept as one number per key (its "theoretical arrival time",
+ * TAT). Reserving a slot is O(1) and needs no timer per key; slots are handed out in call order, so
+ * concurrent sends keep their order. The Redis limiter runs the same algorithm in Lua. (The number's
+ * own rate is paced by EmissionQueue: it must adapt to sends already waiting.)
  */
 export class GcraPacer {
   private readonly tat = new Map<string, number>();
-  private interval: number;
-  private tolerance: number;
+  private readonly interval: number;
+  private readonly tolerance: number;
   private readonly burst: number;
   private readonly now: () => number;
   private sweepAt = 0;
@@ -33,11 +32,6 @@ export class GcraPacer {
     return Math.max(0, allowedAt - now);
   }
 
-  /** Changes the spacing for slots reserved from now on (quality-aware pacing). */
-  setInterval(intervalMs: number): void {
-    this.interval = intervalMs;
-    this.tolerance = intervalMs * (this.burst - 1);
-  }
 
   /** Keys currently tracked (a full bucket is forgotten). */
   get size(): number {
