@@ -177,15 +177,23 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
     const count = 120;
     const cap = CAP; // the config node's Throughput and the sandbox's
     const before = { requests: sb.requests.length, messages: sb.messages.length };
-    const answers = await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        fetch(`${nr.url}/crm/order-shipped`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ phone: `+1415556${String(i).padStart(4, '0')}`, name: `User ${i}`, order: `#${major}-${i}` }),
-        }).then(async (res) => ({ status: res.status, body: (await res.json()) as { messageId?: string } })),
-      ),
-    );
+    // No status webhooks meanwhile: this process is the sandbox, and 360 webhook deliveries here would
+    // delay its reading of arrivals (what it counts) more than the sender's own jitter.
+    sb.setWebhookUrl(undefined);
+    let answers: Array<{ status: number; body: { messageId?: string } }>;
+    try {
+      answers = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          fetch(`${nr.url}/crm/order-shipped`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ phone: `+1415556${String(i).padStart(4, '0')}`, name: `User ${i}`, order: `#${major}-${i}` }),
+          }).then(async (res) => ({ status: res.status, body: (await res.json()) as { messageId?: string } })),
+        ),
+      );
+    } finally {
+      sb.setWebhookUrl(`${nr.url}/whatsapp`);
+    }
     expect(answers.every((a) => a.status === 200 && typeof a.body.messageId === 'string')).toBe(true);
     const accepted = sb.messages.slice(before.messages).filter((m) => m.type === 'template');
     expect(accepted).toHaveLength(count);
@@ -196,8 +204,10 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
       .map((r) => r.at)
       .sort((a, b) => a - b);
     const rate = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
-    const throttled = sb.requests.slice(before.requests).filter((r) => r.errorCode === 130429).length;
-    expect({ rate: Math.round(rate * 10) / 10, atLeast95: rate >= 0.95 * cap, atMostCap: rate <= cap, throttled }).toMatchObject({ atLeast95: true, atMostCap: true });
+    const refused = sb.requests.slice(before.requests).filter((r) => r.errorCode === 130429);
+    const throttled = `${refused.length} (at ${refused.map((r) => r.at - times[0]!).join(', ')} ms)`;
+    const seen = `${Math.round(rate * 10) / 10}/s at a cap of ${cap}, ${throttled} × 130429, first to last ${Math.round(times[times.length - 1]! - times[0]!)} ms`;
+    expect({ seen, atLeast95: rate >= 0.95 * cap, atMostCap: rate <= cap }).toEqual({ seen, atLeast95: true, atMostCap: true });
   }, 120_000);
 
   test('a CRM call that breaks a template rule is refused before Meta, with the code', async () => {

@@ -35,10 +35,16 @@ export class SlidingWindowLimit implements ThroughputLimit {
   private next = 0;
   private count = 0;
 
+  /**
+   * @param now the clock a request is checked at
+   * @param stamp the time an accepted request is recorded at (default `now`; an {@link ArrivalClock}'s
+   *   earliest plausible arrival, so a refusal needs N + 1 arrivals certainly within one window)
+   */
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly now: () => number,
+    private readonly stamp: () => number = now,
   ) {
     this.times = new Float64Array(Math.max(1, Math.floor(limit)));
   }
@@ -51,9 +57,38 @@ export class SlidingWindowLimit implements ThroughputLimit {
   }
 
   take(): void {
-    this.times[this.next] = this.now();
+    this.times[this.next] = this.stamp();
     this.next = (this.next + 1) % this.times.length;
     if (this.count < this.times.length) this.count++;
+  }
+}
+
+/**
+ * The earliest time a request being handled now can have arrived, on the real clock: the time of the
+ * last event-loop turn before it (a 1 ms heartbeat). Without a stall that is now; after the
+ * sandbox's own event loop stalled, every request read at the end of the stall may have arrived at
+ * its start. Stamping arrivals this way gives a correct sender the benefit of the sandbox's own
+ * measurement error (requests that arrived evenly are not turned into a burst by a stall here),
+ * while a sender that really sends N + 1 within a second is still refused.
+ */
+export class ArrivalClock {
+  private lastTurn = ArrivalClock.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.timer = setInterval(() => (this.lastTurn = ArrivalClock.now()), 1);
+    this.timer.unref();
+  }
+
+  static now(): number {
+    return performance.timeOrigin + performance.now();
+  }
+
+  /** Earliest plausible arrival of the request being handled now. */
+  readonly earliest = (): number => this.lastTurn;
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 }
 

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ERROR_CATALOG, GraphError, webhookError } from './errors';
 import { FaultPlanner } from './faults';
 import { IdFactory, Rng } from './ids';
-import { KeyedBuckets, SlidingWindowLimit, THROUGHPUT_MODES, TokenBucket, type ThroughputLimit, type ThroughputMode } from './buckets';
+import { ArrivalClock, KeyedBuckets, SlidingWindowLimit, THROUGHPUT_MODES, TokenBucket, type ThroughputLimit, type ThroughputMode } from './buckets';
 import { MediaStore } from './media';
 import { DEFAULT_TEMPLATES, TemplateStore } from './templates';
 import type {
@@ -111,6 +111,7 @@ export class Engine {
   readonly webhooks: WebhookSender;
   readonly throughput: ThroughputLimit;
   readonly pairs: KeyedBuckets;
+  private arrivals: ArrivalClock | undefined;
 
   readonly messages: MessageRecord[] = [];
   readonly requests: RequestRecord[] = [];
@@ -173,10 +174,13 @@ export class Engine {
       schedule: (fn, ms) => this.schedule(fn, ms),
       log: this.o.log,
     });
+    if (this.o.throughputMode === 'sliding' && !options.now) this.arrivals = new ArrivalClock();
     this.throughput =
       this.o.throughputMode === 'sliding'
-        ? // Arrival times at sub-ms resolution with the real clock (two sends 999.6 ms apart are in one second).
-          new SlidingWindowLimit(this.o.throughput, 1000, options.now ?? (() => performance.timeOrigin + performance.now()))
+        ? // Real clock: arrivals at sub-ms resolution, each at its earliest plausible time (see ArrivalClock).
+          this.arrivals
+          ? new SlidingWindowLimit(this.o.throughput, 1000, ArrivalClock.now, this.arrivals.earliest)
+          : new SlidingWindowLimit(this.o.throughput, 1000, this.o.now)
         : new TokenBucket(this.o.throughput, this.o.throughput / 1000, this.o.now);
     this.pairs = new KeyedBuckets(this.o.pairRate.burst, 1 / this.o.pairRate.intervalMs, this.o.now);
     this.undeliverable = new Set(this.o.undeliverable.map((n) => n.replace(/\D/g, '')));
@@ -203,6 +207,7 @@ export class Engine {
   /** Clears every timer and aborts in-flight webhooks. */
   shutdown(): void {
     this.closed = true;
+    this.arrivals?.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.http.close();

@@ -130,4 +130,15 @@ describe('throughput (130429) and pair rate (131056)', () => {
     expect((await sendText(sb, '15551250003')).status).toBe(200); // the refusals did not extend the window
     await expect(startSandbox({ throughputMode: 'fixed' as never })).rejects.toThrow(/throughputMode: "fixed" is not one of bucket, sliding/);
   });
+
+  test('sliding mode on the real clock still refuses a real burst (N + 1 within a second)', async () => {
+    sb = await startSandbox({ throughput: 5, throughputMode: 'sliding', statusDelaysMs: { sent: 1, delivered: null, read: null } });
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const to = `1555126${String(i).padStart(4, '0')}`;
+      sb.setWindow(to);
+      codes.push((await sendText(sb, to)).json.error?.code ?? 200);
+    }
+    expect(codes).toEqual([200, 200, 200, 200, 200, 130429]);
+  });
 });

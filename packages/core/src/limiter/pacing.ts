@@ -45,7 +45,7 @@ export const CATCH_UP_MS = 50;
  * per second until it reaches 1 (the configured rate). Kept as (factor at the decrease, time of the
  * decrease), so recovery needs no timer: `factor(now) = min(1, f + rate × max(0, now − t − quiet))`.
  */
-export const ADAPT_DECREASE = 0.95;
+export const ADAPT_DECREASE = 0.97;
 /** Quiet time after a decrease before the rate climbs again. */
 export const ADAPT_QUIET_MS = 5000;
 /** Share of the configured rate regained per second once quiet. */
@@ -69,14 +69,17 @@ export function recoveredFactor(factorAtDecrease: number, decreasedAt: number, n
 /**
  * The factor after a throttle of a send started at `startedAt`, or undefined to leave it:
  * - started before the last decrease: its answer was already acted on;
- * - Meta accepted less than the current factor allows (`measured` below `current`): down to that;
- * - otherwise, within a window after the last decrease, Meta's window still held sends of the old
- *   rate: left alone; later, one step of {@link ADAPT_DECREASE} (a token bucket that ran dry still
- *   shows its saved-up sends in the measurement, and jitter alone also lands here).
+ * - Meta accepted less than the number sends (`measured`, as a factor, below what the current
+ *   factor emits, margin included): down to that;
+ * - otherwise the measurement does not explain it: within a window after the last decrease, Meta's
+ *   window still held sends of the old rate, so left alone; later, one small step of
+ *   {@link ADAPT_DECREASE} (network jitter beyond the margin widens the margin a little; a token
+ *   bucket that just ran dry shows its saved-up sends in the measurement until a second later).
  */
 export function decreasedFactor(current: number, measured: number, startedAt: number, decreasedAt: number): number | undefined {
   if (startedAt <= decreasedAt) return undefined;
-  if (measured < current) return Math.max(ADAPT_MIN_FACTOR, measured);
+  const emitted = (current * WINDOW_MS) / PACED_WINDOW_MS;
+  if (measured < emitted * 0.99) return Math.max(ADAPT_MIN_FACTOR, measured);
   if (startedAt < decreasedAt + PACED_WINDOW_MS) return undefined;
   return Math.max(ADAPT_MIN_FACTOR, current * ADAPT_DECREASE);
 }
