@@ -8,6 +8,9 @@ const OTHER = 3;
 /** What became of a start (its index in the log plus the time it was stamped with). */
 export interface Emission {
   readonly index: number;
+  /** Which start in that slot of the ring (slots are reused). */
+  readonly seq: number;
+  /** When it started, as first stamped. */
   readonly at: number;
 }
 
@@ -23,6 +26,8 @@ export class EmissionLog {
   private readonly outcomes: Uint8Array;
   /** The number's rate (starts per second, all processes) when each start was released. */
   private readonly rates: Float32Array;
+  private readonly seqs: Float64Array;
+  private seq = 0;
   private next = 0;
   private count = 0;
 
@@ -30,6 +35,7 @@ export class EmissionLog {
     this.times = new Float64Array(Math.max(1, capacity));
     this.outcomes = new Uint8Array(Math.max(1, capacity));
     this.rates = new Float32Array(Math.max(1, capacity));
+    this.seqs = new Float64Array(Math.max(1, capacity));
   }
 
   /** ms until a start keeps at most `limit` (≤ capacity) in any paced window; 0 = now. */
@@ -47,10 +53,12 @@ export class EmissionLog {
     const index = this.next;
     this.times[index] = now;
     this.rates[index] = ratePerSecond;
+    const seq = ++this.seq;
+    this.seqs[index] = seq;
     this.outcomes[index] = PENDING;
     this.next = (index + 1) % this.times.length;
     if (this.count < this.times.length) this.count++;
-    return { index, at: now };
+    return { index, seq, at: now };
   }
 
   /**
@@ -58,14 +66,14 @@ export class EmissionLog {
    * released in one go begins a little later, and a blocked event loop can make that a lot later).
    */
   restamp(emission: Emission, now: number): Emission {
-    if (this.times[emission.index] !== emission.at || now <= emission.at) return emission;
+    if (this.seqs[emission.index] !== emission.seq || now <= this.times[emission.index]!) return emission;
     this.times[emission.index] = now;
-    return { index: emission.index, at: now };
+    return { index: emission.index, seq: emission.seq, at: now };
   }
 
   /** Records how the start ended (ignored once the ring has moved past it). */
   settle(emission: Emission, outcome: 'accepted' | 'throttled' | 'other'): void {
-    if (this.times[emission.index] !== emission.at) return;
+    if (this.seqs[emission.index] !== emission.seq) return;
     this.outcomes[emission.index] = outcome === 'accepted' ? ACCEPTED : outcome === 'throttled' ? THROTTLED : OTHER;
   }
 

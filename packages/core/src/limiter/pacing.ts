@@ -28,7 +28,7 @@ export const PACED_WINDOW_MS = WINDOW_MS + JITTER_MARGIN_MS;
  * code): they count as started this much later, so the sends a second after them wait for it. Costs
  * this much once per busy spell.
  */
-export const COLD_START_MS = 30;
+export const COLD_START_MS = 50;
 /**
  * Longest catch-up after a late timer: starts missed by more than this are not made up. One window:
  * a stalled event loop (or a process the machine did not schedule for a while) is followed by the
@@ -48,7 +48,7 @@ export const CATCH_UP_MS = WINDOW_MS;
  * per second until it reaches 1 (the configured rate). Kept as (factor at the decrease, time of the
  * decrease), so recovery needs no timer: `factor(now) = min(1, f + rate × max(0, now − t − quiet))`.
  */
-export const ADAPT_DECREASE = 0.97;
+export const ADAPT_DECREASE = 0.98;
 /** Quiet time after a decrease before the rate climbs again. */
 export const ADAPT_QUIET_MS = 5000;
 /** Share of the configured rate regained per second once quiet. */
