@@ -137,6 +137,8 @@ export {
   MAX_LEDGER_RETENTION_MS,
   MAX_LEDGER_QUERY_LIMIT,
   isLedgerRetentionMs,
+  ledgerRetentionMsFromDays,
+  LEDGER_RETENTION_DAYS_FIELD,
   STATUS_RANK,
   DELIVERY_STATUSES,
   statusRank,

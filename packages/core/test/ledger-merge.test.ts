@@ -3,7 +3,7 @@
  * ends in the same record; a status never moves a message back; failures keep their error.
  */
 import { Redis } from 'ioredis';
-import { DeliveryLedger, MAX_LEDGER_QUERY_LIMIT } from '../src/ledger/ledger';
+import { DEFAULT_LEDGER_RETENTION_MS, DeliveryLedger, MAX_LEDGER_QUERY_LIMIT, ledgerRetentionMsFromDays } from '../src/ledger/ledger';
 import { MemoryLedgerStore } from '../src/ledger/memory-ledger-store';
 import { RedisLedgerStore } from '../src/ledger/redis-ledger-store';
 import { SqliteLedgerStore } from '../src/ledger/sqlite-ledger-store';
@@ -218,6 +218,39 @@ describe('retention and bounds', () => {
       { id: 'wamid.s1', st: 'accepted', tn: 'order_update', ref: 'order-wamid.s1' },
       { id: 'wamid.s2', st: 'accepted', tn: 'order_update', ref: 'order-wamid.s2' },
     ]);
+  });
+
+  test('withRetention: records written through it expire by its retention, on the same store; the original keeps its own', async () => {
+    const store = new MemoryLedgerStore();
+    const base = new DeliveryLedger({ store });
+    const short = base.withRetention(2 * 60 * 60 * 1000);
+    expect(short.store).toBe(store);
+    expect(base.withRetention(base.retentionMs)).toBe(base);
+    const now = Date.now();
+    await short.recordSend(send('wamid.short', { sentAt: new Date(now) }));
+    await base.recordSend(send('wamid.long', { sentAt: new Date(now) }));
+    expect(await store.sweep(now + 3 * 60 * 60 * 1000)).toBe(1);
+    expect(await store.get('wamid.short')).toBeUndefined();
+    expect(await store.get('wamid.long')).toBeDefined();
+    expect(() => base.withRetention(1000)).toThrow(/ledger\.retentionMs: 1000 must be from 3600000/);
+  });
+
+  test('ledgerRetentionMsFromDays: the adapters\' field in days, empty = 30 days, out of range refused naming the field and the range', () => {
+    expect(ledgerRetentionMsFromDays(undefined)).toBe(DEFAULT_LEDGER_RETENTION_MS);
+    expect(ledgerRetentionMsFromDays(' ')).toBe(DEFAULT_LEDGER_RETENTION_MS);
+    expect(ledgerRetentionMsFromDays('7')).toBe(7 * DAY);
+    expect(ledgerRetentionMsFromDays(0.5)).toBe(DAY / 2);
+    expect(ledgerRetentionMsFromDays(1 / 24)).toBe(60 * 60 * 1000);
+    expect(ledgerRetentionMsFromDays(400)).toBe(400 * DAY);
+    for (const bad of [0, 0.04, 400.5, -1, 'soon', true, Number.NaN, Number.POSITIVE_INFINITY]) {
+      let thrown: unknown;
+      try {
+        ledgerRetentionMsFromDays(bad, 'My field');
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ code: 'invalid_option', category: 'validation', message: `My field: ${String(bad)} must be a number of days from 0.042 (1 hour) to 400 (default 30)` });
+    }
   });
 
   test('the ledger refuses a retention or a limit out of range, naming the field and the bound', async () => {

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { handleWebhookPost, sharedState } from '@wa-cloud/core';
+import { DEFAULT_LEDGER_RETENTION_MS, handleWebhookPost, sharedState } from '@wa-cloud/core';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { runNode } from './support/execute-context';
 
@@ -59,4 +59,43 @@ test('Get Status by reference answers read after the user reads; Get Many and Ge
 test('a limit out of range and a bad date fail naming the field', async () => {
   await expect(runNode(sandbox, { params: { ...STORE, resource: 'message', operation: 'getMany', returnAll: false, limit: 20000, filters: {} } })).rejects.toThrow(/limit: 20000 must be a whole number from 1 to 10000/);
   await expect(runNode(sandbox, { params: { ...STORE, resource: 'message', operation: 'getSummary', filters: { since: 'soon' } } })).rejects.toThrow(/Filters → Sent After: "soon" is not a date/);
+});
+
+const HOUR = 60 * 60 * 1000;
+const getStatus = (reference: string) => runNode(sandbox, { params: { ...STORE, resource: 'message', operation: 'getStatus', lookUpBy: 'reference', reference } });
+/** Sweeps the memory state's ledger as if `hours` had passed. */
+const sweepAfter = (hours: number) => sharedState({ kind: 'memory' }).ledger.store.sweep(Date.now() + hours * HOUR);
+
+test('Options → Ledger Retention (Days) reaches core: the record of a send expires that long after it and is swept', async () => {
+  const deliveries = sandbox.webhookDeliveries.filter((d) => d.status === 200).length;
+  const [sent] = await runNode(sandbox, {
+    params: { ...STORE, resource: 'message', operation: 'sendTemplate', to: '+15557770009', templateName: 'hello_world', languageCode: 'en_US', options: { bizOpaqueCallbackData: 'crm-retention-1', ledgerRetentionDays: 0.5 } },
+  });
+  expect(sandbox.messages.at(-1)!.body.biz_opaque_callback_data).toBe('crm-retention-1');
+  // Every status joined first (a late status must not re-create the swept record).
+  await sandbox.waitFor(() => sandbox.webhookDeliveries.filter((d) => d.status === 200).length >= deliveries + 3, 5000);
+  expect((await getStatus('crm-retention-1'))[0]!.json).toMatchObject({ found: true, messageId: sent!.json.messageId });
+
+  await sweepAfter(11);
+  expect((await getStatus('crm-retention-1'))[0]!.json.found).toBe(true);
+  await sweepAfter(13);
+  expect((await getStatus('crm-retention-1'))[0]!.json).toEqual({ found: false, reference: 'crm-retention-1' });
+});
+
+test('without the option a send is kept the default 30 days', async () => {
+  const deliveries = sandbox.webhookDeliveries.filter((d) => d.status === 200).length;
+  await send('+15557770010', 'crm-retention-2');
+  await sandbox.waitFor(() => sandbox.webhookDeliveries.filter((d) => d.status === 200).length >= deliveries + 3, 5000);
+  await sweepAfter(DEFAULT_LEDGER_RETENTION_MS / HOUR - 1);
+  expect((await getStatus('crm-retention-2'))[0]!.json.found).toBe(true);
+  await sweepAfter(DEFAULT_LEDGER_RETENTION_MS / HOUR + 1);
+  expect((await getStatus('crm-retention-2'))[0]!.json.found).toBe(false);
+});
+
+test.each([0, 0.01, 401, -3])('a Ledger Retention (Days) of %p is refused naming the option and the range, before anything is sent', async (days) => {
+  const before = sandbox.requests.length;
+  await expect(
+    runNode(sandbox, { params: { ...STORE, resource: 'message', operation: 'sendTemplate', to: '+15557770011', templateName: 'hello_world', languageCode: 'en_US', options: { ledgerRetentionDays: days } } }),
+  ).rejects.toThrow(`Options → Ledger Retention (Days): ${days} must be a number of days from 0.042 (1 hour) to 400 (default 30)`);
+  expect(sandbox.requests.length).toBe(before);
 });

@@ -90,3 +90,11 @@ test('Verify Only registers nothing and subscribes nothing', async () => {
   expect(await methods.delete.call(ctx)).toBe(true);
   expect(sandbox.requests.filter((r) => r.method !== 'GET')).toEqual([]);
 });
+
+test.each([0, 500, 'soon'])('a Ledger Retention (Days) of %p stops the activation naming the option and the range, before anything is registered', async (days) => {
+  const ctx = hookContext({ registration: 'phoneNumberOverride', options: { ledgerRetentionDays: days } });
+  await expect(methods.checkExists.call(ctx)).rejects.toThrow(`Options → Ledger Retention (Days): ${days} must be a number of days from 0.042 (1 hour) to 400 (default 30)`);
+  expect(sandbox.requests).toHaveLength(0);
+  // In range: the activation goes on as usual.
+  expect(await methods.checkExists.call(hookContext({ registration: 'phoneNumberOverride', options: { ledgerRetentionDays: 0.5 } }))).toBe(false);
+});

@@ -6,6 +6,8 @@ export {
   MAX_LEDGER_RETENTION_MS,
   MAX_LEDGER_QUERY_LIMIT,
   isLedgerRetentionMs,
+  ledgerRetentionMsFromDays,
+  LEDGER_RETENTION_DAYS_FIELD,
   type DeliveryLedgerOptions,
   type LedgerFilters,
 } from './ledger';

@@ -23,6 +23,24 @@ const SWEEP_EVERY_MS = 60_000;
 /** Whether `ms` is a retention the ledger accepts (1 hour to 400 days). */
 export const isLedgerRetentionMs = (ms: number): boolean => Number.isFinite(ms) && ms >= MIN_LEDGER_RETENTION_MS && ms <= MAX_LEDGER_RETENTION_MS;
 
+/** The user-facing retention field of both adapters (days; fractions allowed, so 1 hour is 0.042). */
+export const LEDGER_RETENTION_DAYS_FIELD = 'Ledger retention (days)';
+
+/**
+ * A "Ledger retention (days)" field as the milliseconds {@link DeliveryLedger} takes: empty means
+ * the default (30 days); anything that is not a number from 1 hour to 400 days is refused, naming
+ * the field and the range, so both adapters check it the same way before anything is sent.
+ */
+export function ledgerRetentionMsFromDays(value: unknown, field: string = LEDGER_RETENTION_DAYS_FIELD): number {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return DEFAULT_LEDGER_RETENTION_MS;
+  const days = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+  const ms = Math.round(days * DAY);
+  if (!isLedgerRetentionMs(ms)) {
+    throw invalid(field, `${String(value)} must be a number of days from 0.042 (1 hour) to 400 (default 30)`, 'Keep delivery records at least 1 hour (statuses arrive for up to a day) and at most 400 days (the store must stay bounded).');
+  }
+  return ms;
+}
+
 export interface DeliveryLedgerOptions {
   /** @default a {@link MemoryLedgerStore} (this process only) */
   store?: LedgerStore;
@@ -69,6 +87,17 @@ export class DeliveryLedger {
     }
     this.now = options.now ?? Date.now;
     this.lastSweep = this.now();
+  }
+
+  /**
+   * This ledger with another retention, on the same store: records written through it expire
+   * `retentionMs` after their send (each record carries its own expiry, so one shared store can
+   * serve config nodes with different retentions). Returns this ledger when the retention is the
+   * same. A retention out of range is refused (1 hour to 400 days).
+   */
+  withRetention(retentionMs: number): DeliveryLedger {
+    if (retentionMs === this.retentionMs) return this;
+    return new DeliveryLedger({ store: this.store, retentionMs, now: this.now });
   }
 
   /** Records an accepted send (the client does this when it has a ledger). */

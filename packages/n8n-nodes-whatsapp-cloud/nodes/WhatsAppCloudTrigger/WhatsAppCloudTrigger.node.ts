@@ -11,6 +11,7 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
+import { readLedgerRetentionMs } from '../shared/ledgerRetention';
 import { sharedStoreProperty } from '../shared/sharedStore';
 import { isWaitAnswer, takeAnswer, takeSharedAnswer } from '../shared/waiting';
 import { createClient, getCredentials, qualityGuardFor, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
@@ -162,6 +163,14 @@ export class WhatsAppCloudTrigger implements INodeType {
             description: 'Whether to download the media of incoming image, video, audio, document and sticker messages into the binary field "data"',
           },
           {
+            displayName: 'Ledger Retention (Days)',
+            name: 'ledgerRetentionDays',
+            type: 'number',
+            typeOptions: { minValue: 0.042, maxValue: 400, numberPrecision: 3 },
+            default: 30,
+            description: 'How many days a delivery record joined by this trigger is kept (counted from its send) before it is swept from the state store (from 0.042, 1 hour, to 400)',
+          },
+          {
             displayName: 'Mark as Read',
             name: 'markAsRead',
             type: 'boolean',
@@ -198,6 +207,8 @@ export class WhatsAppCloudTrigger implements INodeType {
        * to the WABA (or nothing is to be registered).
        */
       async checkExists(this: IHookFunctions): Promise<boolean> {
+        // A retention out of range stops the activation, naming the option, before anything is registered.
+        readLedgerRetentionMs(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
         if (this.getNodeParameter('registration') === 'verifyOnly') return true;
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
@@ -273,7 +284,8 @@ export class WhatsAppCloudTrigger implements INodeType {
       res.status(401).type('text/plain').send('Invalid signature');
       return { noWebhookResponse: true };
     }
-    const ledgerOn = (this.getNodeParameter('options', {}) as IDataObject).deliveryLedger !== false;
+    const triggerOptions = this.getNodeParameter('options', {}) as IDataObject;
+    const ledgerOn = triggerOptions.deliveryLedger !== false;
     let events: InboundEvent[];
     let shared: SharedState;
     try {
@@ -293,7 +305,8 @@ export class WhatsAppCloudTrigger implements INodeType {
         // redelivery to be handled after the restart (embedded store).
         acknowledgeLater: true,
         // Every status joins its send in the ledger, whether or not it starts an execution.
-        ...(ledgerOn ? { ledger: shared.ledger } : {}),
+        // Records this trigger writes expire by its "Ledger Retention (Days)" (checked at activation too).
+        ...(ledgerOn ? { ledger: shared.ledger.withRetention(readLedgerRetentionMs(this.getNode(), triggerOptions)) } : {}),
         // business_capability_update keeps the messaging limit's tier current for the send nodes.
         messagingLimit: shared.messagingLimit,
       }));

@@ -24,7 +24,10 @@ export interface SharedState {
   deduplicator: EventDeduplicator;
   /** The quality guard the sends check and the webhook feeds (131026, opt-outs, rating changes). */
   qualityGuard: QualityGuard;
-  /** The delivery ledger in the same store: sends record into it, the webhook node joins statuses to it. */
+  /**
+   * The delivery ledger in the same store, with the config node's "Ledger retention (days)": sends
+   * record into it, the webhook node joins statuses to it.
+   */
   ledger: DeliveryLedger;
   /** The portfolio messaging limit's 24-hour count, in the same store. */
   messagingLimit: MessagingLimit;

@@ -3,7 +3,7 @@
  * owns the connection (one core client, on the process-wide limiter of its number and the shared
  * window tracker) and every send/webhook node that uses it registers here for status fan-out.
  */
-import { WhatsAppClient, WhatsAppError, closeSharedRedis, findTemplate, sharedState as coreSharedState, type MessageTemplate } from '../lib/core';
+import { WhatsAppClient, WhatsAppError, closeSharedRedis, findTemplate, ledgerRetentionMsFromDays, sharedState as coreSharedState, type MessageTemplate } from '../lib/core';
 import { CREDENTIALS_DEFINITION, configSettings } from '../lib/connection';
 import { registerAdminRoutes } from '../lib/admin';
 import { toNodeRedError } from '../lib/errors';
@@ -101,6 +101,10 @@ export = function register(RED: NodeAPI): void {
       if (!s.phoneNumberId) throw missing('Phone Number ID', 'Copy the Phone number ID from WhatsApp Manager → API Setup.');
       // The "Quality guard" fields; a value out of range fails here, naming the field and the limit.
       const quality = qualityOptions(def);
+      // "Ledger retention (days)": core checks the range (1 hour to 400 days) and names the field. The
+      // records written through this config node (sends and the statuses its webhook nodes join)
+      // expire that long after their send; the store is shared, each record carries its own expiry.
+      node.shared!.ledger = node.shared!.ledger.withRetention(ledgerRetentionMsFromDays(def.ledgerRetentionDays));
       node.client = new WhatsAppClient({
         accessToken: s.accessToken,
         phoneNumberId: s.phoneNumberId,

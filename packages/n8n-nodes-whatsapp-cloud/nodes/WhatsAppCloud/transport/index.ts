@@ -171,6 +171,8 @@ export interface SendSettings {
   marketingMessages?: MarketingMessagesOptions;
   /** Record sends in the state store's delivery ledger (option "Delivery Ledger"). @default true */
   ledger?: boolean;
+  /** How long each send's record is kept (option "Ledger Retention (Days)"). @default the store ledger's (30 days) */
+  ledgerRetentionMs?: number;
   /** Messaging limit: tier override (`meta` = read from Meta) and hold instead of refusing. */
   messagingLimit?: { tier?: string; hold?: boolean };
 }
@@ -218,7 +220,7 @@ export function createClient(credentials: WhatsAppCloudCredentials, settings: Se
     },
     quality: { ...settings.quality, guard: qualityGuardFor(shared) },
     ...(settings.marketingMessages ? { marketingMessages: settings.marketingMessages } : {}),
-    ...(settings.ledger === false ? {} : { ledger: shared.ledger }),
+    ...(settings.ledger === false ? {} : { ledger: settings.ledgerRetentionMs === undefined ? shared.ledger : shared.ledger.withRetention(settings.ledgerRetentionMs) }),
     // Business-initiated templates count against the portfolio's limit, shared through the store.
     messagingLimit: {
       tracker: shared.messagingLimit,

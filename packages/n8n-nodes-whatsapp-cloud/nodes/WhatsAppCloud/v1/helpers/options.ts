@@ -1,6 +1,7 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 import { isQualityHoldMs, isThroughputFactor, QUALITY_MAX_HOLD_MS, type MarketingProductPolicy } from '@wa-cloud/core';
 import type { SendSettings } from '../../transport';
+import { readLedgerRetentionMs } from '../../../shared/ledgerRetention';
 
 /** Operations of the message resource that send a message to `to`. */
 export const SENDING_OPERATIONS = [
@@ -70,6 +71,15 @@ export const sendOptionsField: INodeProperties = {
       type: 'boolean',
       default: false,
       description: 'Whether a template over the messaging limit waits until a slot frees (up to 24 hours) instead of failing',
+      displayOptions: { show: { '/operation': SENDING_OPERATIONS } },
+    },
+    {
+      displayName: 'Ledger Retention (Days)',
+      name: 'ledgerRetentionDays',
+      type: 'number',
+      typeOptions: { minValue: 0.042, maxValue: 400, numberPrecision: 3 },
+      default: 30,
+      description: 'How many days each sent message\'s delivery record is kept before it is swept from the state store (from 0.042, 1 hour, to 400)',
       displayOptions: { show: { '/operation': SENDING_OPERATIONS } },
     },
     {
@@ -347,6 +357,7 @@ export function readSendSettings(ctx: IExecuteFunctions, fallbackComponents?: un
     throughput: typeof options.throughput === 'number' ? options.throughput : undefined,
     quality: readQualityOptions(ctx),
     ledger: options.deliveryLedger !== false,
+    ledgerRetentionMs: readLedgerRetentionMs(ctx.getNode(), options),
     messagingLimit: { tier: typeof options.messagingLimitTier === 'string' ? options.messagingLimitTier : 'meta', hold: options.messagingLimitHold === true },
     retry: {
       ...(typeof options.maxAttempts === 'number' ? { maxAttempts: options.maxAttempts } : {}),
