@@ -6,10 +6,12 @@ import { EventDeduplicator } from '../src/webhook/dedupe';
 import { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from '../src/webhook/errors';
 import { handleWebhookGet, handleWebhookPost } from '../src/webhook/handle';
 import { WindowTracker } from '../src/window/window-tracker';
+import { freshTimestamps } from './support/fresh-timestamps';
 
 const SECRET = 'shh';
 const sign = (body: Buffer | string) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-const raw = (file: string) => readFileSync(join(__dirname, 'fixtures', 'webhooks', file));
+// Captured fixtures with their timestamps set to now: these tests are about handling, not age.
+const raw = (file: string) => freshTimestamps(readFileSync(join(__dirname, 'fixtures', 'webhooks', file)));
 const HOUR = 60 * 60 * 1000;
 const PHONE = '106540352242922';
 

@@ -1,7 +1,8 @@
 /**
  * Replay guard of handleWebhookPost (`maxEventAgeMs`): a validly signed POST captured once and
  * replayed after the dedupe store forgot its keys (a restart of an in-memory store, an eviction)
- * must not be handled again. Events older than the horizon are dropped and counted as `stale`.
+ * must not be handled again. Events older than the horizon are dropped and counted as `stale`; this is
+ * the default (`'dedupe'`).
  */
 import { createHmac } from 'node:crypto';
 import { EventDeduplicator, handleWebhookPost } from '../src';
@@ -36,10 +37,23 @@ describe('signed webhook replays', () => {
     for (const result of [first, replay]) expect(result.events.map((e) => (e as { messageId?: string }).messageId)).toEqual(['wamid.recent']);
   });
 
-  test('an explicit age in ms; 0 (the default) keeps every event', async () => {
+  test('an explicit age in ms; 0 turns the check off; the default (the dedupe horizon) keeps a 2-hour-old event', async () => {
     const raw = body([{ id: 'wamid.hour', at: now - 2 * 60 * 60 * 1000 }]);
     expect((await post(raw, { maxEventAgeMs: 60 * 60 * 1000 })).stale).toBe(1);
     expect((await post(raw, { maxEventAgeMs: 0 })).events).toHaveLength(1);
     expect((await post(raw, {})).events).toHaveLength(1);
+  });
+
+  test('by default (no option) a validly signed event from 2017 is dropped: without a deduplicator (7 days) and with one (its TTL)', async () => {
+    const raw = body([{ id: 'wamid.2017', at: Date.UTC(2017, 5, 1) }, { id: 'wamid.week', at: now - 8 * DAY }, { id: 'wamid.fresh', at: now - 60_000 }]);
+    const alone = await post(raw, {});
+    expect(alone.events.map((e) => (e as { messageId?: string }).messageId)).toEqual(['wamid.fresh']);
+    expect(alone.stale).toBe(2);
+    const deduplicator = new EventDeduplicator(undefined, { ttlMs: 30 * DAY });
+    const withDedupe = await post(raw, { deduplicator });
+    expect(withDedupe.events.map((e) => (e as { messageId?: string }).messageId)).toEqual(['wamid.week', 'wamid.fresh']);
+    expect(withDedupe.stale).toBe(1);
+    // 0 switches the guard off for tests that replay old sample payloads on purpose.
+    expect((await post(raw, { maxEventAgeMs: 0 })).events).toHaveLength(3);
   });
 });

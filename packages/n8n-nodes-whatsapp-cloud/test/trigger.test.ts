@@ -4,6 +4,9 @@
  * the Template Updates and User Preferences events, and which phone number's events pass. Each test
  * asserts what the sandbox received from the trigger, or what the workflow would get.
  */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IDataObject, INodeExecutionData, IWebhookFunctions } from 'n8n-workflow';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { LoopbackServer, type ReceivedRequest } from '../../core/test/support/loopback-server';
@@ -24,7 +27,7 @@ afterEach(async () => {
 
 let nodes = 0;
 /** Hands one captured webhook POST to the trigger; returns the workflow data (undefined: nothing started) and the HTTP answer. */
-async function deliver(post: ReceivedRequest, params: IDataObject, credentials: IDataObject = {}) {
+async function deliver(post: Pick<ReceivedRequest, 'headers' | 'body'>, params: IDataObject, credentials: IDataObject = {}, warnings: string[] = []) {
   const answer: { status?: number } = {};
   const res = {
     status(code: number) {
@@ -44,7 +47,7 @@ async function deliver(post: ReceivedRequest, params: IDataObject, credentials: 
     getNodeParameter: (name: string, fallback?: unknown) => (name in all ? all[name] : fallback),
     getNode: () => node,
     getCredentials: async () => ({ accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, wabaId: sandbox.wabaId, baseUrl: sandbox.url, appSecret: sandbox.appSecret, verifyToken: sandbox.verifyToken, ...credentials }),
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+    logger: { info: () => undefined, warn: (message: string) => warnings.push(message), error: () => undefined, debug: () => undefined },
     helpers: {
       prepareBinaryData: async (data: Buffer, fileName?: string, mimeType?: string) => ({ data: data.toString('base64'), fileName, mimeType }),
       httpRequest: async () => ({}),
@@ -142,5 +145,30 @@ describe('phone numbers', () => {
     const post = await waitForPost('message_template_status_update');
     expect((await deliver(post, { events: ['templateUpdates'] }, { wabaId: '200000000000777' })).outputs).toBeUndefined();
     expect((await deliver(post, { events: ['templateUpdates'] })).outputs![2]).toHaveLength(1);
+  });
+});
+
+describe('replayed webhooks', () => {
+  // A real capture from 2017 (Meta's sample), validly signed with the credential's app secret: what
+  // an attacker replays after the dedupe store forgot its key (a restart of an in-memory store).
+  const replay = () => {
+    const body = readFileSync(join(__dirname, '..', '..', 'core', 'test', 'fixtures', 'webhooks', 'msg-text.json'));
+    return { body, headers: { 'x-hub-signature-256': `sha256=${createHmac('sha256', sandbox.appSecret).update(body).digest('hex')}` } };
+  };
+
+  test('an event older than the dedupe horizon is answered 200, starts nothing and is logged without secrets', async () => {
+    const warnings: string[] = [];
+    const { answer, outputs } = await deliver(replay(), { options: { allPhoneNumbers: true } }, {}, warnings);
+    expect(answer).toBe(200);
+    expect(outputs).toBeUndefined();
+    expect(warnings.join('\n')).toMatch(/dropped 1 replayed event older than the dedupe horizon/);
+    for (const secret of [sandbox.appSecret, sandbox.accessToken, sandbox.verifyToken]) expect(warnings.join('\n')).not.toContain(secret);
+  });
+
+  test('Drop Replayed Events switched off: the same old event starts the workflow', async () => {
+    const { answer, outputs } = await deliver(replay(), { options: { allPhoneNumbers: true, dropReplays: false } });
+    expect(answer).toBe(200);
+    const sent = JSON.parse(replay().body.toString()).entry[0].changes[0].value.messages[0];
+    expect(outputs![0]!.map((i) => i.json.messageId)).toEqual([sent.id]);
   });
 });

@@ -74,7 +74,7 @@ describe('whatsapp-cloud-in', () => {
     const body = webhookBody(sb, {
       contacts: [{ wa_id: a, profile: { name: 'Ada' } }, { wa_id: b, profile: { name: 'Bob' } }],
       messages: [textMessage(a, `wamid.split-${a}`), textMessage(b, `wamid.split-${b}`, 'second')],
-      statuses: [{ id: `wamid.out-${a}`, status: 'delivered', timestamp: '1700000000', recipient_id: a, biz_opaque_callback_data: 'order-7' }],
+      statuses: [{ id: `wamid.out-${a}`, status: 'delivered', timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: a, biz_opaque_callback_data: 'order-7' }],
     });
     const res = await supertest(RED.httpNode).post(PATH).set('content-type', 'application/json').set('x-hub-signature-256', signBody(body, sb.appSecret)).send(body);
     expect(res.status).toBe(200);
@@ -87,7 +87,7 @@ describe('whatsapp-cloud-in', () => {
     const template = webhookBody(sb, {}, 'message_template_status_update');
     const templateEvent = JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: sb.wabaId, time: 1700000001, changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED', message_template_id: 1, message_template_name: 'order_update', message_template_language: 'en', reason: 'NONE' } }] }],
+      entry: [{ id: sb.wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED', message_template_id: 1, message_template_name: 'order_update', message_template_language: 'en', reason: 'NONE' } }] }],
     });
     void template;
     const res2 = await supertest(RED.httpNode).post(PATH).set('x-hub-signature-256', signBody(templateEvent, sb.appSecret)).set('content-type', 'application/json').send(templateEvent);
@@ -295,5 +295,34 @@ describe('whatsapp-cloud-in', () => {
     const res = await supertest(loaded.RED.httpNode).post(PATH).set('x-hub-signature-256', signBody(body, '')).send(body);
     expect(res.status).toBe(500);
     void nextMessage;
+  });
+
+  // A validly signed message from 2017 is a replay of a captured webhook (Meta redelivers for 7 days):
+  // what an attacker posts again after the dedupe store forgot its key.
+  const replayBody = (sb: Sandbox, user: string) => webhookBody(sb, { messages: [{ ...textMessage(user, `wamid.replay-${user}`), timestamp: '1504902988' }] });
+
+  test('a replay older than the dedupe horizon is answered 200, sends no msg and is logged without secrets', async () => {
+    const { RED } = await run();
+    const messages = collect(helper.getNode('messages'));
+    const user = uniqueUser();
+    const body = replayBody(sb, user);
+    const res = await supertest(RED.httpNode).post(PATH).set('content-type', 'application/json').set('x-hub-signature-256', signBody(body, sb.appSecret)).send(body);
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(messages).toHaveLength(0);
+    const logged = helper.log().args.map((a: unknown[]) => JSON.stringify(a[0]));
+    expect(logged.some((line: string) => line.includes('Dropped 1 replayed event older than the dedupe horizon'))).toBe(true);
+    for (const secret of [sb.appSecret, sb.accessToken, sb.verifyToken]) expect(logged.join('\n')).not.toContain(secret);
+  });
+
+  test('with "Drop replayed events" unticked the same old message is sent on', async () => {
+    const { RED } = await run({ dropReplays: false });
+    const messages = collect(helper.getNode('messages'));
+    const user = uniqueUser();
+    const body = replayBody(sb, user);
+    const res = await supertest(RED.httpNode).post(PATH).set('content-type', 'application/json').set('x-hub-signature-256', signBody(body, sb.appSecret)).send(body);
+    expect(res.status).toBe(200);
+    await waitFor(() => messages.length === 1, 2000, 'the old message');
+    expect(messages[0].whatsapp).toMatchObject({ messageId: `wamid.replay-${user}` });
   });
 });

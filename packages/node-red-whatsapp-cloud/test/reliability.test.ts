@@ -24,6 +24,8 @@ function body(value: Record<string, unknown>, field = 'messages'): Buffer {
   );
 }
 
+// Timestamps a few minutes old (the in node drops replays older than the dedupe horizon).
+const T = Math.floor(Date.now() / 1000) - 600;
 const status = (id: string, s: string, ts: number) => ({ id, status: s, timestamp: String(ts), recipient_id: '15551234567' });
 
 describe('redeliveries and out-of-order statuses', () => {
@@ -61,10 +63,10 @@ describe('redeliveries and out-of-order statuses', () => {
   test('read before delivered before sent, each redelivered (same bytes) and again in one batch: one msg per status, in arrival order', async () => {
     const statuses = collect(helper.getNode('statuses'));
     const wamid = 'wamid.reliability-out-of-order';
-    const read = body({ statuses: [status(wamid, 'read', 1_750_000_300)] });
-    const delivered = body({ statuses: [status(wamid, 'delivered', 1_750_000_200)] });
-    const sent = body({ statuses: [status(wamid, 'sent', 1_750_000_100)] });
-    const batch = body({ statuses: [status(wamid, 'sent', 1_750_000_100), status(wamid, 'delivered', 1_750_000_200), status(wamid, 'read', 1_750_000_300)] });
+    const read = body({ statuses: [status(wamid, 'read', T + 300)] });
+    const delivered = body({ statuses: [status(wamid, 'delivered', T + 200)] });
+    const sent = body({ statuses: [status(wamid, 'sent', T + 100)] });
+    const batch = body({ statuses: [status(wamid, 'sent', T + 100), status(wamid, 'delivered', T + 200), status(wamid, 'read', T + 300)] });
     for (const bytes of [read, delivered, read, sent, delivered, sent, batch, read]) expect(await post(bytes)).toBe(200);
     await waitFor(() => statuses.length >= 3, 2000, 'three statuses');
     await new Promise((r) => setTimeout(r, 200));
@@ -74,7 +76,7 @@ describe('redeliveries and out-of-order statuses', () => {
 
   test('a message redelivered five times (and inside a batch with a new one) is one msg; the new one is one msg too', async () => {
     const messages = collect(helper.getNode('messages'));
-    const text = (id: string) => ({ from: '15551234567', id, timestamp: '1750000000', type: 'text', text: { body: id } });
+    const text = (id: string) => ({ from: '15551234567', id, timestamp: String(T), type: 'text', text: { body: id } });
     const once = body({ contacts: [{ wa_id: '15551234567', profile: { name: 'Ada' } }], messages: [text('wamid.redelivered')] });
     for (let i = 0; i < 5; i++) expect(await post(once)).toBe(200);
     expect(await post(body({ messages: [text('wamid.redelivered'), text('wamid.new-one')] }))).toBe(200);

@@ -67,8 +67,9 @@ export interface WebhookPostInput {
    * validly signed POST replayed after the dedupe store forgot its keys (a restart of an in-memory
    * store, an eviction, the TTL) must not be handled again. Meta redelivers for at most 7 days.
    * `'dedupe'` uses the deduplicator's TTL (the dedupe horizon, else 7 days); 0 turns the check
-   * off. @default 0 (off: the shipped fixtures and many flows' tests replay old sample payloads;
-   * SECURITY.md says why and how to switch it on)
+   * off (for tests that replay old sample payloads on purpose). Dropped events are counted in
+   * `stale`; the caller still answers 200 so that Meta stops redelivering.
+   * @default 'dedupe'
    */
   maxEventAgeMs?: number | 'dedupe';
   /** Clock for the age check, in ms since the epoch. @default Date.now */
@@ -123,7 +124,8 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const shared = input.redis && (!input.deduplicator || !input.windowTracker) ? sharedRedisState(input.redis) : undefined;
   const deduplicator = input.deduplicator ?? shared?.deduplicator;
   const windowTracker = input.windowTracker ?? shared?.windowTracker;
-  const maxAge = input.maxEventAgeMs === 'dedupe' ? (deduplicator?.ttlMs ?? DEFAULT_DEDUPE_TTL_MS) : (input.maxEventAgeMs ?? 0);
+  const maxAgeSetting = input.maxEventAgeMs ?? 'dedupe';
+  const maxAge = maxAgeSetting === 'dedupe' ? (deduplicator?.ttlMs ?? DEFAULT_DEDUPE_TTL_MS) : maxAgeSetting;
   const oldest = (input.now ?? Date.now)() - maxAge;
   const current = maxAge > 0 ? parsed.filter((event) => !isOlderThan(event, oldest)) : parsed;
   await joinStatuses(current, input.ledger);

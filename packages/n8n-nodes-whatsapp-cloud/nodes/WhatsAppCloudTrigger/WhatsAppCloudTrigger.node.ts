@@ -163,6 +163,13 @@ export class WhatsAppCloudTrigger implements INodeType {
             description: 'Whether to download the media of incoming image, video, audio, document and sticker messages into the binary field "data"',
           },
           {
+            displayName: 'Drop Replayed Events',
+            name: 'dropReplays',
+            type: 'boolean',
+            default: true,
+            description: 'Whether to drop events whose signed timestamp is older than the dedupe horizon (7 days): a captured, validly signed webhook replayed after its dedupe key expired starts nothing. They are still answered 200 and counted in the log. Turn off only to replay old sample payloads.',
+          },
+          {
             displayName: 'Ledger Retention (Days)',
             name: 'ledgerRetentionDays',
             type: 'number',
@@ -286,12 +293,14 @@ export class WhatsAppCloudTrigger implements INodeType {
     }
     const triggerOptions = this.getNodeParameter('options', {}) as IDataObject;
     const ledgerOn = triggerOptions.deliveryLedger !== false;
+    const dropReplays = triggerOptions.dropReplays !== false;
     let events: InboundEvent[];
     let shared: SharedState;
     try {
       shared = await sharedStore(this, this.getNodeParameter('sharedStore', 'embedded'));
       let acknowledge: () => Promise<void>;
-      ({ events, acknowledge } = await handleWebhookPost({
+      let stale: number;
+      ({ events, acknowledge, stale } = await handleWebhookPost({
         rawBody,
         headers: req.headers,
         appSecret: credentials.appSecret,
@@ -309,8 +318,12 @@ export class WhatsAppCloudTrigger implements INodeType {
         ...(ledgerOn ? { ledger: shared.ledger.withRetention(readLedgerRetentionMs(this.getNode(), triggerOptions)) } : {}),
         // business_capability_update keeps the messaging limit's tier current for the send nodes.
         messagingLimit: shared.messagingLimit,
+        // Replays older than the dedupe horizon are dropped (answered 200 all the same, so Meta
+        // stops redelivering); 0 turns the guard off.
+        maxEventAgeMs: dropReplays ? 'dedupe' : 0,
       }));
       await acknowledge();
+      if (stale > 0) this.logger.warn(`WhatsApp Cloud Trigger: dropped ${stale} replayed event${stale === 1 ? '' : 's'} older than the dedupe horizon (answered 200, nothing started)`);
     } catch (error) {
       const status = webhookErrorStatus(error);
       if (status >= 500) this.logger.warn(`WhatsApp Cloud Trigger: could not take a webhook (answered ${status}): ${isWhatsAppError(error) ? error.message : String(error)}`);

@@ -85,6 +85,9 @@ export = function register(RED: NodeAPI): void {
     const path = routePath(def.path);
     const markRead: MarkRead = def.markRead === 'read' || def.markRead === 'typing' ? def.markRead : 'off';
     const download = def.downloadMedia === true;
+    // On unless switched off (flows saved before the option get the guard too): replays of a
+    // captured, validly signed webhook older than the dedupe horizon start nothing.
+    const dropReplays = def.dropReplays !== false;
     // Several numbers may share one app (and so one URL): by default only the config's number passes.
     const allNumbers = def.allNumbers === true;
     node.config = RED.nodes.getNode(def.config as string) as ConfigNode | undefined;
@@ -191,9 +194,12 @@ export = function register(RED: NodeAPI): void {
         ...(ledgerOn ? { ledger: shared.ledger } : {}),
         // business_capability_update keeps the messaging limit's tier current for the send nodes.
         messagingLimit: shared.messagingLimit,
+        // Dropped replays are still answered 200 below, so Meta stops redelivering them.
+        maxEventAgeMs: dropReplays ? 'dedupe' : 0,
       }).then(
-        ({ events, acknowledge }) => {
+        ({ events, acknowledge, stale }) => {
           received += events.length;
+          if (stale > 0) node.warn(`Dropped ${stale} replayed event${stale === 1 ? '' : 's'} older than the dedupe horizon (answered 200, nothing sent on)`);
           if (events.length) node.status({ fill: 'green', shape: 'dot', text: `${path}: ${received} event${received === 1 ? '' : 's'}` });
           const problem = shared.problem();
           if (problem && !storeProblemShown) {

@@ -1,7 +1,7 @@
 import { isWhatsAppError, WhatsAppClient } from '@wa-cloud/core';
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
 import { normalizeCredentials, redisOptions, withGraph } from '../../transport';
-import { testTargetRefusal } from '../../transport/testTarget';
+import { redisTestRefusal, testTargetRefusal } from '../../transport/testTarget';
 
 /**
  * Calls the phone number endpoint with the credentials and says in words what is wrong: an
@@ -40,10 +40,15 @@ export async function whatsAppCloudApiTest(this: ICredentialTestFunctions, crede
 
 /**
  * A round trip to the shared store (Redis): reads one window key through core's Redis window
- * store, so a wrong host, password, database or TLS setting fails here with core's hint.
+ * store, so a wrong host, password, database or TLS setting fails here with core's hint. The
+ * password is only sent to a host:port the operator allowed (./../../transport/testTarget.ts).
  */
 export async function whatsAppCloudRedisApiTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
   const options = redisOptions(credential.data ?? {});
+  // Before any connection: the saved password goes only to a host:port the operator listed.
+  const target = new URL(options.url!);
+  const refusal = redisTestRefusal({ host: target.hostname, port: Number(target.port) || 6379, password: target.password, username: target.username });
+  if (refusal) return { status: 'Error', message: refusal };
   const client = new WhatsAppClient({ accessToken: 'unused', phoneNumberId: '0', redis: options });
   try {
     await client.windowTracker.status('0', 'credential-test');
