@@ -348,6 +348,22 @@ export class WhatsAppClient {
     return this.messagingLimit?.portfolio || this.wabaId || this.phoneNumberId;
   }
 
+  /**
+   * Reads the messaging-limit tier from Meta now (`whatsapp_business_manager_messaging_limit`,
+   * else `messaging_limit_tier`) and keeps it for this number's portfolio, so the first
+   * business-initiated send already knows it: the adapters call it when a node starts. Returns the
+   * tier (the configured one when `messagingLimit.tier` is set, without asking Meta), or undefined
+   * when Meta reports none or the client has no messaging limit. A failed read throws.
+   */
+  async readMessagingLimitTier(): Promise<string | undefined> {
+    const limit = this.messagingLimit;
+    if (!limit) return undefined;
+    if (limit.tier) return limit.tier;
+    const phone = await getPhoneNumber(this.graph, this.phoneNumberId);
+    if (phone.messagingLimit) limit.tracker.setTier(this.portfolio, phone.messagingLimit);
+    return phone.messagingLimit;
+  }
+
   /** Counts a business-initiated send against the messaging limit (reading the tier from Meta once when unknown). */
   private async admitBusinessInitiated(to: string): Promise<void> {
     const limit = this.messagingLimit!;

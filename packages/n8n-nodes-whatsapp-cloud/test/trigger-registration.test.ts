@@ -5,6 +5,7 @@
  * message then really reaches the trigger's URL.
  */
 import type { IDataObject, IHookFunctions } from 'n8n-workflow';
+import { sharedState } from '@wa-cloud/core';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { LoopbackServer } from '../../core/test/support/loopback-server';
 import { WhatsAppCloudTrigger } from '../nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node';
@@ -97,4 +98,37 @@ test.each([0, 500, 'soon'])('a Ledger Retention (Days) of %p stops the activatio
   expect(sandbox.requests).toHaveLength(0);
   // In range: the activation goes on as usual.
   expect(await methods.checkExists.call(hookContext({ registration: 'phoneNumberOverride', options: { ledgerRetentionDays: 0.5 } }))).toBe(false);
+});
+
+describe('messaging-limit tier read at activation', () => {
+  const tierReads = () => sandbox.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${sandbox.phoneNumberId}`) && (r.query.fields ?? '').includes('whatsapp_business_manager_messaging_limit'));
+  const until = async (check: () => boolean, what: string) => {
+    const started = Date.now();
+    while (!check()) {
+      if (Date.now() - started > 3000) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  test.each(['phoneNumberOverride', 'verifyOnly'])('registration %s: the sandbox is asked for the tier and the state store\'s messaging limit keeps it for the send nodes', async (registration) => {
+    const wabaId = String(Math.floor(1e14 + Math.random() * 9e14));
+    await sandbox.close();
+    sandbox = await startSandbox({ wabaId, statusDelaysMs: { sent: 5, delivered: null, read: null } });
+    await sandbox.setMessagingLimitTier('TIER_250');
+    const tracker = sharedState({ kind: 'memory' }).messagingLimit;
+    expect(tracker.tier(wabaId)).toBeUndefined();
+    await methods.checkExists.call(hookContext({ registration, sharedStore: 'memory' }));
+    await until(() => tracker.tier(wabaId) !== undefined, 'the tier');
+    expect(tracker.tier(wabaId)).toBe('TIER_250');
+    expect(tierReads()).toHaveLength(1);
+    expect(sandbox.messages).toHaveLength(0);
+  });
+
+  test('a failed read does not stop the activation: a warning with the reason, never the token', async () => {
+    const ctx = hookContext({ registration: 'verifyOnly', sharedStore: 'memory' }, { accessToken: 'EAAG-wrong-token-secret' });
+    expect(await methods.checkExists.call(ctx)).toBe(true);
+    await until(() => logs.some((l) => l.startsWith('warn: WhatsApp Cloud Trigger: the messaging limit tier was not read at activation')), 'the warning');
+    expect(tierReads()).toHaveLength(1);
+    expect(logs.join('\n')).not.toContain('EAAG-wrong-token-secret');
+  });
 });

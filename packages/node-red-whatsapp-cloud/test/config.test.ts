@@ -129,3 +129,58 @@ describe('shared store settings (Redis)', () => {
     expect(html).toContain('<input type="password" id="node-config-input-redisPassword">');
   });
 });
+
+describe('messaging-limit tier read when the config node starts', () => {
+  let sb: Sandbox | undefined;
+  let loaded: Loaded | undefined;
+  beforeAll(() => startServer());
+  afterEach(async () => {
+    await stop(loaded);
+    loaded = undefined;
+    await sb?.close();
+    sb = undefined;
+  });
+  const fresh = () => String(Math.floor(1e14 + Math.random() * 9e14));
+  const tierReads = (s: Sandbox) => s.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/${s.phoneNumberId}`) && (r.query.fields ?? '').includes('whatsapp_business_manager_messaging_limit'));
+
+  test.each([
+    ['health checks off', { healthCheckMinutes: 0 }],
+    ['the start health check', {}],
+  ])('%s: the sandbox is asked for the tier at start, before any send, and the sends know it', async (_what, props) => {
+    sb = await sandbox({ phoneNumberId: fresh(), wabaId: fresh() });
+    await sb.setMessagingLimitTier('TIER_250');
+    const config = configFor(sb, props);
+    loaded = await load([config.node], config.credentials);
+    const cfg = helper.getNode('cfg');
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const poll = () => (cfg.shared.messagingLimit.tier(sb!.wabaId) ? resolve() : Date.now() - started > 3000 ? reject(new Error('tier not read at start')) : setTimeout(poll, 20));
+      poll();
+    });
+    expect(tierReads(sb)).toHaveLength(1);
+    expect(sb.messages).toHaveLength(0);
+    expect(cfg.shared.messagingLimit.tier(sb.wabaId)).toBe('TIER_250');
+  });
+
+  test('a tier set on the config node is not asked for; a failed read at start is a warning without the token', async () => {
+    sb = await sandbox({ phoneNumberId: fresh(), wabaId: fresh() });
+    const config = configFor(sb, { healthCheckMinutes: 0, messagingLimitTier: 'TIER_1K' });
+    loaded = await load([config.node], config.credentials);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(tierReads(sb)).toHaveLength(0);
+    await stop(loaded);
+    loaded = undefined;
+
+    // A wrong token: Meta answers 401; the node warns (once, no token) and carries on.
+    const bad = configFor(sb, { healthCheckMinutes: 0 });
+    bad.credentials.cfg!.accessToken = 'EAAG-wrong-token-secret';
+    loaded = await load([bad.node], bad.credentials);
+    const warned = () => helper.log().args.map((a: any[]) => a[0]).filter((e: any) => e.level === helper.log().WARN && e.id === 'cfg').map((e: any) => String(e.msg));
+    const started = Date.now();
+    while (warned().length === 0 && Date.now() - started < 3000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(warned()).toHaveLength(1);
+    expect(warned()[0]).toMatch(/^Messaging limit tier not read at start/);
+    expect(warned()[0]).not.toContain('EAAG-wrong-token-secret');
+    expect(tierReads(sb)).toHaveLength(1);
+  });
+});

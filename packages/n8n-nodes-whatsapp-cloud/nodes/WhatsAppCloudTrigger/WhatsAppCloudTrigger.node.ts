@@ -1,5 +1,5 @@
 import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, replyAddress, setPhoneNumberWebhook } from '@wa-cloud/core';
-import { EventDeduplicator, eventGroupOf, handleWebhookGet, handleWebhookPost, isForNumber, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
+import { EventDeduplicator, WhatsAppClient, eventGroupOf, handleWebhookGet, handleWebhookPost, isForNumber, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
   NodeOperationError,
@@ -216,6 +216,7 @@ export class WhatsAppCloudTrigger implements INodeType {
       async checkExists(this: IHookFunctions): Promise<boolean> {
         // A retention out of range stops the activation, naming the option, before anything is registered.
         readLedgerRetentionMs(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
+        readTierAtActivation(this);
         if (this.getNodeParameter('registration') === 'verifyOnly') return true;
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
@@ -379,6 +380,36 @@ const RESUME_ATTEMPTS = 60;
 const RESUME_RETRY_MS = 500;
 
 /** Resumes the execution waiting for this answer (Send and Wait); true when one was found. */
+/**
+ * Reads the number's messaging-limit tier from Meta when the trigger is activated and keeps it in
+ * the state store's messaging limit, so the send nodes know it before their first business-initiated
+ * template. In the background: activation never waits for it, and a failure is a warning (the
+ * message only, never a credential); the first such send then asks again.
+ */
+function readTierAtActivation(ctx: IHookFunctions): void {
+  const read = async () => {
+    const credentials = await getCredentials(ctx);
+    const shared = await sharedStore(ctx, ctx.getNodeParameter('sharedStore', 'embedded'));
+    // Its own (unused) limiter: this client only reads, and must not change the number's shared pacing.
+    const client = new WhatsAppClient({
+      accessToken: credentials.accessToken,
+      phoneNumberId: credentials.phoneNumberId,
+      wabaId: credentials.wabaId,
+      apiVersion: credentials.apiVersion,
+      baseUrl: credentials.baseUrl,
+      messagingLimit: { tracker: shared.messagingLimit },
+    });
+    try {
+      await client.readMessagingLimitTier();
+    } finally {
+      await client.close();
+    }
+  };
+  read().catch((error) => {
+    ctx.logger.warn(`WhatsApp Cloud Trigger: the messaging limit tier was not read at activation (the first template send asks again): ${isWhatsAppError(error) ? error.message : 'unexpected error'}`);
+  });
+}
+
 async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }, shared: SharedState): Promise<boolean> {
   const who = { from: event.from, userId: event.userId };
   let answer = takeAnswer(event.reply!.id, event.phoneNumberId, who);

@@ -197,9 +197,16 @@ export = function register(RED: NodeAPI): void {
             // Shown once in the log; sends are not affected (the status keeps the last rating).
             node.warn(`Health check failed: ${toNodeRedError(error).message}`);
           });
+        // The start check reads the messaging-limit tier too (health() keeps it for the sends).
         check();
         healthTimer = setInterval(check, s.healthCheckMinutes * 60_000);
         healthTimer.unref();
+      } else if (s.messagingLimitTier === 'meta') {
+        // No health checks: the tier is still read once at start, in the background, so the first
+        // business-initiated template does not wait for it and the limit is known before it.
+        node.track(node.client.readMessagingLimitTier()).catch((error) => {
+          node.warn(`Messaging limit tier not read at start (the first template send tries again): ${toNodeRedError(error).message}`);
+        });
       }
     }
     node.hasAccountStatus = () => accountStatus !== undefined;
