@@ -90,7 +90,7 @@ const MESSAGE_ROWS: Array<[string, unknown, string, string]> = [
   ['reaction with context', { to: TO, type: 'reaction', reaction: { message_id: 'w', emoji: '👍' }, context: { message_id: 'w' } }, 'context', 'context: a reaction cannot be a reply; the message it reacts to goes in reaction.message_id'],
   ['reaction emoji missing', { to: TO, type: 'reaction', reaction: { message_id: 'w' } }, 'reaction.emoji', 'reaction.emoji: is required'],
   // Interactive: reply buttons
-  ['interactive type unknown', interactive({ type: 'carousel', body: { text: 'x' }, action: {} }), 'interactive.type', 'interactive.type: "carousel" is not supported; use one of: button, list, cta_url, flow, location_request_message, product, product_list, catalog_message'],
+  ['interactive type unknown', interactive({ type: 'carousel', body: { text: 'x' }, action: {} }), 'interactive.type', 'interactive.type: "carousel" is not supported; use one of: button, list, cta_url, flow, location_request_message, product, product_list, catalog_message, call_permission_request'],
   ['0 buttons', buttons([]), 'interactive.action.buttons', 'interactive.action.buttons: is empty, at least 1 needed'],
   ['4 buttons', buttons(rows(4)), 'interactive.action.buttons', 'interactive.action.buttons: 4 buttons, the limit is 3'],
   ['button title 23', buttons([{ id: 'a', title: 'ok' }, { id: 'b', title: x(23) }]), 'interactive.action.buttons[1].reply.title', 'interactive.action.buttons[1].reply.title: 23 characters, the limit is 20'],
