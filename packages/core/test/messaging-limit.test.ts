@@ -98,7 +98,7 @@ test('hold: a send over the limit waits for the next free slot instead of failin
 
 test('business_capability_update changes the tier (webhook), a setting overrides it', async () => {
   const tracker = new MessagingLimit();
-  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: sb.wabaId, time: 1_700_000_000, changes: [{ field: 'business_capability_update', value: { max_daily_conversations_per_business: 2000 } }] }] });
+  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: sb.wabaId, time: Math.floor(Date.now() / 1000), changes: [{ field: 'business_capability_update', value: { max_daily_conversations_per_business: 2000 } }] }] });
   await handleWebhookPost({ rawBody: body, headers: {}, appSecret: 'x', verify: false, messagingLimit: tracker });
   expect(tracker.tier(sb.wabaId)).toBe('TIER_2K');
   expect(tierOfCount(-1)).toBe('TIER_UNLIMITED');

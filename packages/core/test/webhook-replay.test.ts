@@ -56,4 +56,14 @@ describe('signed webhook replays', () => {
     // 0 switches the guard off for tests that replay old sample payloads on purpose.
     expect((await post(raw, { maxEventAgeMs: 0 })).events).toHaveLength(3);
   });
+
+  test('events without their own timestamp (template, account updates) are judged by the entry time', async () => {
+    const update = (time: number) =>
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: '1', time: Math.floor(time / 1000), changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED', message_template_id: 7, message_template_name: 'order_update', message_template_language: 'en', reason: 'NONE' } }] }],
+      });
+    expect(await post(update(Date.UTC(2017, 5, 1)), {})).toMatchObject({ events: [], stale: 1 });
+    expect((await post(update(now - 60_000), {})).events).toHaveLength(1);
+  });
 });

@@ -141,9 +141,12 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   return { events, duplicates: current.length - events.length, stale: parsed.length - current.length, acknowledge };
 }
 
-/** True when the event carries a timestamp before `oldest` (events without one are kept). */
+/**
+ * True when the event's signed time is before `oldest`: its own `timestamp`, else the entry's
+ * `time` (template, account and other change events carry only that). Events with neither are kept.
+ */
 function isOlderThan(event: InboundEvent, oldest: number): boolean {
-  const at = (event as { timestamp?: unknown }).timestamp;
+  const at = (event as { timestamp?: unknown }).timestamp ?? (event as { entryTime?: unknown }).entryTime;
   return at instanceof Date && Number.isFinite(at.getTime()) && at.getTime() < oldest;
 }
 

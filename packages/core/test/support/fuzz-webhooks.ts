@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { isWhatsAppError } from '../../src/errors/whatsapp-error';
+import { freshTimestamps } from './fresh-timestamps';
 
 /** Cases per property: bounded in `npm test`, `WA_FUZZ_RUNS=100000` for `npm run test:stress`. */
 export const FUZZ_RUNS = Math.max(1, Number(process.env.WA_FUZZ_RUNS) || 2000);
@@ -30,12 +31,16 @@ export interface Sample {
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'webhooks');
 
-/** Every webhook fixture: real payloads from Meta's docs plus derived batches. */
+/**
+ * Every webhook fixture: real payloads from Meta's docs plus derived batches, their timestamps set
+ * to now so that the fuzzed bodies go all the way through dedupe and the window updates (the replay
+ * guard would drop the captured 2017–2023 events before those).
+ */
 export const SAMPLES: Sample[] = readdirSync(FIXTURES)
   .filter((file) => file.endsWith('.json'))
   .sort()
   .map((file) => {
-    const raw = readFileSync(join(FIXTURES, file));
+    const raw = freshTimestamps(readFileSync(join(FIXTURES, file)));
     return { name: file, raw, json: JSON.parse(raw.toString('utf8')) as unknown };
   });
 
