@@ -115,6 +115,11 @@ export async function prepareQueueMode(opts: QueueOptions = {}): Promise<QueueSe
     DB_POSTGRESDB_USER: decodeURIComponent(db.username) || 'postgres',
     DB_POSTGRESDB_PASSWORD: decodeURIComponent(db.password),
     DB_POSTGRESDB_SCHEMA: schema,
+    // n8n's default pool of 2 connections saturates in the webhook process under a campaign's
+    // status webhooks (~40/s): its health ping times out and it answers every webhook 503 "Database
+    // is not ready" for half a minute (seen with and without our nodes). Production queue mode
+    // wants a larger pool too (README: Scaling out).
+    DB_POSTGRESDB_POOL_SIZE: '10',
     QUEUE_BULL_REDIS_HOST: redisUrl.hostname || '127.0.0.1',
     QUEUE_BULL_REDIS_PORT: redisUrl.port || '6379',
     QUEUE_BULL_PREFIX: prefix,
