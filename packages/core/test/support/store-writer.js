@@ -3,7 +3,7 @@
 // locked") is printed and exits 1.
 const { sharedState } = require('../../dist');
 
-const [folder, count] = process.argv.slice(2);
+const [folder, count, order] = process.argv.slice(2);
 const state = sharedState({ kind: 'embedded', folder });
 if (state.problem) {
   console.error(state.problem.message);
@@ -16,7 +16,10 @@ if (state.problem) {
   await new Promise((resolve) => process.stdin.once('data', resolve));
   process.stdin.pause();
   const won = [];
-  for (let i = 0; i < Number(count); i++) {
+  // The twins walk the keys from opposite ends, so each wins the keys it reaches first whichever
+  // one the machine schedules sooner (in the same order, the leader would win them all).
+  for (let n = 0; n < Number(count); n++) {
+    const i = order === 'descending' ? Number(count) - 1 - n : n;
     if (await state.store.dedupe.markIfNew(`k${i}`, 60_000, ['14155550100'])) won.push(i);
     await state.windowTracker.recordInbound('106540352242922', String(14155550000 + (i % 500)));
     // As the webhook path does before each 200: wait for the group commit (this yields a turn).
