@@ -2,7 +2,7 @@
  * The packed n8n package inside REAL n8n 2.41.1 (Node 24), against the sandbox (a local Graph API
  * emulator): installed from the `npm pack` tarball into ~/.n8n/nodes exactly like a user install.
  * Proves: (1) 300 template sends all accepted, paced under the sandbox's cap, none failed, and 120
- * with the node at the sandbox's own cap, each delivered once at ≥ 0.8 of it (the 0.95 goal is benched) (the sandbox counts
+ * with the node at the sandbox's own cap, each delivered once at ≥ 0.95 of it (the sandbox counts
  * the cap in any sliding second, the strict reading);
  * (2) a free-form send without a window is blocked with the hint, or falls back to a template;
  * (3) the published trigger answers the GET challenge (verify-only mode), rejects
@@ -200,7 +200,7 @@ d('n8n nodes in real n8n 2.41.1 against the sandbox', () => {
     });
   }, 180_000);
 
-  it('sends 120 templates with the node set to the sandbox\'s own cap (sliding reading): each delivered once, at least 0.8 of the cap (the 0.95 goal is benched)', async () => {
+  it('sends 120 templates with the node set to the sandbox\'s own cap (sliding reading): each delivered once, at least 0.95 of the cap', async () => {
     const count = 120;
     const id = await importWorkflow(userFolder, {
       name: 'e2e 120 templates at the cap',
@@ -234,9 +234,7 @@ d('n8n nodes in real n8n 2.41.1 against the sandbox', () => {
     const rate = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
     const refused = sandbox.requests.slice(before.requests).filter((r) => r.errorCode === 130429);
     const seen = `${Math.round(rate * 10) / 10}/s at a cap of ${SANDBOX_THROUGHPUT}, ${refused.length} × 130429 (at ${refused.map((r) => r.at - times[0]!).join(', ')} ms), first to last ${Math.round(times[times.length - 1]! - times[0]!)} ms`;
-    // A floor, not the target: the ≥ 0.95-of-cap goal is measured by `npm run bench` (throughput) on a
-    // quiet machine; a test on a shared CI machine only catches a pacer that is badly too slow.
-    expect({ seen, atLeast80: rate >= 0.8 * SANDBOX_THROUGHPUT, atMostCap: rate <= SANDBOX_THROUGHPUT }).toEqual({ seen, atLeast80: true, atMostCap: true });
+    expect({ seen, atLeast95: rate >= 0.95 * SANDBOX_THROUGHPUT, atMostCap: rate <= SANDBOX_THROUGHPUT }).toEqual({ seen, atLeast95: true, atMostCap: true });
   }, 300_000);
 
   it('blocks a free-form send without a window with the hint, or falls back to the template', async () => {

@@ -173,7 +173,7 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
     expect(sb.messages.length).toBe(before);
   }, 60_000);
 
-  test('120 CRM calls at once at the number\'s cap (sliding reading): each delivered once, at least 0.8 of the cap (the 0.95 goal is benched)', async () => {
+  test('120 CRM calls at once at the number\'s cap (sliding reading): each delivered once, at least 0.95 of the cap', async () => {
     const count = 120;
     const cap = CAP; // the config node's Throughput and the sandbox's
     const before = { requests: sb.requests.length, messages: sb.messages.length };
@@ -207,9 +207,7 @@ d.each([4, 5] as const)('Node-RED %i with the packed package', (major) => {
     const refused = sb.requests.slice(before.requests).filter((r) => r.errorCode === 130429);
     const throttled = `${refused.length} (at ${refused.map((r) => r.at - times[0]!).join(', ')} ms)`;
     const seen = `${Math.round(rate * 10) / 10}/s at a cap of ${cap}, ${throttled} × 130429, first to last ${Math.round(times[times.length - 1]! - times[0]!)} ms`;
-    // A floor, not the target: the ≥ 0.95-of-cap goal is measured by `npm run bench` (throughput) on a
-    // quiet machine; a test on a shared CI machine only catches a pacer that is badly too slow.
-    expect({ seen, atLeast80: rate >= 0.8 * cap, atMostCap: rate <= cap }).toEqual({ seen, atLeast80: true, atMostCap: true });
+    expect({ seen, atLeast95: rate >= 0.95 * cap, atMostCap: rate <= cap }).toEqual({ seen, atLeast95: true, atMostCap: true });
   }, 120_000);
 
   test('a CRM call that breaks a template rule is refused before Meta, with the code', async () => {

@@ -71,10 +71,16 @@ export class EmissionLog {
     return { index: emission.index, seq: emission.seq, at: now };
   }
 
-  /** Records how the start ended (ignored once the ring has moved past it). */
-  settle(emission: Emission, outcome: 'accepted' | 'throttled' | 'other'): void {
+  /**
+   * Records how the start ended (ignored once the ring has moved past it). `answeredAt`: when Meta's
+   * answer came back, for an accepted or throttled start. The request reached Meta before its answer
+   * left, so a stamp pushed later than that (the cold start of a busy spell) comes back to it: on a
+   * fast network the first second's allowance then costs a few ms instead of the whole allowance.
+   */
+  settle(emission: Emission, outcome: 'accepted' | 'throttled' | 'other', answeredAt?: number): void {
     if (this.seqs[emission.index] !== emission.seq) return;
     this.outcomes[emission.index] = outcome === 'accepted' ? ACCEPTED : outcome === 'throttled' ? THROTTLED : OTHER;
+    if (outcome !== 'other' && answeredAt !== undefined && answeredAt < this.times[emission.index]!) this.times[emission.index] = answeredAt;
   }
 
   /**

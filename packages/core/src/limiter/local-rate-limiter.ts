@@ -103,7 +103,7 @@ export class LocalRateLimiter implements RateLimiter {
       this.settle(start, error);
       throw error;
     }
-    this.queue.log.settle(start, 'accepted');
+    this.queue.log.settle(start, 'accepted', this.now());
     return result;
   }
 
@@ -151,8 +151,8 @@ export class LocalRateLimiter implements RateLimiter {
       this.queue.log.settle(start, 'other');
       return;
     }
-    this.queue.log.settle(start, 'throttled');
     const now = this.now();
+    this.queue.log.settle(start, 'throttled', now);
     const base = this.throughput * this.qualityFactor;
     const measured = this.queue.log.measuredRate(start.at, this.queue.busySince);
     if (this.adaptive.throttled(start.at, measured === undefined ? Infinity : measured / base, now)) this.queue.kick();

@@ -254,7 +254,7 @@ export class RedisRateLimiter implements RateLimiter {
       this.settle(start, error);
       throw error;
     }
-    this.queue.log.settle(start.emission, 'accepted');
+    this.queue.log.settle(start.emission, 'accepted', this.now());
     return result;
   }
 
@@ -401,7 +401,7 @@ export class RedisRateLimiter implements RateLimiter {
       this.queue.log.settle(start.emission, 'other');
       return;
     }
-    this.queue.log.settle(start.emission, 'throttled');
+    this.queue.log.settle(start.emission, 'throttled', this.now());
     const measured = this.queue.log.measuredRate(start.emission.at, this.queue.busySince);
     const measuredFactor = measured === undefined ? 'inf' : measured / (this.throughput * this.qualityFactor);
     this.connection
