@@ -3,7 +3,10 @@
  * categories, free-form replies, undeliverable recipients, closed windows), the sandbox's signed
  * status webhooks captured, then handed to handleWebhookPost shuffled and partly duplicated.
  * What the sandbox says it did is the truth every ledger row and the summary are checked against.
+ * On Redis the sends come from a separate Node process and this one receives the statuses.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
 import { WhatsAppClient } from '../src/client';
 import { DeliveryLedger } from '../src/ledger/ledger';
@@ -46,7 +49,51 @@ function plan(count: number): Plan[] {
   }));
 }
 
-async function run(count: number, ledger: DeliveryLedger): Promise<{ sb: Sandbox; receiver: LoopbackServer; sends: Plan[] }> {
+/** Sends the plan to the sandbox: in this process, or in another one. */
+type Sender = (sb: Sandbox, sends: Plan[]) => Promise<void>;
+
+/** In this process, through a client whose ledger is `ledger`. */
+const sendHere =
+  (ledger: DeliveryLedger): Sender =>
+  async (sb, sends) => {
+    const client = new WhatsAppClient({
+      accessToken: sb.accessToken,
+      phoneNumberId: sb.phoneNumberId,
+      baseUrl: sb.url,
+      throughput: 2000,
+      window: { policy: 'off' },
+      quality: { enabled: false },
+      ledger,
+    });
+    try {
+      const results = await Promise.all(
+        sends.map((send) =>
+          send.kind === 'utility' || send.kind === 'marketing'
+            ? client.sendTemplate(send.to, send.kind === 'utility' ? 'shipping_update' : 'winter_promo', 'en', [], { reference: send.reference })
+            : client.send({ to: send.to, type: 'text', text: { body: 'About your order' }, biz_opaque_callback_data: send.reference }),
+        ),
+      );
+      expect(results.every((r) => r.messageId && !r.ledgerError)).toBe(true);
+    } finally {
+      await client.close();
+    }
+  };
+
+/** In a separate Node process of the built core, its ledger on Redis under `prefix` (support/ledger-redis-sender.js). */
+const sendInAnotherProcess =
+  (prefix: string): Sender =>
+  async (sb, sends) => {
+    const job = { accessToken: sb.accessToken, phoneNumberId: sb.phoneNumberId, baseUrl: sb.url, redisUrl: REDIS_URL, prefix, sends };
+    const child = spawn(process.execPath, [join(__dirname, 'support', 'ledger-redis-sender.js'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect({ code, out, err }).toEqual({ code: 0, out: `sent ${sends.length}\n`, err: '' });
+  };
+
+async function run(count: number, send: Sender): Promise<{ sb: Sandbox; receiver: LoopbackServer; sends: Plan[] }> {
   const receiver = await LoopbackServer.start(() => ({ status: 200 }));
   const undeliverable = Array.from({ length: count }, (_, i) => i)
     .filter((i) => i % 10 === 7)
@@ -60,27 +107,7 @@ async function run(count: number, ledger: DeliveryLedger): Promise<{ sb: Sandbox
   });
   const sends = plan(count);
   for (const send of sends) if (send.kind === 'text-open') sb.setWindow(send.to.slice(1));
-  const client = new WhatsAppClient({
-    accessToken: sb.accessToken,
-    phoneNumberId: sb.phoneNumberId,
-    baseUrl: sb.url,
-    throughput: 2000,
-    window: { policy: 'off' },
-    quality: { enabled: false },
-    ledger,
-  });
-  try {
-    const results = await Promise.all(
-      sends.map((send) =>
-        send.kind === 'utility' || send.kind === 'marketing'
-          ? client.sendTemplate(send.to, send.kind === 'utility' ? 'shipping_update' : 'winter_promo', 'en', [], { reference: send.reference })
-          : client.send({ to: send.to, type: 'text', text: { body: 'About your order' }, biz_opaque_callback_data: send.reference }),
-      ),
-    );
-    expect(results.every((r) => r.messageId && !r.ledgerError)).toBe(true);
-  } finally {
-    await client.close();
-  }
+  await send(sb, sends);
   // Every message at its final status, and every status webhook received.
   // Under load the sandbox's own timers already emit some statuses out of order (read before delivered).
   const done = (m: Sandbox['messages'][number]) => m.statuses.some((s) => s.status === 'failed') || ['sent', 'delivered', 'read'].every((s) => m.statuses.some((x) => x.status === s));
@@ -213,7 +240,7 @@ async function check(sb: Sandbox, receiver: LoopbackServer, sends: Plan[], ledge
 
 test('1,000 sends, statuses shuffled and duplicated: every row ends at its true status, look-ups and summary match the sandbox', async () => {
   const ledger = new DeliveryLedger();
-  const { sb, receiver, sends } = await run(1000, ledger);
+  const { sb, receiver, sends } = await run(1000, sendHere(ledger));
   try {
     await check(sb, receiver, sends, ledger, 1042);
   } finally {
@@ -222,17 +249,15 @@ test('1,000 sends, statuses shuffled and duplicated: every row ends at its true 
   }
 }, 120_000);
 
-redisTest('the same on Redis, with the statuses joined by a second connection (another process)', async () => {
+redisTest('the same on Redis across two processes: one sends, the other receives the statuses', async () => {
   await requireRedis('ledger-sandbox');
-  const sender = new RedisConnection({ url: REDIS_URL, keyPrefix: PREFIX });
   const receiving = new RedisConnection({ url: REDIS_URL, keyPrefix: PREFIX });
-  const { sb, receiver, sends } = await run(300, new DeliveryLedger({ store: new RedisLedgerStore(sender) }));
+  const { sb, receiver, sends } = await run(300, sendInAnotherProcess(PREFIX));
   try {
     await check(sb, receiver, sends, new DeliveryLedger({ store: new RedisLedgerStore(receiving) }), 7);
   } finally {
     await sb.close();
     await receiver.close();
-    await sender.close();
     await receiving.close();
     await deleteKeys(PREFIX);
   }
