@@ -23,7 +23,9 @@ beforeAll(async () => {
   await send('+14155550201', spring);
   await send('+14155550202', spring);
   await send('+14155550203', { name: 'hello_world', language: { code: 'en_US' } });
-  await new Promise((r) => setTimeout(r, 100)); // delivered statuses
+  // The analytics count delivered messages: wait for the three delivered statuses (a fixed 100 ms
+  // sleep assumed the sandbox's timers had run by then).
+  await sb.waitFor(() => sb.messages.length === 3 && sb.messages.every((m) => m.statuses.some((s) => s.status === 'delivered')), 20_000);
 });
 afterAll(async () => {
   await graph.close();

@@ -238,7 +238,9 @@ test('timeoutMs is a deadline for the whole exchange; a late answer is delivery_
   const c = new WhatsAppClient({ accessToken: TOKEN, phoneNumberId: PHONE_ID, baseUrl: slow.url, timeoutMs: 200 });
   const started = Date.now();
   await expect(c.sendTemplate(USER, 'hello_world', 'en_US')).rejects.toMatchObject({ code: 'delivery_unknown', message: expect.stringMatching(/no answer within 200 ms/) });
-  expect(Date.now() - started).toBeLessThan(1000);
+  // Before the answer came (1,500 ms): the deadline ended the exchange. That is the bound; how soon
+  // after 200 ms is up to the machine's load.
+  expect(Date.now() - started).toBeLessThan(1400);
   expect(slow.requests).toHaveLength(1);
   await c.close();
   await slow.close();

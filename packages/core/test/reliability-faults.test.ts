@@ -15,10 +15,12 @@ import { WhatsAppError, isWhatsAppError } from '../src/errors/whatsapp-error';
 const SENDS = 1000;
 /**
  * The client gives up waiting after this (an exact deadline); the sandbox's `slow` fault answers
- * later than that. Generous, so that a normal answer on a loaded 2-core machine is never late.
+ * later than that. Generous, so that a normal answer on a loaded 2-core machine is never late: the
+ * client and the sandbox share one event loop, and 1,000 exchanges at once with one core busy
+ * elsewhere outran the former 1,500 ms (a send the sandbox never recorded failed the test).
  */
-const TIMEOUT_MS = 1500;
-const SLOW_MS = 3000;
+const TIMEOUT_MS = 4000;
+const SLOW_MS = 6000;
 const ALL_FAULTS: FaultKind[] = ['server_error', 'reset_before', 'reset_after', 'slow'];
 /** Faults where the message was not accepted and the client saw a Graph answer (safe to retry). */
 const NOT_ACCEPTED_WITH_ANSWER = new Set<FaultKind | undefined>(['server_error']);
@@ -62,7 +64,11 @@ async function runBurst(sandbox: Sandbox, retry: ConstructorParameters<typeof Wh
     phoneNumberId: sandbox.phoneNumberId,
     baseUrl: sandbox.url,
     timeoutMs: TIMEOUT_MS,
-    throughput: 1000,
+    // 250/s, not 1,000/s: the client and the sandbox share one event loop; offered faster than a loaded
+    // machine can answer, the exchanges queue up until normal answers outrun any deadline (at 1,000/s
+    // with other work on the machine, 944 of 1,000 sends failed to connect in time). The faults, not
+    // the rate, are what this test is about.
+    throughput: 250,
     pairRate: { burst: 1000, intervalMs: 0 },
     retry,
   });
@@ -199,7 +205,7 @@ describe('1,000 sends under 10 % faults (server_error, reset_before, reset_after
     console.info(
       `faults (default): ${SENDS} sends in ${run.ms} ms, ${SENDS - failed} accepted once, ${failed} failed ${JSON.stringify(Object.fromEntries(failureCodes))}, ${retriesOfSuccesses} retries`,
     );
-  }, 60_000);
+  }, 180_000); // 60 s was exceeded with one core busy elsewhere
 
   test('retry.retryDeliveryUnknown: every send ends accepted, and duplicates can then occur', async () => {
     const run = await runBurst(sandbox, { baseDelayMs: 10, maxDelayMs: 50, maxAttempts: 8, retryDeliveryUnknown: true }, 'alo');
@@ -228,5 +234,5 @@ describe('1,000 sends under 10 % faults (server_error, reset_before, reset_after
     expect(expectedDuplicates).toBeGreaterThan(0);
     expect(duplicated).toBeGreaterThan(0);
     console.info(`faults (retryDeliveryUnknown): ${SENDS} sends in ${run.ms} ms, all accepted, ${duplicated} sent more than once`);
-  }, 60_000);
+  }, 180_000); // 60 s was exceeded with one core busy elsewhere
 });

@@ -187,7 +187,8 @@ describe('analytics with delivered messages', () => {
     };
     await run({ resource: 'message', operation: 'sendTemplate', to: user(), templateName: 'hello_world', languageCode: 'en_US', 'templateParameters.value': {} });
     await run({ resource: 'message', operation: 'sendTemplate', to: user(), templateName: 'hello_world', languageCode: 'en_US', 'templateParameters.value': {} });
-    await new Promise((r) => setTimeout(r, 60));
+    // Pricing counts delivered messages: wait for both delivered statuses, not a fixed 60 ms.
+    await delivering.waitFor(() => delivering.messages.length >= 2 && delivering.messages.every((m) => m.statuses.some((s) => s.status === 'delivered')), 20_000);
     const today = new Date().toISOString().slice(0, 10);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     const pricing = await run({ resource: 'analytics', operation: 'pricing', start: today, end: tomorrow, dimensions: [] });

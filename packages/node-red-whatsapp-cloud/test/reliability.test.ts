@@ -100,11 +100,11 @@ describe('close mid-burst (child process, built package)', () => {
   test.each([
     ['in-process state', undefined],
     ['shared store on Redis', process.env.REDIS_URL || 'redis://127.0.0.1:6379'],
-  ])('%s: every msg sent exactly once, routes gone, and the process exits by itself', async (_name, redisUrl) => {
+  ])('%s: every msg sent exactly once, routes gone, and the process exits by itself', async (name, redisUrl) => {
     const script = path.join(__dirname, 'fixtures', 'close-exits.js');
     const started = Date.now();
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [script, '40', ...(redisUrl ? [redisUrl, PREFIX] : [])], { cwd: path.join(__dirname, '..'), timeout: 20_000, killSignal: 'SIGKILL' }, (error, out, err) =>
+      const child = execFile(process.execPath, [script, '40', ...(redisUrl ? [redisUrl, PREFIX] : [])], { cwd: path.join(__dirname, '..'), timeout: 120_000, killSignal: 'SIGKILL' }, (error, out, err) =>
         resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout: out, stderr: err }),
       );
       child.stdin?.end();
@@ -115,6 +115,10 @@ describe('close mid-burst (child process, built package)', () => {
     const result = JSON.parse(stdout.trim().split('\n').find((l) => l.startsWith('{'))!);
     expect(result).toMatchObject({ total: 40, failed: 0, accepted: 40, acceptedUnique: 40, routesBefore: 2, routesAfter: 0 });
     expect(result.atClose).toBeLessThan(40); // the close really came mid-burst
-    expect(seconds).toBeLessThan(15);
-  }, 30_000);
+    // "Exits by itself" is proven above: code 0 (a process kept alive is SIGKILLed at the 120 s timeout,
+    // code null) and no STILL ALIVE line (printed 3 s after the end if anything holds the loop). How
+    // long Node-RED takes to start is up to the machine (38 s and 53 s measured under load; the former
+    // 20 s kill and < 15 s bound failed there): logged, not asserted.
+    console.info(`close mid-burst (${name}): child ran ${seconds.toFixed(1)} s`);
+  }, 180_000);
 });
