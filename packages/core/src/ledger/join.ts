@@ -20,7 +20,9 @@ function sendContext(record: DeliveryRecord): StatusSendContext | undefined {
  * one is given) and the event gains `send` (template, reference, recipient, sent-at) and
  * `ledgerStatus`; a `failed` status gains `error` in the synchronous error's shape either way.
  * Runs on every parsed status, duplicates included: merges are idempotent, so a redelivery whose
- * first copy was acknowledged before its record was written still lands.
+ * first copy was acknowledged before its record was written still lands. The merges are durable
+ * once `ledger.flush()` resolves (the caller flushes before answering 200: one commit with the
+ * dedupe keys instead of one more per webhook).
  */
 export async function joinStatuses(events: readonly InboundEvent[], ledger?: DeliveryLedger): Promise<void> {
   const statuses = events.filter((event): event is InboundStatusEvent => event.kind === 'status' && !!event.messageId);
@@ -31,7 +33,7 @@ export async function joinStatuses(events: readonly InboundEvent[], ledger?: Del
   // Different messages merge in parallel; statuses of one message are atomic merges in every store.
   await Promise.all(
     statuses.map(async (event) => {
-      const record = await ledger.recordStatus(event);
+      const record = await ledger.recordStatus(event, { durable: false });
       const context = sendContext(record);
       if (context) event.send = context;
       event.ledgerStatus = record.status;

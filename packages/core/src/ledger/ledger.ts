@@ -106,8 +106,12 @@ export class DeliveryLedger {
     this.maybeSweep();
   }
 
-  /** Joins one status from the webhook to its send; returns the record after the merge. */
-  async recordStatus(event: InboundStatusEvent): Promise<DeliveryRecord> {
+  /**
+   * Joins one status from the webhook to its send; returns the record after the merge, durable.
+   * `{ durable: false }`: resolves once merged, durable after {@link flush} (the webhook handler
+   * flushes once for the whole batch, so the join and the dedupe share one commit).
+   */
+  async recordStatus(event: InboundStatusEvent, options: { durable?: boolean } = {}): Promise<DeliveryRecord> {
     const recipient = event.recipientId || event.userId;
     const record = await this.store.putStatus(
       {
@@ -122,8 +126,14 @@ export class DeliveryLedger {
       },
       event.timestamp.getTime() + this.retentionMs,
     );
+    if (options.durable !== false) await this.flush();
     this.maybeSweep();
     return record;
+  }
+
+  /** Resolves once every record written so far is durable. */
+  async flush(): Promise<void> {
+    await this.store.flush?.();
   }
 
   /** The record of one message ID (wamid), or undefined. */

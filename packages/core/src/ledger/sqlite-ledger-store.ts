@@ -60,8 +60,9 @@ export class SqliteLedgerStore implements LedgerStore {
   async putStatus(update: LedgerStatusUpdate, expiresAt: number): Promise<DeliveryRecord> {
     const rank = statusRank(update.status);
     const timeColumn = rank >= 0 ? `t_${update.status}` : undefined;
-    // One statement, inside a transaction so it joins the store's open group commit (a webhook
-    // being handled); resolved once that commit is done, so the record is in the file.
+    // One statement in the store's group commit (shared with the webhook's dedupe keys and with
+    // concurrent webhooks): resolved once merged; durable once flush() resolves.
+    this.db.joinGroup();
     const record = this.db.transaction(() => {
       this.statusUpsert(timeColumn).run(
         update.messageId,
@@ -78,15 +79,30 @@ export class SqliteLedgerStore implements LedgerStore {
         update.at.getTime(),
         Math.round(expiresAt),
       );
-      const found = this.read(update.messageId);
+      let found = this.read(update.messageId);
       if (!found) throw new Error(`the ledger row of ${update.messageId} was not written`);
+      if ((update.recipient !== undefined && found.record.recipient === undefined) || (update.reference !== undefined && found.record.reference === undefined)) {
+        // Rare (a send recorded without them): filled here, not in the upsert, so the usual status
+        // does not rewrite the recipient and reference indexes (measured: twice the commit cost).
+        this.fillIdentity.run(update.recipient ?? null, update.recipient !== undefined ? recipientKey(update.recipient) : null, update.reference ?? null, update.messageId);
+        found = this.read(update.messageId)!;
+      }
       return found.record;
     });
-    await this.db.flush();
     return record;
   }
 
+  flush(): Promise<void> {
+    return this.db.flush();
+  }
+
   private readonly upserts = new Map<string, SqliteStatement>();
+  private fillIdentityStatement: SqliteStatement | undefined;
+
+  /** Fills a record's recipient and reference where they are missing (never overwrites). */
+  private get fillIdentity(): SqliteStatement {
+    return (this.fillIdentityStatement ??= this.db.prepare('UPDATE ledger SET "to" = COALESCE("to", ?), rk = COALESCE(rk, ?), ref = COALESCE(ref, ?) WHERE id = ?'));
+  }
 
   private statusUpsert(timeColumn: string | undefined): SqliteStatement {
     const key = timeColumn ?? '';
@@ -96,9 +112,6 @@ export class SqliteLedgerStore implements LedgerStore {
       statement = this.db.prepare(
         `INSERT INTO ledger (id, pn, "to", rk, ref, st, rank, "stAt"${t ? `, ${t}` : ''}, err, price, ord, exp) VALUES (?, ?, ?, ?, ?, ?, ?, ?${t ? ', ?' : ''}, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET
-           "to" = COALESCE("to", excluded."to"),
-           rk = COALESCE(rk, excluded.rk),
-           ref = COALESCE(ref, excluded.ref),
            ${t ? `${t} = CASE WHEN ${t} IS NULL OR ${t} > excluded.${t} THEN excluded.${t} ELSE ${t} END,` : ''}
            err = CASE WHEN err IS NULL THEN excluded.err ELSE err END,
            price = CASE WHEN excluded.price IS NULL THEN price WHEN price IS NULL THEN excluded.price ELSE json_patch(price, excluded.price) END,

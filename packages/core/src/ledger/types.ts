@@ -132,8 +132,13 @@ export interface LedgerQuery {
 export interface LedgerStore {
   /** Records an accepted send; statuses already recorded for it are kept. `expiresAt`: epoch ms. */
   putSend(send: LedgerSend, expiresAt: number): Promise<void>;
-  /** Merges one status and returns the record after the merge. */
+  /**
+   * Merges one status and returns the record after the merge. A store with {@link flush} may
+   * resolve before the write is durable (it joined a group commit): durable once `flush()` resolves.
+   */
   putStatus(update: LedgerStatusUpdate, expiresAt: number): Promise<DeliveryRecord>;
+  /** Resolves once every write made so far is durable (stores that commit in groups). */
+  flush?(): Promise<void>;
   get(messageId: string): Promise<DeliveryRecord | undefined>;
   /** Records matching the query, newest first (by send time), at most `limit`. */
   query(query: LedgerQuery): Promise<DeliveryRecord[]>;

@@ -136,7 +136,7 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   if (input.messagingLimit) applyMessagingLimitUpdates(input.messagingLimit, events);
   // Durable before the caller answers 200: the embedded store commits writes in groups (one
   // commit per event-loop turn, shared by concurrent webhooks); wait for that commit.
-  await Promise.all([deduplicator?.store.flush?.(), windowTracker?.store.flush?.(), input.qualityGuard?.store.flush?.()]);
+  await Promise.all([deduplicator?.store.flush?.(), windowTracker?.store.flush?.(), input.qualityGuard?.store.flush?.(), input.ledger?.flush()]);
   const acknowledge = later && deduplicator ? () => deduplicator.acknowledge(events) : () => Promise.resolve();
   return { events, duplicates: current.length - events.length, stale: parsed.length - current.length, acknowledge };
 }
