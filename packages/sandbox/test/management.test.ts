@@ -38,7 +38,9 @@ describe('templates API', () => {
   });
 
   test('create → PENDING, then APPROVED with a status webhook, then sendable', async () => {
-    const { sb, rx, close } = await setup({ templateReviewMs: 20 });
+    // The send right after the create must find the template still PENDING: with a 20 ms review a
+    // loaded machine approved it first (132000 instead of 132001). 2 s is far beyond one local request.
+    const { sb, rx, close } = await setup({ templateReviewMs: 2000 });
     try {
       const r = await graph(sb, 'POST', `${sb.wabaId}/message_templates`, {
         name: 'shipping_notice', language: 'en_US', category: 'UTILITY',
@@ -46,7 +48,7 @@ describe('templates API', () => {
       });
       expect(r.json).toEqual({ id: expect.any(String), status: 'PENDING', category: 'UTILITY' });
       expect((await send(sb, { to: '15551230001', type: 'template', template: { name: 'shipping_notice', language: { code: 'en_US' } } })).json.error.code).toBe(132001);
-      const [h] = await rx.waitFor((p) => p.length === 1);
+      const [h] = await rx.waitFor((p) => p.length === 1, 15_000);
       expect(h.json.entry[0].changes[0]).toEqual({
         field: 'message_template_status_update',
         value: { event: 'APPROVED', message_template_id: Number(r.json.id), message_template_name: 'shipping_notice', message_template_language: 'en_US', reason: 'NONE', message_template_category: 'UTILITY' },
