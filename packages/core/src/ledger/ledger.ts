@@ -1,7 +1,7 @@
 import { WhatsAppError } from '../errors/whatsapp-error';
 import type { InboundStatusEvent } from '../webhook/types';
 import { MemoryLedgerStore } from './memory-ledger-store';
-import { summarize } from './query';
+import { SummaryBuilder } from './query';
 import type { DeliveryRecord, LedgerQuery, LedgerSend, LedgerStore, LedgerSummaryRow } from './types';
 
 const HOUR = 60 * 60 * 1000;
@@ -162,11 +162,15 @@ export class DeliveryLedger {
 
   /**
    * Per template and UTC day (newest day first): messages, sent, delivered, read, failed by error
-   * category, pending, billable by pricing category. Reads at most 2,000,000 records.
+   * category, pending, billable by pricing category. The embedded and Redis stores are read a page
+   * at a time (memory stays flat however many records); the memory store holds them anyway.
    */
   async summary(filters: Omit<LedgerFilters, 'reference' | 'recipient'> = {}): Promise<LedgerSummaryRow[]> {
     checkRange(filters);
-    return summarize(await this.store.query({ ...filters, limit: MAX_LEDGER_SUMMARY_RECORDS }));
+    const summary = new SummaryBuilder();
+    if (this.store.scan) await this.store.scan(filters, (page) => page.forEach((record) => summary.add(record)));
+    else for (const record of await this.store.query({ ...filters, limit: MAX_LEDGER_SUMMARY_RECORDS })) summary.add(record);
+    return summary.rows();
   }
 
   /** Deletes every record of a user (a forgotten user's rows go too); returns how many. */

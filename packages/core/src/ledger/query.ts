@@ -30,8 +30,17 @@ export function isBillable(record: DeliveryRecord): boolean {
  * Meta's insights are: a read message is also delivered and sent.
  */
 export function summarize(records: Iterable<DeliveryRecord>): LedgerSummaryRow[] {
-  const rows = new Map<string, LedgerSummaryRow>();
-  for (const record of records) {
+  const summary = new SummaryBuilder();
+  for (const record of records) summary.add(record);
+  return summary.rows();
+}
+
+/** {@link summarize} one record at a time (a store's pages are counted and dropped). */
+export class SummaryBuilder {
+  private readonly byKey = new Map<string, LedgerSummaryRow>();
+
+  add(record: DeliveryRecord): void {
+    const rows = this.byKey;
     const day = new Date(recordTime(record)).toISOString().slice(0, 10);
     const template = record.template?.name ?? null;
     const language = record.template?.language ?? null;
@@ -60,5 +69,9 @@ export function summarize(records: Iterable<DeliveryRecord>): LedgerSummaryRow[]
       row.billable[category] = (row.billable[category] ?? 0) + 1;
     }
   }
-  return [...rows.values()].sort((a, b) => (a.day === b.day ? (a.template ?? '').localeCompare(b.template ?? '') : b.day.localeCompare(a.day)));
+
+  /** Newest day first, then by template. */
+  rows(): LedgerSummaryRow[] {
+    return [...this.byKey.values()].sort((a, b) => (a.day === b.day ? (a.template ?? '').localeCompare(b.template ?? '') : b.day.localeCompare(a.day)));
+  }
 }

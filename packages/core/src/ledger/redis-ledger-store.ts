@@ -4,7 +4,7 @@ import { RedisConnection, redisScript, type RedisOptions } from '../redis/connec
 import { recipientKey, recordToRow, rowToRecord, type LedgerRow } from './merge';
 import { MemoryLedgerStore } from './memory-ledger-store';
 import { matches } from './query';
-import { statusRank, type DeliveryRecord, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
+import { statusRank, type DeliveryRecord, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
 
 /**
  * A send joins its record (mergeSend in merge.ts, atomically). KEYS: record, time index,
@@ -170,12 +170,7 @@ export class RedisLedgerStore implements LedgerStore {
   async query(query: LedgerQuery): Promise<DeliveryRecord[]> {
     return this.call(
       async (client) => {
-        const index =
-          query.reference !== undefined
-            ? this.connection.key(`ledger:r:${query.reference}`)
-            : query.recipient !== undefined
-              ? this.connection.key(`ledger:u:${recipientKey(query.recipient)}`)
-              : this.connection.key('ledger:t');
+        const index = this.indexOf(query);
         const max = query.until ? `(${query.until.getTime()}` : '+inf';
         const min = query.since ? String(query.since.getTime()) : '-inf';
         const found: DeliveryRecord[] = [];
@@ -196,6 +191,32 @@ export class RedisLedgerStore implements LedgerStore {
         return found;
       },
       (local) => local.query(query),
+    );
+  }
+
+  /** Pages of the index, newest first; while Redis is down, the local fallback's records. */
+  async scan(query: LedgerFilterQuery, visit: (page: DeliveryRecord[]) => void): Promise<void> {
+    await this.call(
+      async (client) => {
+        const index = this.indexOf(query);
+        const max = query.until ? `(${query.until.getTime()}` : '+inf';
+        const min = query.since ? String(query.since.getTime()) : '-inf';
+        for (let offset = 0; ; offset += PAGE) {
+          const ids = await client.zrevrangebyscore(index, max, min, 'LIMIT', offset, PAGE);
+          if (ids.length === 0) return;
+          const pipeline = client.pipeline();
+          for (const id of ids) pipeline.hgetall(this.recordKey(id));
+          const page: DeliveryRecord[] = [];
+          for (const [error, row] of (await pipeline.exec()) ?? []) {
+            if (error) throw error;
+            const record = rowToRecord(row as LedgerRow);
+            if (record && matches(record, query)) page.push(record);
+          }
+          visit(page);
+          if (ids.length < PAGE) return;
+        }
+      },
+      async (local) => visit(await local.query({ ...query, limit: Number.MAX_SAFE_INTEGER })),
     );
   }
 
@@ -278,6 +299,13 @@ export class RedisLedgerStore implements LedgerStore {
       this.connection.key(`ledger:r:${reference ?? ''}`),
       this.connection.key(`ledger:u:${recipient ? recipientKey(recipient) : ''}`),
     ];
+  }
+
+  /** The sorted set a query walks: by reference, by recipient, or every record by time. */
+  private indexOf(query: LedgerFilterQuery): string {
+    if (query.reference !== undefined) return this.connection.key(`ledger:r:${query.reference}`);
+    if (query.recipient !== undefined) return this.connection.key(`ledger:u:${recipientKey(query.recipient)}`);
+    return this.connection.key('ledger:t');
   }
 
   private async call<T>(remote: (client: Redis) => Promise<T>, local: (store: MemoryLedgerStore) => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from '../store/sqlite-driver';
 import { mergeSend, recipientKey, recordTime, recordToRow, rowToRecord, type LedgerRow } from './merge';
-import { statusRank, type DeliveryRecord, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
+import { statusRank, type DeliveryRecord, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
 
 /** The record's flat fields (merge.ts `recordToRow`), one column each. */
 const FIELDS = ['pn', 'to', 'wa', 'type', 'tn', 'tl', 'tc', 'ref', 'att', 'at', 'st', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played', 'err', 'price'] as const;
@@ -130,18 +130,28 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async query(query: LedgerQuery): Promise<DeliveryRecord[]> {
-    const where: string[] = ['exp > ?'];
-    const params: SqliteValue[] = [Date.now()];
-    if (query.phoneNumberId !== undefined) (where.push('pn = ?'), params.push(query.phoneNumberId));
-    if (query.reference !== undefined) (where.push('ref = ?'), params.push(query.reference));
-    if (query.recipient !== undefined) (where.push('rk = ?'), params.push(recipientKey(query.recipient)));
-    if (query.template !== undefined) (where.push('tn = ?'), params.push(query.template));
-    if (query.status && query.status.length > 0) (where.push(`st IN (${query.status.map(() => '?').join(', ')})`), params.push(...query.status));
-    if (query.since) (where.push('ord >= ?'), params.push(query.since.getTime()));
-    if (query.until) (where.push('ord < ?'), params.push(query.until.getTime()));
+    const { where, params } = conditions(query);
     params.push(query.limit);
     const rows = this.db.prepare(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY ord DESC LIMIT ?`).all(...params);
     return rows.map((row) => rowToRecord(toRow(row))).filter((record): record is DeliveryRecord => !!record);
+  }
+
+  /** Pages of {@link SCAN_PAGE} records, newest first (keyset on send time and ID), yielding a turn between pages. */
+  async scan(query: LedgerFilterQuery, visit: (page: DeliveryRecord[]) => void): Promise<void> {
+    let cursor: { ord: number; id: string } | undefined;
+    for (;;) {
+      const { where, params } = conditions(query);
+      if (cursor) (where.push('(ord < ? OR (ord = ? AND id < ?))'), params.push(cursor.ord, cursor.ord, cursor.id));
+      params.push(SCAN_PAGE);
+      const rows = this.db.prepare(`SELECT * FROM ledger WHERE ${where.join(' AND ')} ORDER BY ord DESC, id DESC LIMIT ?`).all(...params);
+      if (rows.length === 0) return;
+      visit(rows.map((row) => rowToRecord(toRow(row))).filter((record): record is DeliveryRecord => !!record));
+      if (rows.length < SCAN_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      cursor = { ord: Number(last.ord), id: String(last.id) };
+      // A summary of a million records must not hold webhooks up for its whole read.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async forgetRecipient(recipient: string, phoneNumberId?: string): Promise<number> {
@@ -183,6 +193,23 @@ export class SqliteLedgerStore implements LedgerStore {
     values.push(record.recipient !== undefined ? recipientKey(record.recipient) : null, recordTime(record), Math.round(expiresAt));
     this.upsert.run(...values);
   }
+}
+
+/** Records a summary reads per page. */
+const SCAN_PAGE = 5000;
+
+/** The WHERE clause of a query's filters (expired records left out). */
+function conditions(query: LedgerFilterQuery): { where: string[]; params: SqliteValue[] } {
+  const where: string[] = ['exp > ?'];
+  const params: SqliteValue[] = [Date.now()];
+  if (query.phoneNumberId !== undefined) (where.push('pn = ?'), params.push(query.phoneNumberId));
+  if (query.reference !== undefined) (where.push('ref = ?'), params.push(query.reference));
+  if (query.recipient !== undefined) (where.push('rk = ?'), params.push(recipientKey(query.recipient)));
+  if (query.template !== undefined) (where.push('tn = ?'), params.push(query.template));
+  if (query.status && query.status.length > 0) (where.push(`st IN (${query.status.map(() => '?').join(', ')})`), params.push(...query.status));
+  if (query.since) (where.push('ord >= ?'), params.push(query.since.getTime()));
+  if (query.until) (where.push('ord < ?'), params.push(query.until.getTime()));
+  return { where, params };
 }
 
 /** A table row as the string fields `rowToRecord` reads (NULL columns left out). */

@@ -124,6 +124,9 @@ export interface LedgerQuery {
   limit: number;
 }
 
+/** The filters of a {@link LedgerQuery} without its limit (a scan reads every match). */
+export type LedgerFilterQuery = Omit<LedgerQuery, 'limit'>;
+
 /**
  * Where ledger records live: memory (one process), Redis (shared by processes), or the embedded
  * store. Every write is a merge, so a status that arrives before its send was recorded (another
@@ -142,6 +145,11 @@ export interface LedgerStore {
   get(messageId: string): Promise<DeliveryRecord | undefined>;
   /** Records matching the query, newest first (by send time), at most `limit`. */
   query(query: LedgerQuery): Promise<DeliveryRecord[]>;
+  /**
+   * Every record matching the filters, handed to `visit` a page at a time (so a summary of a
+   * million records never holds them all). Stores without it are read with {@link query}.
+   */
+  scan?(query: LedgerFilterQuery, visit: (page: DeliveryRecord[]) => void): Promise<void>;
   /** Deletes every record of a recipient (of one number, or of all); returns how many. */
   forgetRecipient(recipient: string, phoneNumberId?: string): Promise<number>;
   /** Drops expired records and trims to the size bound; returns how many went. */
