@@ -142,6 +142,14 @@ export interface SendResult {
   ledgerError?: string;
 }
 
+/** Options of {@link WhatsAppClient.send}. */
+export interface SendOptions {
+  /** This send re-sends a failed message (set by `FailedMessageResender`): the chain's first wamid, recorded in the ledger. */
+  resendOf?: string;
+  /** Which re-send this is (1 = the first). @default 1 when `resendOf` is set */
+  resend?: number;
+}
+
 interface SendResponse {
   contacts?: Array<{ input?: string; wa_id?: string }>;
   messages?: Array<{ id?: string; message_status?: string }>;
@@ -254,7 +262,7 @@ export class WhatsAppClient {
    * @example
    * await client.send({ to: '+14155551234', type: 'text', text: { body: 'Your order shipped' } });
    */
-  async send(message: unknown): Promise<SendResult> {
+  async send(message: unknown, options: SendOptions = {}): Promise<SendResult> {
     let outbound: OutboundMessage = validateOutboundMessage(message);
     let fallback: SendResult['fallback'];
     const recipient = normalizeRecipient(outbound.to);
@@ -339,7 +347,7 @@ export class WhatsAppClient {
       ...(edge === MARKETING_MESSAGES_EDGE ? { via: MARKETING_MESSAGES_EDGE } : {}),
       ...(outbound.biz_opaque_callback_data !== undefined ? { reference: outbound.biz_opaque_callback_data } : {}),
     };
-    if (this.ledger) await this.record(result, outbound);
+    if (this.ledger) await this.record(result, outbound, options);
     return result;
   }
 
@@ -382,7 +390,7 @@ export class WhatsAppClient {
   }
 
   /** Records an accepted send in the ledger; a failure is reported on the result, never thrown (the message is out). */
-  private async record(result: SendResult, outbound: OutboundMessage): Promise<void> {
+  private async record(result: SendResult, outbound: OutboundMessage, options: SendOptions): Promise<void> {
     const template = isTemplateMessage(outbound)
       ? { name: outbound.template.name, language: outbound.template.language.code }
       : undefined;
@@ -399,6 +407,10 @@ export class WhatsAppClient {
         ...(result.reference !== undefined ? { reference: result.reference } : {}),
         attempts: result.attempts,
         sentAt: new Date(),
+        // The message as sent, so a failure Meta reports later as retryable can be re-sent as is
+        // (the ledger drops it once the message is delivered).
+        request: outbound as unknown as Record<string, unknown>,
+        ...(options.resendOf !== undefined ? { resendOf: options.resendOf, resend: options.resend ?? 1 } : {}),
       });
     } catch (error) {
       result.ledgerError = error instanceof Error ? error.message : String(error);

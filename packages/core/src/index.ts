@@ -8,6 +8,7 @@ export {
   WhatsAppClient,
   type WhatsAppClientOptions,
   type SendResult,
+  type SendOptions,
   type WindowPolicy,
   type WindowOptions,
   type FallbackTemplate,
@@ -60,7 +61,7 @@ export {
   WebhookPayloadError,
 } from './errors/error-classes';
 export { mapGraphError, mapWebhookError } from './errors/map-graph-error';
-export { ERROR_TABLE, ruleForCode, type ErrorRule, type AutoRetry } from './errors/error-table';
+export { ERROR_TABLE, ruleForCode, resendDelayForCode, type ErrorRule, type AutoRetry } from './errors/error-table';
 
 // HTTP
 export { GraphApi, type GraphConnection, type GraphRequestOptions } from './http/graph-api';
@@ -148,6 +149,18 @@ export {
   rowToRecord,
   summarize,
   joinStatuses,
+  FailedMessageResender,
+  MemoryResendStore,
+  SqliteResendStore,
+  RedisResendStore,
+  DEFAULT_MAX_RESENDS,
+  MAX_RESENDS_LIMIT,
+  DEFAULT_RESEND_CHECK_MS,
+  type FailedMessageResenderOptions,
+  type ResendOutcome,
+  type ResendSender,
+  type ResendJob,
+  type ResendStore,
   type DeliveryLedgerOptions,
   type LedgerFilters,
   type MemoryLedgerStoreOptions,

@@ -19,6 +19,8 @@ import { DeliveryLedger } from './ledger/ledger';
 import { MemoryLedgerStore } from './ledger/memory-ledger-store';
 import { RedisLedgerStore } from './ledger/redis-ledger-store';
 import { SqliteLedgerStore } from './ledger/sqlite-ledger-store';
+import { SqliteResendStore } from './ledger/sqlite-resend-store';
+import { RedisResendStore } from './ledger/redis-resend-store';
 import { MemoryMessagingLimitStore, MessagingLimit, RedisMessagingLimitStore, SqliteMessagingLimitStore } from './limits/messaging-limit';
 
 /**
@@ -156,7 +158,7 @@ export function sharedRedisState(options: RedisOptions = {}): SharedRedisState {
     windowTracker: new WindowTracker(new RedisWindowStore(connection)),
     deduplicator: new EventDeduplicator(new RedisDedupeStore(connection)),
     qualityGuard: new QualityGuard({ store: new RedisWindowStore(connection) }),
-    ledger: new DeliveryLedger({ store: new RedisLedgerStore(connection) }),
+    ledger: new DeliveryLedger({ store: new RedisLedgerStore(connection), resends: new RedisResendStore(connection) }),
     messagingLimit: new MessagingLimit({ store: new RedisMessagingLimitStore(connection) }),
     limiter(phoneNumberId: string, limiterOptions: LimiterOptions = {}): RateLimiter {
       const limiterSettings = JSON.stringify(validateLimiterOptions(limiterOptions));
@@ -349,7 +351,7 @@ function embeddedState(file: string, options: StateOptions): SharedState {
     windowTracker: new WindowTracker(store.windows),
     qualityGuard: new QualityGuard({ store: store.quality }),
     deduplicator: new EventDeduplicator(store.dedupe, options.dedupeTtlMs ? { ttlMs: options.dedupeTtlMs } : {}),
-    ledger: new DeliveryLedger({ store: new SqliteLedgerStore(store.db) }),
+    ledger: new DeliveryLedger({ store: new SqliteLedgerStore(store.db), resends: new SqliteResendStore(store.db) }),
     messagingLimit: new MessagingLimit({ store: new SqliteMessagingLimitStore(store.db) }),
     // Pacing stays per process: the send budget is a rate, not something to remember.
     limiter: (phoneNumberId, limiterOptions) => sharedLimiter(phoneNumberId, limiterOptions),

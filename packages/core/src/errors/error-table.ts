@@ -15,6 +15,12 @@ export interface ErrorRule {
   autoRetry: AutoRetry;
   /** One sentence for a non-developer: what to do. */
   hint: string;
+  /**
+   * "Retryable later": a `failed` status webhook with this code may be re-sent unchanged after this
+   * many ms (the delivery ledger's re-send option, ledger/resender.ts). Absent: never re-sent
+   * automatically (fix the input, the template or the account, or the user said no).
+   */
+  resendAfterMs?: number;
 }
 
 const rule = (category: ErrorCategory, autoRetry: AutoRetry, hint: string, retryable = autoRetry !== 'never'): ErrorRule => ({
@@ -24,11 +30,27 @@ const rule = (category: ErrorCategory, autoRetry: AutoRetry, hint: string, retry
   hint,
 });
 
-/** Every code of api-facts.md §6, keyed on Meta's code (never on HTTP status or message text). */
+const MINUTE = 60_000;
+
+/** A rule whose asynchronous failure (status webhook) is re-sent after `ms` when the re-send option is on. */
+const later = (base: ErrorRule, ms: number): ErrorRule => ({ ...base, resendAfterMs: ms });
+
+/**
+ * Every code of api-facts.md §6, keyed on Meta's code (never on HTTP status or message text).
+ *
+ * Re-send delays (`later(…)`, used only when the ledger's re-send option is on): transient Meta
+ * failures 2, 131000, 131016 after 5 minutes ("retry, then Direct Support"); 131057 maintenance
+ * after 2 minutes (Meta: "retry after ~1 min"); 2494100 number migration after 10 minutes; the
+ * throughput (130429) and pair-rate (131056) limits after 1 minute (both windows are seconds long);
+ * 131049 per-user marketing limit after 24 hours (Meta: "wait ≥24 h; don't tight-loop"). Never
+ * re-sent: 130472 (marketing experiment), 131026 and 131050 (permanent: they feed the quality
+ * guard instead), 131047 (needs a template), 131048 (spam limit: re-sending hurts the rating), and
+ * every input, template, auth or policy code.
+ */
 export const ERROR_TABLE: Readonly<Record<number, ErrorRule>> = {
   0: rule('auth', 'never', 'The access token could not be authenticated: create a new System User token in Business Settings and paste it into the credentials.'),
   1: rule('transient', 'once', 'Meta could not process the request: if it happens again, check the WhatsApp API status page and then the message content.'),
-  2: rule('transient', 'backoff', 'WhatsApp is temporarily unavailable: the node retries automatically; if it keeps failing, try again in a few minutes.'),
+  2: later(rule('transient', 'backoff', 'WhatsApp is temporarily unavailable: the node retries automatically; if it keeps failing, try again in a few minutes.'), 5 * MINUTE),
   3: rule('auth', 'never', 'The token lacks the capability for this call: give the System User the whatsapp_business_messaging and whatsapp_business_management permissions.'),
   4: rule('rate_limit', 'backoff', 'Your Meta app made too many API calls: the node backs off; lower the send rate or spread the work over time.'),
   10: rule('auth', 'never', 'Permission denied: make sure the System User token has whatsapp_business_messaging and whatsapp_business_management and is assigned to this WhatsApp account.'),
@@ -39,14 +61,14 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorRule>> = {
   613: rule('rate_limit', 'never', 'Too many calls to this endpoint: wait a while before trying again.', true),
   80007: rule('rate_limit', 'backoff', 'The WhatsApp Business Account reached its hourly API call limit: the node backs off; reduce management calls (template lists, health checks).'),
   80008: rule('rate_limit', 'never', 'Too many calls to this WhatsApp Business Account\'s templates: wait before listing or changing templates again.', true),
-  130429: rule('rate_limit', 'backoff', 'The phone number\'s send rate (messages per second) was exceeded: the node slows down and retries; lower the throughput setting if it persists.'),
+  130429: later(rule('rate_limit', 'backoff', 'The phone number\'s send rate (messages per second) was exceeded: the node slows down and retries; lower the throughput setting if it persists.'), MINUTE),
   130472: rule('recipient', 'never', 'Meta held this marketing message back because the user is part of a marketing experiment: do not resend it (you are not charged).'),
   130497: rule('policy', 'never', 'Your business may not message users in this country: remove these recipients from the campaign.'),
-  131000: rule('transient', 'backoff', 'Something went wrong at Meta: the node retried; if it persists, contact Meta Direct Support with the fbtrace ID.'),
+  131000: later(rule('transient', 'backoff', 'Something went wrong at Meta: the node retried; if it persists, contact Meta Direct Support with the fbtrace ID.'), 5 * MINUTE),
   131005: rule('auth', 'never', 'Access denied: check the token\'s permissions and that the System User is assigned to this WhatsApp account.'),
   131008: rule('invalid_request', 'never', 'A required parameter is missing: read the details and fill in that field.'),
   131009: rule('invalid_request', 'never', 'A parameter value is not valid (for reactions: the message may be older than 30 days or deleted): fix the value named in the details.'),
-  131016: rule('transient', 'backoff', 'The WhatsApp service is overloaded: the node retries with a pause; try again later if it keeps failing.'),
+  131016: later(rule('transient', 'backoff', 'The WhatsApp service is overloaded: the node retries with a pause; try again later if it keeps failing.'), 5 * MINUTE),
   131021: rule('recipient', 'never', 'You tried to message the business number itself: use the customer\'s number as the recipient.'),
   131026: rule('recipient', 'never', 'The message could not be delivered (the number may not be on WhatsApp, on an old app, or has blocked you): do not retry; check the number or reach the person another way.'),
   131030: rule('recipient', 'never', 'While testing, you can only message numbers on the allowed list: add this number in App Dashboard → WhatsApp → API Setup (for Mexico try with and without the 1 after 52).'),
@@ -57,14 +79,14 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorRule>> = {
   131045: rule('policy', 'never', 'The phone number registration is broken (certificate): register the number again.'),
   131047: rule('window', 'never', 'More than 24 hours have passed since the user last wrote: send an approved template instead of a free-form message.'),
   131048: rule('rate_limit', 'never', 'Meta limited sends from this number for spam risk: check the quality rating, slow down and message only people who opted in.', true),
-  131049: rule('recipient', 'never', 'Meta chose not to deliver this marketing message to keep engagement healthy: wait at least 24 hours before sending this user another marketing template.', true),
+  131049: later(rule('recipient', 'never', 'Meta chose not to deliver this marketing message to keep engagement healthy: wait at least 24 hours before sending this user another marketing template.', true), 24 * 60 * MINUTE),
   131050: rule('recipient', 'never', 'This user stopped marketing messages from you: do not send them marketing templates (utility messages still work).'),
   131051: rule('invalid_request', 'never', 'This message type is not supported: use one of the supported types (text, media, template, interactive…).'),
   131052: rule('media', 'never', 'The user\'s media could not be downloaded: ask them to send it again.'),
   131053: rule('media', 'never', 'The media could not be uploaded or fetched: check the file type and size (and that the link is public https), then try again.'),
   131055: rule('invalid_request', 'never', 'This endpoint only accepts marketing templates: send other messages through the normal messages endpoint.'),
-  131056: rule('rate_limit', 'backoff', 'Too many messages to this user in a short time: the node waits and retries for this user only; space out messages to the same person.'),
-  131057: rule('transient', 'backoff', 'The account is in maintenance (for example a throughput upgrade): the node retries; sends resume within a few minutes.'),
+  131056: later(rule('rate_limit', 'backoff', 'Too many messages to this user in a short time: the node waits and retries for this user only; space out messages to the same person.'), MINUTE),
+  131057: later(rule('transient', 'backoff', 'The account is in maintenance (for example a throughput upgrade): the node retries; sends resume within a few minutes.'), 2 * MINUTE),
   131059: rule('invalid_request', 'never', 'The page cursor is no longer valid: list the templates again from the first page.', true),
   131062: rule('recipient', 'never', 'Authentication templates cannot be sent to a username (BSUID): send to the user\'s phone number.'),
   131063: rule('policy', 'never', 'Marketing templates are disabled for the Cloud API on this account: use the Marketing Messages API or a utility template.'),
@@ -97,7 +119,7 @@ export const ERROR_TABLE: Readonly<Record<number, ErrorRule>> = {
   134102: rule('template', 'never', 'The template is unavailable on the Marketing Messages API: check that the account is onboarded (marketing_messages_lite_api_status ONBOARDED), or send it through the Cloud API with the Marketing Messages API option off.', true),
   135000: rule('invalid_request', 'never', 'Meta reported a generic user error: check the request parameters.'),
   137000: rule('recipient', 'never', 'The user\'s identity key changed: resend without the identity hash once you trust the new identity.'),
-  2494100: rule('transient', 'backoff', 'The phone number is in maintenance (migration): the node retries; wait until migration ends.'),
+  2494100: later(rule('transient', 'backoff', 'The phone number is in maintenance (migration): the node retries; wait until migration ends.'), 10 * MINUTE),
   2593107: rule('policy', 'never', 'The coexistence sync limit was reached: wait before syncing again.'),
   2593108: rule('policy', 'never', 'The coexistence sync limit was reached: wait before syncing again.'),
 };
@@ -118,6 +140,11 @@ export const UNKNOWN_RULE: ErrorRule = rule('unknown', 'never', 'Meta returned a
 
 /** A 5xx answer that carries no Meta code at all (a proxy or load balancer failed). */
 export const HTTP_5XX_RULE: ErrorRule = rule('transient', 'backoff', 'The WhatsApp API (or a proxy in front of it) answered with a server error: safe calls are retried; if it keeps failing, check the base URL and Meta\'s status page.');
+
+/** How long to wait before re-sending a message that failed with `code` on the status webhook; undefined: never. */
+export function resendDelayForCode(code: number | undefined): number | undefined {
+  return code === undefined ? undefined : ruleForCode(code)?.resendAfterMs;
+}
 
 /** Looks a Meta code up: the exact code first, then its family. */
 export function ruleForCode(code: number): ErrorRule | undefined {

@@ -18,6 +18,18 @@ export { mergeSend, mergeStatus, recipientKey, recordToRow, rowToRecord, recordT
 export { summarize, matches, isBillable } from './query';
 export { joinStatuses } from './join';
 export {
+  FailedMessageResender,
+  DEFAULT_MAX_RESENDS,
+  MAX_RESENDS_LIMIT,
+  DEFAULT_RESEND_CHECK_MS,
+  type FailedMessageResenderOptions,
+  type ResendOutcome,
+  type ResendSender,
+} from './resender';
+export { MemoryResendStore, type ResendJob, type ResendStore } from './resend-store';
+export { SqliteResendStore } from './sqlite-resend-store';
+export { RedisResendStore } from './redis-resend-store';
+export {
   STATUS_RANK,
   DELIVERY_STATUSES,
   statusRank,

@@ -2,6 +2,7 @@ import { WhatsAppError } from '../errors/whatsapp-error';
 import type { InboundStatusEvent } from '../webhook/types';
 import { MemoryLedgerStore } from './memory-ledger-store';
 import { SummaryBuilder } from './query';
+import { MemoryResendStore, type ResendStore } from './resend-store';
 import type { DeliveryRecord, LedgerQuery, LedgerSend, LedgerStore, LedgerSummaryRow } from './types';
 
 const HOUR = 60 * 60 * 1000;
@@ -48,6 +49,11 @@ export interface DeliveryLedgerOptions {
   retentionMs?: number;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * Where re-sends of failed messages wait (ledger/resender.ts), in the same store as the records.
+   * @default a {@link MemoryResendStore}
+   */
+  resends?: ResendStore;
 }
 
 /** Filters of {@link DeliveryLedger.find} (all optional). */
@@ -74,6 +80,8 @@ function invalid(field: string, problem: string, hint: string): WhatsAppError {
  */
 export class DeliveryLedger {
   readonly store: LedgerStore;
+  /** Re-sends of failed messages waiting for their time (only used when the re-send option is on). */
+  readonly resends: ResendStore;
   readonly retentionMs: number;
   private readonly now: () => number;
   private lastSweep: number;
@@ -81,6 +89,7 @@ export class DeliveryLedger {
 
   constructor(options: DeliveryLedgerOptions = {}) {
     this.store = options.store ?? new MemoryLedgerStore();
+    this.resends = options.resends ?? new MemoryResendStore();
     this.retentionMs = options.retentionMs ?? DEFAULT_LEDGER_RETENTION_MS;
     if (!isLedgerRetentionMs(this.retentionMs)) {
       throw invalid('ledger.retentionMs', `${this.retentionMs} must be from ${MIN_LEDGER_RETENTION_MS} (1 hour) to ${MAX_LEDGER_RETENTION_MS} (400 days) milliseconds`, 'Set the delivery ledger retention to between 1 hour and 400 days (default 30 days).');
@@ -97,7 +106,7 @@ export class DeliveryLedger {
    */
   withRetention(retentionMs: number): DeliveryLedger {
     if (retentionMs === this.retentionMs) return this;
-    return new DeliveryLedger({ store: this.store, retentionMs, now: this.now });
+    return new DeliveryLedger({ store: this.store, resends: this.resends, retentionMs, now: this.now });
   }
 
   /** Records an accepted send (the client does this when it has a ledger). */
@@ -139,13 +148,23 @@ export class DeliveryLedger {
   /** The record of one message ID (wamid), or undefined. */
   async get(messageId: string): Promise<DeliveryRecord | undefined> {
     if (typeof messageId !== 'string' || messageId.trim() === '') throw invalid('messageId', 'is empty', 'Give the message ID (wamid…) a send returned.');
-    return this.store.get(messageId.trim());
+    return publicRecord(await this.store.get(messageId.trim()));
+  }
+
+  /** The record with the message as sent (`request`), for the resender. */
+  async getWithRequest(messageId: string): Promise<DeliveryRecord | undefined> {
+    return this.store.get(messageId);
+  }
+
+  /** Notes on a failed message's record that it was re-sent as `resentAs`. */
+  async linkResend(messageId: string, resentAs: string): Promise<void> {
+    await this.store.linkResend(messageId, resentAs);
   }
 
   /** The newest message sent with `reference` (`biz_opaque_callback_data`), or undefined. */
   async getByReference(reference: string, filters: Omit<LedgerFilters, 'reference'> = {}): Promise<DeliveryRecord | undefined> {
     if (typeof reference !== 'string' || reference === '') throw invalid('reference', 'is empty', 'Give the reference the message was sent with (e.g. the CRM order ID).');
-    return (await this.store.query({ ...filters, reference, limit: 1 }))[0];
+    return publicRecord((await this.store.query({ ...filters, reference, limit: 1 }))[0]);
   }
 
   /**
@@ -157,7 +176,7 @@ export class DeliveryLedger {
       throw invalid('limit', `${limit} must be a whole number from 1 to ${MAX_LEDGER_QUERY_LIMIT}`, `Ask for at most ${MAX_LEDGER_QUERY_LIMIT} messages at a time; narrow the filters (since, status, template) for more.`);
     }
     checkRange(filters);
-    return this.store.query({ ...filters, limit });
+    return (await this.store.query({ ...filters, limit })).map((record) => publicRecord(record)!);
   }
 
   /**
@@ -205,6 +224,13 @@ export class DeliveryLedger {
       .catch(() => undefined)
       .finally(() => (this.sweeping = undefined));
   }
+}
+
+/** A record as look-ups return it: without the kept message content (it is there only to be re-sent). */
+function publicRecord(record: DeliveryRecord | undefined): DeliveryRecord | undefined {
+  if (!record || record.request === undefined) return record;
+  const { request: _request, ...rest } = record;
+  return rest;
 }
 
 function checkRange(filters: LedgerFilters): void {

@@ -41,6 +41,11 @@ export class MemoryLedgerStore implements LedgerStore {
     return record;
   }
 
+  async linkResend(messageId: string, resentAs: string): Promise<void> {
+    const entry = this.records.get(messageId);
+    if (entry) entry.record = { ...entry.record, resentAs };
+  }
+
   async get(messageId: string): Promise<DeliveryRecord | undefined> {
     const entry = this.records.get(messageId);
     if (!entry) return undefined;

@@ -1,4 +1,4 @@
-import { statusRank, type DeliveryRecord, type DeliveryStatus, type LedgerSend, type LedgerStatusUpdate } from './types';
+import { STATUS_RANK, statusRank, type DeliveryRecord, type DeliveryStatus, type LedgerSend, type LedgerStatusUpdate } from './types';
 
 /**
  * The two merges every ledger store applies (the Redis store runs the same rules in Lua, the
@@ -20,6 +20,10 @@ export function mergeSend(existing: DeliveryRecord | undefined, send: LedgerSend
   if (send.reference !== undefined) record.reference = send.reference;
   record.attempts = send.attempts;
   record.sentAt = send.sentAt;
+  if (send.resendOf !== undefined) record.resendOf = send.resendOf;
+  if (send.resend !== undefined) record.resend = send.resend;
+  // A status at delivered or beyond may have come first: nothing is left to re-send then.
+  if (send.request && statusRank(record.status) < STATUS_RANK.delivered) record.request = send.request;
   if (record.statusTimes.accepted === undefined || record.statusTimes.accepted > send.sentAt) record.statusTimes.accepted = send.sentAt;
   return record;
 }
@@ -49,6 +53,8 @@ export function mergeStatus(existing: DeliveryRecord | undefined, update: Ledger
     record.status = update.status;
     record.statusAt = update.at;
   }
+  // Delivered: the message is never re-sent, so its content is not kept any longer.
+  if (rank >= STATUS_RANK.delivered) delete record.request;
   return record;
 }
 
@@ -82,6 +88,10 @@ export function recordToRow(record: DeliveryRecord): LedgerRow {
   for (const [status, time] of Object.entries(record.statusTimes)) if (time) row[`t_${status}`] = String(time.getTime());
   if (record.error) row.err = JSON.stringify(record.error);
   if (record.pricing) row.price = JSON.stringify(record.pricing);
+  if (record.request) row.req = JSON.stringify(record.request);
+  if (record.resendOf !== undefined) row.rof = record.resendOf;
+  if (record.resend !== undefined) row.rn = String(record.resend);
+  if (record.resentAs !== undefined) row.ras = record.resentAs;
   return row;
 }
 
@@ -102,6 +112,10 @@ export function rowToRecord(row: LedgerRow | null | undefined): DeliveryRecord |
   }
   if (row.err) record.error = JSON.parse(row.err);
   if (row.price) record.pricing = JSON.parse(row.price);
+  if (row.req) record.request = JSON.parse(row.req);
+  if (row.rof !== undefined) record.resendOf = row.rof;
+  if (row.rn !== undefined) record.resend = Number(row.rn);
+  if (row.ras !== undefined) record.resentAs = row.ras;
   return record;
 }
 

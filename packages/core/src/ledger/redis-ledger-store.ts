@@ -4,7 +4,7 @@ import { RedisConnection, redisScript, type RedisOptions } from '../redis/connec
 import { recipientKey, recordToRow, rowToRecord, type LedgerRow } from './merge';
 import { MemoryLedgerStore } from './memory-ledger-store';
 import { matches } from './query';
-import { statusRank, type DeliveryRecord, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
+import { STATUS_RANK, statusRank, type DeliveryRecord, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
 
 /**
  * A send joins its record (mergeSend in merge.ts, atomically). KEYS: record, time index,
@@ -17,6 +17,7 @@ redis.call('HSET', k, unpack(ARGV, 5))
 if redis.call('HEXISTS', k, 'st') == 0 then redis.call('HSET', k, 'st', 'accepted', 'rank', '0', 'stAt', ARGV[2]) end
 local t = redis.call('HGET', k, 't_accepted')
 if (not t) or tonumber(t) > tonumber(ARGV[2]) then redis.call('HSET', k, 't_accepted', ARGV[2]) end
+if tonumber(redis.call('HGET', k, 'rank') or '0') >= ${STATUS_RANK.delivered} then redis.call('HDEL', k, 'req') end
 redis.call('PEXPIREAT', k, ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
@@ -77,11 +78,18 @@ end
 local current = -2
 if not fresh then current = tonumber(redis.call('HGET', k, 'rank') or '-1') end
 if rank > current then redis.call('HSET', k, 'st', ARGV[3], 'rank', ARGV[4], 'stAt', at) end
+if rank >= ${STATUS_RANK.delivered} then redis.call('HDEL', k, 'req') end
 if fresh then
   redis.call('PEXPIREAT', k, ARGV[6])
   redis.call('ZADD', KEYS[2], at, ARGV[1])
 end
 return redis.call('HGETALL', k)
+`);
+
+/** Links a failed record to its re-send, only while the record exists (never recreates an expired one). */
+const LINK_SCRIPT = redisScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'ras', ARGV[1]) end
+return 1
 `);
 
 /** Ids read from an index per round trip. */
@@ -157,6 +165,13 @@ export class RedisLedgerStore implements LedgerStore {
         return rowToRecord(row)!;
       },
       (local) => local.putStatus(update, expiresAt),
+    );
+  }
+
+  async linkResend(messageId: string, resentAs: string): Promise<void> {
+    await this.call(
+      async (client) => void (await this.connection.evalScript(client, LINK_SCRIPT, [this.recordKey(messageId)], [resentAs])),
+      (local) => local.linkResend(messageId, resentAs),
     );
   }
 

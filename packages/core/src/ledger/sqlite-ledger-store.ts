@@ -1,10 +1,10 @@
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from '../store/sqlite-driver';
 import { mergeSend, recipientKey, recordTime, recordToRow, rowToRecord, type LedgerRow } from './merge';
-import { statusRank, type DeliveryRecord, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
+import { STATUS_RANK, statusRank, type DeliveryRecord, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
 
 /** The record's flat fields (merge.ts `recordToRow`), one column each. */
-const FIELDS = ['pn', 'to', 'wa', 'type', 'tn', 'tl', 'tc', 'ref', 'att', 'at', 'st', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played', 'err', 'price'] as const;
-const NUMERIC = new Set(['att', 'at', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played']);
+const FIELDS = ['pn', 'to', 'wa', 'type', 'tn', 'tl', 'tc', 'ref', 'att', 'at', 'st', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played', 'err', 'price', 'req', 'rof', 'rn', 'ras'] as const;
+const NUMERIC = new Set(['rn', 'att', 'at', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played']);
 const column = (field: string) => `"${field}"`;
 
 export interface SqliteLedgerStoreOptions {
@@ -32,6 +32,17 @@ export class SqliteLedgerStore implements LedgerStore {
     this.maxRecords = options.maxRecords ?? 2_000_000;
     const columns = FIELDS.map((f) => `${column(f)} ${NUMERIC.has(f) ? 'INTEGER' : 'TEXT'}`).join(', ');
     db.exec(`CREATE TABLE IF NOT EXISTS ledger (id TEXT PRIMARY KEY, ${columns}, rk TEXT, ord INTEGER NOT NULL, exp INTEGER NOT NULL) WITHOUT ROWID`);
+    // Files written before a column existed (the re-send fields) gain it in place.
+    const present = new Set(db.prepare('PRAGMA table_info(ledger)').all().map((row) => String(row.name)));
+    for (const field of FIELDS) {
+      if (present.has(field)) continue;
+      try {
+        db.exec(`ALTER TABLE ledger ADD COLUMN ${column(field)} ${NUMERIC.has(field) ? 'INTEGER' : 'TEXT'}`);
+      } catch (error) {
+        // Another process on the same file added it first.
+        if (!/duplicate column/i.test(String((error as Error)?.message))) throw error;
+      }
+    }
     db.exec('CREATE INDEX IF NOT EXISTS ledger_ord ON ledger (ord)');
     db.exec('CREATE INDEX IF NOT EXISTS ledger_ref ON ledger (ref) WHERE ref IS NOT NULL');
     db.exec('CREATE INDEX IF NOT EXISTS ledger_rk ON ledger (rk)');
@@ -114,6 +125,7 @@ export class SqliteLedgerStore implements LedgerStore {
          ON CONFLICT(id) DO UPDATE SET
            ${t ? `${t} = CASE WHEN ${t} IS NULL OR ${t} > excluded.${t} THEN excluded.${t} ELSE ${t} END,` : ''}
            err = CASE WHEN err IS NULL THEN excluded.err ELSE err END,
+           req = CASE WHEN excluded.rank >= ${STATUS_RANK.delivered} THEN NULL ELSE req END,
            price = CASE WHEN excluded.price IS NULL THEN price WHEN price IS NULL THEN excluded.price ELSE json_patch(price, excluded.price) END,
            st = CASE WHEN excluded.rank > COALESCE(rank, -1) THEN excluded.st ELSE st END,
            "stAt" = CASE WHEN excluded.rank > COALESCE(rank, -1) THEN excluded."stAt" ELSE "stAt" END,
@@ -122,6 +134,11 @@ export class SqliteLedgerStore implements LedgerStore {
       this.upserts.set(key, statement);
     }
     return statement;
+  }
+
+  async linkResend(messageId: string, resentAs: string): Promise<void> {
+    this.db.transaction(() => this.db.prepare('UPDATE ledger SET ras = ? WHERE id = ?').run(resentAs, messageId));
+    await this.db.flush();
   }
 
   async get(messageId: string): Promise<DeliveryRecord | undefined> {

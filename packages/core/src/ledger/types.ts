@@ -60,6 +60,15 @@ export interface LedgerSend {
   attempts: number;
   /** When Meta accepted it. */
   sentAt: Date;
+  /**
+   * The message as sent (Graph shape without `messaging_product`), kept so a failure that is
+   * retryable later can be re-sent unchanged; dropped once the message is delivered.
+   */
+  request?: Record<string, unknown>;
+  /** For an automatic re-send: the wamid of the first message of the chain. */
+  resendOf?: string;
+  /** For an automatic re-send: which re-send it is (1 = the first). */
+  resend?: number;
 }
 
 /** One status as the ledger takes it from the webhook. */
@@ -104,6 +113,14 @@ export interface DeliveryRecord {
   /** The mapped error of a `failed` status (same code, category, hint and retryable as a synchronous failure). */
   error?: InboundErrorInfo;
   pricing?: DeliveryPricing;
+  /** This message re-sends a failed one automatically: the wamid of the chain's first message. */
+  resendOf?: string;
+  /** Which automatic re-send this message is (1 = the first). */
+  resend?: number;
+  /** This message failed and was re-sent automatically as this wamid. */
+  resentAs?: string;
+  /** The message as sent, while it may still be re-sent (stores only; the ledger's look-ups leave it out). */
+  request?: Record<string, unknown>;
 }
 
 /** Filters of {@link LedgerStore.query}; all optional, combined with AND. */
@@ -143,6 +160,8 @@ export interface LedgerStore {
   /** Resolves once every write made so far is durable (stores that commit in groups). */
   flush?(): Promise<void>;
   get(messageId: string): Promise<DeliveryRecord | undefined>;
+  /** Notes on a failed message's record that it was re-sent as `resentAs` (nothing when the record is gone). */
+  linkResend(messageId: string, resentAs: string): Promise<void>;
   /** Records matching the query, newest first (by send time), at most `limit`. */
   query(query: LedgerQuery): Promise<DeliveryRecord[]>;
   /**

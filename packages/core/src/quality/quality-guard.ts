@@ -346,7 +346,8 @@ export class QualityGuard {
 
   /**
    * Learns from a Meta error for a send to `recipient` (synchronous answer or status webhook, `at`
-   * its time): 131026 suppresses the recipient, 131050 marks a marketing opt-out, 131049 starts the
+   * its time): 131026 suppresses the recipient, 131050 marks a marketing opt-out (both permanent:
+   * recorded once per recipient while the record lives, see holdOnce), 131049 starts the
    * user's marketing cool-down, 131048 pauses the number's marketing. Durations default to the
    * guard's; a duration of 0 records nothing. Returns whether anything was recorded.
    */
@@ -359,10 +360,10 @@ export class QualityGuard {
     const at = options.at?.getTime() ?? this.now();
     switch (graphCode) {
       case QUALITY_CODES.undeliverable:
-        return this.hold(key('suppressed', windowKey(phoneNumberId, recipient)), at, options.suppressionMs ?? this.settings.suppressionMs);
+        return this.holdOnce(key('suppressed', windowKey(phoneNumberId, recipient)), at, options.suppressionMs ?? this.settings.suppressionMs);
       case QUALITY_CODES.marketingOptOut:
         if (options.respectMarketingOptOut === false) return false;
-        return this.hold(key('optout', windowKey(phoneNumberId, recipient)), at, this.settings.optOutMs);
+        return this.holdOnce(key('optout', windowKey(phoneNumberId, recipient)), at, this.settings.optOutMs);
       case QUALITY_CODES.perUserMarketingLimit:
         return this.hold(key('cooldown', windowKey(phoneNumberId, recipient)), at, options.marketingCoolDownMs ?? this.settings.marketingCoolDownMs);
       case QUALITY_CODES.spamRateLimit:
@@ -533,6 +534,16 @@ export class QualityGuard {
     const [byId, byHash] = await Promise.all([this.store.getExpiry(plain), this.store.getExpiry(hashedOptOutKey(plain)!)]);
     if (byId === undefined) return byHash;
     return byHash === undefined ? byId : Math.max(byId, byHash);
+  }
+
+  /**
+   * A permanent failure (131026 undeliverable, 131050 opt-out) is recorded once per recipient: while
+   * its record lives, the same failure again (a redelivered or duplicated status, another message
+   * sent before the hold, a retry) neither extends nor rewrites it. Returns whether it was recorded.
+   */
+  private async holdOnce(storeKey: string, from: number, ms: number): Promise<boolean> {
+    if ((await this.store.getExpiry(storeKey)) !== undefined) return false;
+    return this.hold(storeKey, from, ms);
   }
 
   /** Stores `key` until `from + ms` unless that is already past (an old redelivery) or ms is 0. */

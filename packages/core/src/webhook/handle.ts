@@ -12,6 +12,7 @@ import type { QualityGuard } from '../quality/quality-guard';
 import { applyQualityUpdates } from '../quality/webhook-updates';
 import type { DeliveryLedger } from '../ledger/ledger';
 import { joinStatuses } from '../ledger/join';
+import type { FailedMessageResender } from '../ledger/resender';
 import type { MessagingLimit } from '../limits/messaging-limit';
 import { applyMessagingLimitUpdates } from '../limits/webhook-updates';
 
@@ -41,6 +42,13 @@ export interface WebhookPostInput {
    * template, reference, recipient, sent-at) and the ledger's `ledgerStatus`.
    */
   ledger?: DeliveryLedger;
+  /**
+   * Re-send failed messages whose code is retryable later (the ledger's re-send option, off unless
+   * given): each `failed` status of the resender's number schedules one re-send in the ledger's
+   * store (before dedupe: scheduling is idempotent). Needs `ledger` (the same one).
+   * @default undefined (nothing re-sent)
+   */
+  resender?: FailedMessageResender;
   /** The messaging limit the sending side counts with: `business_capability_update` updates its tier. */
   messagingLimit?: MessagingLimit;
   /**
@@ -129,6 +137,7 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const oldest = (input.now ?? Date.now)() - maxAge;
   const current = maxAge > 0 ? parsed.filter((event) => !isOlderThan(event, oldest)) : parsed;
   await joinStatuses(current, input.ledger);
+  if (input.resender && input.ledger) await input.resender.schedule(current);
   const later = input.acknowledgeLater === true;
   const events = deduplicator ? await deduplicator.filter(current, { pending: later }) : current;
   if (windowTracker) await applyWindowUpdates(windowTracker, events);

@@ -12,6 +12,7 @@ import {
   type IWebhookResponseData,
 } from 'n8n-workflow';
 import { readLedgerRetentionMs } from '../shared/ledgerRetention';
+import { resenderFor, stopResender } from '../shared/resender';
 import { sharedStoreProperty } from '../shared/sharedStore';
 import { isWaitAnswer, takeAnswer, takeSharedAnswer } from '../shared/waiting';
 import { createClient, getCredentials, qualityGuardFor, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
@@ -192,6 +193,14 @@ export class WhatsAppCloudTrigger implements INodeType {
             description: 'Whether answers to a Send and Wait question also start this workflow (they always resume the waiting one)',
           },
           {
+            displayName: 'Re-Send Failed (Retryable) Messages',
+            name: 'resendFailed',
+            type: 'boolean',
+            default: false,
+            description:
+              'Whether to send a message again, unchanged, when its failed status carries an error Meta says may pass (131049 per-user marketing limit: after 24 hours; 131000, 131016 and other temporary errors: after 1 to 10 minutes), at most 3 times per message. Permanent failures (131026, 131050, 130472 …) are never re-sent. Needs the Delivery Ledger; the re-send waits in the state store and is sent by this trigger while the workflow is published.',
+          },
+          {
             displayName: 'Show Typing Indicator',
             name: 'typing',
             type: 'boolean',
@@ -217,6 +226,8 @@ export class WhatsAppCloudTrigger implements INodeType {
         // A retention out of range stops the activation, naming the option, before anything is registered.
         readLedgerRetentionMs(this.getNode(), this.getNodeParameter('options', {}) as IDataObject);
         readTierAtActivation(this);
+        // Re-sends waiting in the store (from before a restart) go out without waiting for a webhook.
+        await syncResender(this);
         if (this.getNodeParameter('registration') === 'verifyOnly') return true;
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
@@ -253,6 +264,7 @@ export class WhatsAppCloudTrigger implements INodeType {
       },
       /** Clears the override only while it still points at this trigger: never another workflow's. */
       async delete(this: IHookFunctions): Promise<boolean> {
+        await syncResender(this, false);
         if (this.getNodeParameter('registration') === 'verifyOnly') return true;
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
@@ -294,6 +306,7 @@ export class WhatsAppCloudTrigger implements INodeType {
     }
     const triggerOptions = this.getNodeParameter('options', {}) as IDataObject;
     const ledgerOn = triggerOptions.deliveryLedger !== false;
+    const resendOn = ledgerOn && triggerOptions.resendFailed === true;
     const dropReplays = triggerOptions.dropReplays !== false;
     let events: InboundEvent[];
     let shared: SharedState;
@@ -317,6 +330,9 @@ export class WhatsAppCloudTrigger implements INodeType {
         // Every status joins its send in the ledger, whether or not it starts an execution.
         // Records this trigger writes expire by its "Ledger Retention (Days)" (checked at activation too).
         ...(ledgerOn ? { ledger: shared.ledger.withRetention(readLedgerRetentionMs(this.getNode(), triggerOptions)) } : {}),
+        // "Re-Send Failed (Retryable) Messages": failed statuses retryable later wait in the store
+        // for this process's resender (core), which sends them when due.
+        ...(resendOn ? { resender: resenderFor(shared, credentials, readLedgerRetentionMs(this.getNode(), triggerOptions), this.logger) } : {}),
         // business_capability_update keeps the messaging limit's tier current for the send nodes.
         messagingLimit: shared.messagingLimit,
         // Replays older than the dedupe horizon are dropped (answered 200 all the same, so Meta
@@ -364,6 +380,24 @@ export class WhatsAppCloudTrigger implements INodeType {
     }
     if (messages.length + statusItems.length + other.length === 0) return { noWebhookResponse: true };
     return { noWebhookResponse: true, workflowData: [messages, statusItems, other] };
+  }
+}
+
+/**
+ * Starts the number's resender when "Re-Send Failed (Retryable) Messages" is on (with the ledger),
+ * stops it otherwise or when `on` is false (deactivation). Never fails the activation: a store or
+ * credential problem is logged, and the webhook path tries again.
+ */
+async function syncResender(ctx: IHookFunctions, on?: boolean): Promise<void> {
+  try {
+    const options = ctx.getNodeParameter('options', {}) as IDataObject;
+    const wanted = on ?? (options.deliveryLedger !== false && options.resendFailed === true);
+    const credentials = await getCredentials(ctx);
+    const shared = await sharedStore(ctx, ctx.getNodeParameter('sharedStore', 'embedded'));
+    if (wanted) resenderFor(shared, credentials, readLedgerRetentionMs(ctx.getNode(), options), ctx.logger);
+    else await stopResender(shared, credentials.phoneNumberId);
+  } catch (error) {
+    ctx.logger.warn(`WhatsApp Cloud Trigger: re-sends of failed messages could not be ${on === false ? 'stopped' : 'started'}: ${isWhatsAppError(error) ? error.message : 'unexpected error'}`);
   }
 }
 

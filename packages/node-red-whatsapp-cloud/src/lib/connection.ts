@@ -52,6 +52,8 @@ export interface ConfigSettings extends ConnectionSettings, SharedStoreSettings 
   healthCheckMinutes: number;
   /** Record sends in the delivery ledger and join statuses to them. @default true */
   deliveryLedger: boolean;
+  /** Re-send failed messages whose code is retryable later (needs the ledger). @default false */
+  resendFailed: boolean;
   /** Messaging limit tier override (`meta` = read it from Meta) and hold instead of refusing. */
   messagingLimitTier: string;
   messagingLimitHold: boolean;
@@ -95,6 +97,7 @@ export function configSettings(def: NodeDef, credentials: Secrets): ConfigSettin
     throughput: Number.isFinite(throughput) && throughput > 0 ? throughput : undefined,
     healthCheckMinutes: healthMinutes(def.healthCheckMinutes),
     deliveryLedger: def.deliveryLedger !== false && def.deliveryLedger !== 'false',
+    resendFailed: def.resendFailed === true || def.resendFailed === 'true',
     messagingLimitTier: typeof def.messagingLimitTier === 'string' && /^TIER_[A-Z0-9]+$/.test(def.messagingLimitTier) ? def.messagingLimitTier : 'meta',
     messagingLimitHold: def.messagingLimitHold === true || def.messagingLimitHold === 'true',
     windowPolicy: policy && POLICIES.includes(policy) ? policy : 'enforce',

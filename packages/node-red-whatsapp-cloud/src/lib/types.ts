@@ -1,4 +1,4 @@
-import type { DeliveryLedger, MessagingLimit, ForgetUserResult, EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
+import type { DeliveryLedger, FailedMessageResender, MessagingLimit, ForgetUserResult, EventDeduplicator, MessageTemplate, QualityGuard, QualityStatus, RateLimiter, SendResult, WhatsAppClient, WhatsAppError, WindowTracker } from './core';
 import type { ConfigSettings, Secrets } from './connection';
 import type { Node } from './node-red';
 
@@ -42,6 +42,8 @@ export interface ConfigNode extends Node<Secrets> {
   configError?: WhatsAppError;
   /** Undefined only when the Redis settings are unusable (then `configError` says so). */
   shared?: SharedState;
+  /** Re-sends failed messages that may pass ("Re-send failed", with the ledger); the webhook nodes schedule into it. */
+  resender?: FailedMessageResender;
   register(user: UserNode): void;
   deregister(user: UserNode): void;
   /** Sends through the client, tracked so that close() lets it finish. */

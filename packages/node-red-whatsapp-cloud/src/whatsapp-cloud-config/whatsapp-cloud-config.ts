@@ -3,7 +3,7 @@
  * owns the connection (one core client, on the process-wide limiter of its number and the shared
  * window tracker) and every send/webhook node that uses it registers here for status fan-out.
  */
-import { WhatsAppClient, WhatsAppError, closeSharedRedis, findTemplate, ledgerRetentionMsFromDays, sharedState as coreSharedState, type MessageTemplate } from '../lib/core';
+import { FailedMessageResender, WhatsAppClient, WhatsAppError, closeSharedRedis, findTemplate, ledgerRetentionMsFromDays, sharedState as coreSharedState, type MessageTemplate } from '../lib/core';
 import { CREDENTIALS_DEFINITION, configSettings } from '../lib/connection';
 import { registerAdminRoutes } from '../lib/admin';
 import { toNodeRedError } from '../lib/errors';
@@ -137,6 +137,20 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
+    // "Re-send failed": core's resender sends due re-sends from the store (those waiting from before a
+    // restart too); the webhook nodes of this config schedule them from failed statuses.
+    if (node.client && node.shared && s.deliveryLedger && s.resendFailed) {
+      node.resender = new FailedMessageResender({
+        ledger: node.shared.ledger,
+        client: node.client,
+        onResend: ({ job, messageId, error }) => {
+          if (messageId) node.log(`Re-sent message ${job.failedId} (failed with ${job.code}) as ${messageId} (re-send ${job.resend})`);
+          else node.warn(`Message ${job.failedId} (failed with ${job.code}) was not re-sent: ${toNodeRedError(error).message}`);
+        },
+      });
+      node.resender.start();
+    }
+
     const notReady = (): Promise<never> => Promise.reject(node.configError ?? missing('Access Token', 'Check the config node.'));
 
     node.track = <T>(work: Promise<T>): Promise<T> => {
@@ -254,7 +268,7 @@ export = function register(RED: NodeAPI): void {
       stopListening?.();
       // Sends already handed to the client finish (or fail into their node's done) before the
       // client goes; the shared limiter keeps serving other config nodes of the same number.
-      Promise.allSettled([...inflight])
+      Promise.allSettled([...inflight, node.resender?.stop()])
         .then(() => node.client?.close())
         .catch(() => undefined)
         .then(async () => {

@@ -192,6 +192,8 @@ export = function register(RED: NodeAPI): void {
         acknowledgeLater: true,
         // Every status joins its send in the ledger (msgs then carry msg.whatsapp.send), emitted or not.
         ...(ledgerOn ? { ledger: shared.ledger } : {}),
+        // "Re-send failed" on the config node: failed statuses that may pass wait for its resender.
+        ...(ledgerOn && config.resender ? { resender: config.resender } : {}),
         // business_capability_update keeps the messaging limit's tier current for the send nodes.
         messagingLimit: shared.messagingLimit,
         // Dropped replays are still answered 200 below, so Meta stops redelivering them.
