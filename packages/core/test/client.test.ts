@@ -201,7 +201,9 @@ describe('pacing', () => {
     ]);
     const arrivals = server.requests.map((r) => ({ to: r.json.to, at: r.at - t0 }));
     const toUser = arrivals.filter((a) => a.to === USER).map((a) => a.at);
-    expect(toUser[2]! - toUser[0]!).toBeGreaterThanOrEqual(380);
+    // The 3rd waits the interval after the burst, which went at t0: measured from t0, as the first
+    // arrival can be late itself (a new connection on a loaded machine: 261 ms between them was seen).
+    expect(toUser[2]!).toBeGreaterThanOrEqual(380);
     expect(arrivals.find((a) => a.to === '+14155550000')!.at).toBeLessThan(toUser[2]!); // not held behind USER
   });
 
