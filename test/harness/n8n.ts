@@ -353,9 +353,18 @@ export function parseN8nJsonOutput(output: string): unknown {
   return undefined;
 }
 
-/** `n8n execute --id=<id> --rawOutput` (one-shot, no server). Never throws on exit code 1. */
+/**
+ * `n8n execute --id=<id> --rawOutput` (one-shot, no server). Never throws on exit code 1.
+ *
+ * With n8n's legacy expression engine: on some machines n8n 2.41.1's one-shot `execute` on Node
+ * 24.21 dies with SIGSEGV after printing a successful run (a V8 scavenge in isolated-vm's thread,
+ * the default 'vm' engine; reproduced with a Manual Trigger -> Set workflow and no community node;
+ * `N8N_EXPRESSION_ENGINE=legacy` exits 0). The servers the other tests start keep the default
+ * engine, so our expressions are proven under it there. `opts.env` may set the engine back.
+ */
 export async function executeWorkflow(userFolder: string, id: string, opts: N8nCliOptions = {}): Promise<ExecuteResult> {
-  const res = await runN8nCli(userFolder, ['execute', `--id=${id}`, '--rawOutput'], { check: false, ...opts });
+  const env = { N8N_EXPRESSION_ENGINE: 'legacy', ...opts.env };
+  const res = await runN8nCli(userFolder, ['execute', `--id=${id}`, '--rawOutput'], { check: false, ...opts, env });
   return { code: res.code, result: parseN8nJsonOutput(res.stdout) ?? parseN8nJsonOutput(res.output), output: res.output };
 }
 
