@@ -36,6 +36,7 @@ for (const name of MEASURES) {
 const report = {
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
+  ...(only ? { only } : {}),
   seconds: Math.round((Date.now() - started) / 100) / 10,
   machine: {
     cpus: os.cpus().length,

@@ -1,6 +1,7 @@
 // Shared helpers for the benchmarks: paths, child processes with IPC, statistics, result lines.
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -147,6 +148,29 @@ export function percentile(sorted, p) {
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   return percentile(s, 50);
+}
+
+/**
+ * This process's event-loop lag since `reset()` (perf_hooks, 1 ms resolution): how late a timer
+ * fired at worst; and its CPU time. On a shared machine it tells the measure's own pacing apart from the CPU it got.
+ */
+export function eventLoopLag() {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  let cpu = process.cpuUsage();
+  let since = performance.now();
+  return {
+    reset: () => {
+      h.reset();
+      cpu = process.cpuUsage();
+      since = performance.now();
+    },
+    /** Lag percentiles, and the CPU this process used (seconds) and the wall time (seconds) since reset. */
+    read: () => {
+      const used = process.cpuUsage(cpu);
+      return { p99Ms: round(h.percentile(99) / 1e6, 1), maxMs: round(h.max / 1e6, 1), cpuS: round((used.user + used.system) / 1e6, 2), wallS: round((performance.now() - since) / 1000, 2) };
+    },
+  };
 }
 
 /** Most requests seen in any sliding one-second window. */

@@ -1,9 +1,10 @@
 // One of the processes of measure 2: a core client with the Redis limiter. Prepares on request,
 // sends its share on "go", reports what its client saw.
-import { core, serveParent } from '../lib/common.mjs';
+import { core, eventLoopLag, serveParent } from '../lib/common.mjs';
 
 const { WhatsAppClient } = core();
 let client;
+const lag = eventLoopLag();
 
 serveParent({
   async prepare({ sandbox, redisUrl, keyPrefix, cap }) {
@@ -19,6 +20,7 @@ serveParent({
     return {};
   },
   async go({ offset, count }) {
+    lag.reset();
     const t0 = performance.now();
     const outcomes = await Promise.allSettled(
       Array.from({ length: count }, (_, i) =>
@@ -30,7 +32,7 @@ serveParent({
     const wallMs = performance.now() - t0;
     await client.close();
     const failed = outcomes.filter((o) => o.status === 'rejected');
-    return { wallMs, failed: failed.length, firstError: failed[0]?.reason?.message ?? null, retried: outcomes.filter((o) => o.status === 'fulfilled' && o.value.attempts > 1).length };
+    return { wallMs, lag: lag.read(), failed: failed.length, firstError: failed[0]?.reason?.message ?? null, retried: outcomes.filter((o) => o.status === 'fulfilled' && o.value.attempts > 1).length };
   },
 });
 process.send({ type: 'ready' });

@@ -8,7 +8,7 @@ import { WhatsAppClient } from '../src/client';
 import { AdaptivePace } from '../src/limiter/adaptive-pace';
 import { EmissionLog } from '../src/limiter/emission-log';
 import { LocalRateLimiter } from '../src/limiter/local-rate-limiter';
-import { ADAPT_DECREASE, ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, PACED_WINDOW_MS } from '../src/limiter/pacing';
+import { ADAPT_DECREASE, ADAPT_QUIET_MAX_MS, ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, PACED_WINDOW_MS } from '../src/limiter/pacing';
 import { LoopbackServer, accepted, graphError } from './support/loopback-server';
 
 /** The most timestamps within any half-open window of `windowMs`. */
@@ -110,6 +110,37 @@ describe('adaptive slow-down (unit, clock injected)', () => {
     expect(pace.factor(2300 + ADAPT_QUIET_MS)).toBe(0.5);
     expect(pace.factor(2300 + ADAPT_QUIET_MS + 1000)).toBeCloseTo(0.5 + ADAPT_RECOVERY_PER_S, 6);
     expect(pace.factor(2300 + ADAPT_QUIET_MS + 60_000)).toBe(1);
+  });
+
+  test('a throttle while climbing back doubles the quiet time (up to the longest); after a full recovery it starts again at the first', () => {
+    const pace = new AdaptivePace();
+    expect(pace.throttled(100, 0.75, 1000)).toBe(true);
+    // Climbing from 1000 + quiet on: a throttle then (the climb went past Meta's cap) doubles the quiet.
+    const probe = 1000 + ADAPT_QUIET_MS + 500;
+    expect(pace.factor(probe)).toBeGreaterThan(0.75);
+    expect(pace.throttled(probe - 10, 0.75, probe)).toBe(true);
+    expect(pace.factor(probe + ADAPT_QUIET_MS + 1000)).toBe(0.75); // still quiet: 2 × the first
+    expect(pace.factor(probe + 2 * ADAPT_QUIET_MS + 1000)).toBeCloseTo(0.75 + ADAPT_RECOVERY_PER_S, 6);
+    // A measured decrease within the quiet time keeps it; repeated climbs double it up to the longest.
+    expect(pace.throttled(probe + 100, 0.7, probe + 200)).toBe(true);
+    expect(pace.factor(probe + 200 + 2 * ADAPT_QUIET_MS - 1)).toBe(0.7);
+    let at = probe + 200;
+    let quiet = 2 * ADAPT_QUIET_MS;
+    for (let i = 0; i < 6; i++) {
+      const climbing = at + quiet + 500;
+      expect(pace.factor(climbing)).toBeGreaterThan(0.7);
+      expect(pace.throttled(climbing - 10, 0.7, climbing)).toBe(true);
+      at = climbing;
+      quiet = Math.min(ADAPT_QUIET_MAX_MS, 2 * quiet);
+    }
+    expect(quiet).toBe(ADAPT_QUIET_MAX_MS);
+    expect(pace.factor(at + ADAPT_QUIET_MAX_MS - 1)).toBe(0.7);
+    expect(pace.factor(at + ADAPT_QUIET_MAX_MS + 1000)).toBeCloseTo(0.7 + ADAPT_RECOVERY_PER_S, 6);
+    // Back at 1: the next decrease waits the first quiet time again.
+    const recovered = at + ADAPT_QUIET_MAX_MS + 10_000;
+    expect(pace.factor(recovered)).toBe(1);
+    expect(pace.throttled(recovered - 10, 0.5, recovered)).toBe(true);
+    expect(pace.factor(recovered + ADAPT_QUIET_MS + 1000)).toBeCloseTo(0.5 + ADAPT_RECOVERY_PER_S, 6);
   });
 
   test('the emission log measures what Meta accepted in the second before a throttled start, in one process and as one of four', () => {

@@ -196,6 +196,27 @@ describe('RedisRateLimiter: sliding-window pacing and the shared slow-down', () 
   });
 });
 
+describe('RedisRateLimiter: the shared quiet time after a 130429', () => {
+  redisTest('a 130429 while the shared factor climbs back doubles the quiet time in Redis, as in-process', async () => {
+    const prefix = uniquePrefix('limiter-quiet');
+    cleanups.push(() => deleteKeys(prefix));
+    const a = limiter({ throughput: 50 }, prefix);
+    const [seconds, micros] = await admin.time();
+    const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
+    // Decreased to 0.5 six seconds ago with the first quiet time of 5 s: climbing back since 1 s.
+    await admin.hset(`${prefix}pace:${PHONE}`, 'f', '0.5', 't', String(redisNow - 6000), 'q', '5000');
+    const throttled = Object.assign(new Error('(#130429) Rate limit hit'), { graphCode: 130429 });
+    await expect(a.schedule(undefined, async () => Promise.reject(throttled))).rejects.toBe(throttled);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the decrease is written in the background
+    const state = await admin.hgetall(`${prefix}pace:${PHONE}`);
+    expect(Number(state.q)).toBe(10_000);
+    expect(Number(state.f)).toBeLessThan(0.55);
+    expect(Number(state.t)).toBeGreaterThan(redisNow);
+    // The hash lives through the longer quiet time and the climb after it.
+    expect(await admin.pttl(`${prefix}pace:${PHONE}`)).toBeGreaterThan(10_000);
+  });
+});
+
 describe('WhatsAppClient with redis', () => {
   redisTest('uses the Redis limiter and window store, and closes the connection it created', async () => {
     const prefix = uniquePrefix('client');

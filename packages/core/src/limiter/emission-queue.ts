@@ -65,14 +65,20 @@ export class EmissionQueue {
    * In the first second of a busy spell the stamp is {@link COLD_START_MS} later still: those
    * requests open new connections and run cold code, and were measured to reach the far side up to
    * ~26–45 ms later than the ones a second after them (more than the jitter margin).
+   * `stamped` receives the final stamp once the request has been written.
    */
-  began(emission: Emission): Emission {
+  began(emission: Emission, stamped?: (at: number) => void): Emission {
     const now = this.now();
     const started = this.log.restamp(emission, now - this.busySince < WINDOW_MS ? now + COLD_START_MS : now);
     // The request is written once the task's synchronous part and the microtasks queued before it
     // ran; on a busy event loop (a flow handling a burst of incoming requests) that is measurably
     // later. Stamp again then: a later stamp only ever makes the window check stricter.
-    setImmediate(() => this.log.restamp(started, this.now() + (started.at - now)));
+    setImmediate(() => {
+      const at = this.now() + (started.at - now);
+      this.log.restamp(started, at);
+      // The Redis limiter tells the other processes (its shared start log) when this start counts.
+      stamped?.(Math.max(at, started.at));
+    });
     return started;
   }
 

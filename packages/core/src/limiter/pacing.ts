@@ -48,11 +48,21 @@ export const CATCH_UP_MS = WINDOW_MS;
  * count, so the answers to sends already in flight do not lower it again. After
  * {@link ADAPT_QUIET_MS} without a new decrease the factor climbs back by {@link ADAPT_RECOVERY_PER_S}
  * per second until it reaches 1 (the configured rate). Kept as (factor at the decrease, time of the
- * decrease), so recovery needs no timer: `factor(now) = min(1, f + rate × max(0, now − t − quiet))`.
+ * decrease, quiet time), so recovery needs no timer:
+ * `factor(now) = min(1, f + rate × max(0, now − t − quiet))`.
+ *
+ * A throttle while the factor is climbing back means the climb went past what Meta allows: the quiet
+ * time before the next climb doubles (up to {@link ADAPT_QUIET_MAX_MS}), so a number held below its
+ * configured rate for good probes less and less often ({@link nextQuiet}). Measured against a cap of
+ * 60 with the node set to 80: every probe past 60 cost a few 130429 (the answers to the sends in
+ * flight, and the sliding second still full of the climb's sends), and with a fixed 5 s quiet that
+ * put 2.2 % of a 30 s run's sends at 130429.
  */
 export const ADAPT_DECREASE = 0.98;
-/** Quiet time after a decrease before the rate climbs again. */
+/** Quiet time after a decrease before the rate climbs again (the first time; see {@link nextQuiet}). */
 export const ADAPT_QUIET_MS = 5000;
+/** The longest quiet time after repeated throttles while climbing back. */
+export const ADAPT_QUIET_MAX_MS = 60_000;
 /** Share of the configured rate regained per second once quiet. */
 export const ADAPT_RECOVERY_PER_S = 0.05;
 /** The factor never falls below this (a flood of 130429 must not stop the number). */
@@ -66,9 +76,20 @@ export function isThrottled(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { graphCode?: unknown }).graphCode === THROTTLED_CODE;
 }
 
-/** The adaptive factor at `now` given the last decrease (see {@link ADAPT_DECREASE}). */
-export function recoveredFactor(factorAtDecrease: number, decreasedAt: number, now: number): number {
-  return Math.min(1, factorAtDecrease + (ADAPT_RECOVERY_PER_S * Math.max(0, now - decreasedAt - ADAPT_QUIET_MS)) / 1000);
+/** The adaptive factor at `now` given the last decrease and its quiet time (see {@link ADAPT_DECREASE}). */
+export function recoveredFactor(factorAtDecrease: number, decreasedAt: number, now: number, quietMs = ADAPT_QUIET_MS): number {
+  return Math.min(1, factorAtDecrease + (ADAPT_RECOVERY_PER_S * Math.max(0, now - decreasedAt - quietMs)) / 1000);
+}
+
+/**
+ * The quiet time of a decrease at `now`, given the previous one (`quietMs` after a decrease at
+ * `decreasedAt`, the factor being `current` now): doubled when the factor was climbing back (past
+ * its quiet time, not yet at 1), else {@link ADAPT_QUIET_MS}.
+ */
+export function nextQuiet(quietMs: number, decreasedAt: number, current: number, now: number): number {
+  const climbing = current < 1 && now > decreasedAt + quietMs;
+  if (climbing) return Math.min(ADAPT_QUIET_MAX_MS, quietMs * 2);
+  return current < 1 ? quietMs : ADAPT_QUIET_MS;
 }
 
 /**

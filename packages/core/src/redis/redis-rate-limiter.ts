@@ -6,14 +6,17 @@ import { LocalRateLimiter, limiterStoppedError, validateLimiterOptions, validate
 import {
   ADAPT_DECREASE,
   ADAPT_MIN_FACTOR,
+  ADAPT_QUIET_MAX_MS,
   ADAPT_QUIET_MS,
   ADAPT_RECOVERY_PER_S,
   PACED_WINDOW_MS,
+  WINDOW_MS,
   isThrottled,
   type PacingStatus,
 } from '../limiter/pacing';
 import type { LimiterOptions, RateLimiter } from '../limiter/rate-limiter';
 import { windowKey } from '../window/window-tracker';
+import { RedisClock } from './redis-clock';
 import { RedisConnection, redisScript, type RedisOptions } from './connection';
 
 /**
@@ -47,7 +50,18 @@ return string.format('%.3f', wait)
  * The number's starts, shared by every process: GCRA without burst, one interval apart, the
  * interval being PACED_WINDOW_MS / (throughput × quality factor × adaptive factor), as in the
  * in-process limiter (pacing.ts). The adaptive factor lives in a hash {f = factor at the last
- * decrease, t = its Redis time} and recovers by the same formula as AdaptivePace.
+ * decrease, t = its Redis time, q = its quiet time} and recovers by the same formula as AdaptivePace.
+ *
+ * The shared start log (the cross-process twin of EmissionLog): every granted slot gets a sequence
+ * number s and an entry "s:time" at field s mod capacity of the log hash; the time is the planned
+ * start until the process that ran it reports when it really began (later: a process the machine
+ * did not schedule for a while starts its slots late, and in one window they then bunch with the
+ * next processes' on-time slots). Slot s is granted no earlier than the start of slot s − L plus the
+ * paced window, L being the current rate per window: one start per residue of s mod L in any paced
+ * window, so never more than L, across processes, whatever their timers did (a slot's start is
+ * reported a few ms after it; only a start more than a window late is reported too late to count).
+ * Spacing alone (the TAT) only knows the plan: measured, 4 processes at 1,000/s on 2 cores drew
+ * 7.5 % 130429 from a sliding-second reading.
  *
  * Slots are handed out no further than HORIZON ms ahead: a process asks for up to `count` and gets
  * those within the horizon, so a slow-down after a 130429 reaches every process within the horizon
@@ -55,43 +69,79 @@ return string.format('%.3f', wait)
  * (rate-limiter-flexible's RateLimiterRedis counts points per window): 80 at the end of one window
  * and 80 at the start of the next are 160 within a few ms.
  *
- * KEYS[1] number TAT, KEYS[2] adaptive hash
- * ARGV: interval at factor 1 (ms), count, horizon (ms), quiet (ms), recovery per ms
- * Returns { factor, Redis now, ms until the horizon reaches the next slot, wait of each slot… }.
+ * KEYS[1] number TAT, KEYS[2] adaptive hash, KEYS[3] start log hash (field 'seq' = last slot)
+ * ARGV: interval at factor 1 (ms), count, horizon (ms), first quiet (ms), recovery per ms, capacity
+ *   (entries in the log: the configured rate, rounded down), paced window (ms), then pairs of
+ *   (slot, Redis time it began) for starts that began later than planned
+ * Returns { factor, Redis now, ms until the horizon reaches the next slot, (wait, slot) of each slot… }.
  */
 const NUMBER_SCRIPT = redisScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local capacity = tonumber(ARGV[6])
+local window = tonumber(ARGV[7])
+-- The time of slot s in the log, or nil once its entry was reused or expired.
+local function logged(s)
+  local e = redis.call('HGET', KEYS[3], tostring(s % capacity))
+  if not e then return nil end
+  local colon = string.find(e, ':', 1, true)
+  if tonumber(string.sub(e, 1, colon - 1)) ~= s then return nil end
+  return tonumber(string.sub(e, colon + 1))
+end
+for i = 8, #ARGV - 1, 2 do
+  local s = tonumber(ARGV[i])
+  local began = tonumber(ARGV[i + 1])
+  local at = logged(s)
+  if at and began > at then redis.call('HSET', KEYS[3], tostring(s % capacity), s .. ':' .. string.format('%.3f', began)) end
+end
 local factor = 1
-local state = redis.call('HMGET', KEYS[2], 'f', 't')
+local state = redis.call('HMGET', KEYS[2], 'f', 't', 'q')
 if state[1] then
-  factor = math.min(1, tonumber(state[1]) + tonumber(ARGV[5]) * math.max(0, now - tonumber(state[2]) - tonumber(ARGV[4])))
+  local quiet = tonumber(state[3]) or tonumber(ARGV[4])
+  factor = math.min(1, tonumber(state[1]) + tonumber(ARGV[5]) * math.max(0, now - tonumber(state[2]) - quiet))
 end
 local interval = tonumber(ARGV[1]) / factor
+-- Starts allowed per paced window now (rounded up like the in-process limiter; at most the log's size).
+local limit = math.min(capacity, math.ceil(window / interval - 1e-9))
 local horizon = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if tat == nil or tat < now then tat = now end
+local seq = tonumber(redis.call('HGET', KEYS[3], 'seq')) or 0
 local reply = { string.format('%.6f', factor), string.format('%.3f', now), '0' }
+local granted = 0
 for i = 1, tonumber(ARGV[2]) do
-  if tat - now > horizon then break end
-  reply[#reply + 1] = string.format('%.3f', tat - now)
-  tat = tat + interval
+  local s = seq + 1
+  local at = tat
+  local before = logged(s - limit)
+  if before and before + window > at then at = before + window end
+  if at - now > horizon then tat = at break end
+  reply[#reply + 1] = string.format('%.3f', at - now)
+  reply[#reply + 1] = tostring(s)
+  redis.call('HSET', KEYS[3], tostring(s % capacity), s .. ':' .. string.format('%.3f', at))
+  seq = s
+  tat = at + interval
+  granted = granted + 1
 end
 reply[3] = string.format('%.3f', math.max(0, tat - now - horizon))
-if #reply > 3 then
+if granted > 0 then
   redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
+  redis.call('HSET', KEYS[3], 'seq', seq)
+end
+-- The log means nothing once its newest entry is a window old (a missing log restarts at slot 1).
+if granted > 0 or #ARGV > 7 then
+  redis.call('PEXPIRE', KEYS[3], math.ceil(math.max(0, tat - now) + window) + 1000)
 end
 return reply
 `);
 
 /**
- * A 130429: lowers the shared adaptive factor by the rule of pacing.ts decreasedFactor (the same
- * formulas as AdaptivePace, with Redis TIME as the clock).
+ * A 130429: lowers the shared adaptive factor by the rule of pacing.ts decreasedFactor and sets the
+ * next quiet time by nextQuiet (the same formulas as AdaptivePace, with Redis TIME as the clock).
  *
- * KEYS[1] adaptive hash
- * ARGV: planned start (Redis ms), measured factor (or 'inf'), decrease step, minimum, quiet (ms),
- *   recovery per ms, paced window (ms)
+ * KEYS[1] adaptive hash {f, t, q = quiet time of that decrease}
+ * ARGV: planned start (Redis ms), measured factor (or 'inf'), decrease step, minimum, first quiet
+ *   (ms), recovery per ms, paced window (ms), longest quiet (ms), window (ms)
  * Returns { factor now, '1' if lowered else '0' }.
  */
 const THROTTLED_SCRIPT = redisScript(`
@@ -99,28 +149,36 @@ if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local startedAt = tonumber(ARGV[1])
-local quiet = tonumber(ARGV[5])
+local firstQuiet = tonumber(ARGV[5])
+local quiet = firstQuiet
 local recovery = tonumber(ARGV[6])
 local factor = 1
 local decreasedAt = nil
-local state = redis.call('HMGET', KEYS[1], 'f', 't')
+local state = redis.call('HMGET', KEYS[1], 'f', 't', 'q')
 if state[1] then
   decreasedAt = tonumber(state[2])
+  quiet = tonumber(state[3]) or firstQuiet
   factor = math.min(1, tonumber(state[1]) + recovery * math.max(0, now - decreasedAt - quiet))
 end
 local keep = { string.format('%.6f', factor), '0' }
 if decreasedAt and startedAt <= decreasedAt then return keep end
 local lowered
-if ARGV[2] ~= 'inf' and tonumber(ARGV[2]) < factor then
+local emitted = factor * tonumber(ARGV[9]) / tonumber(ARGV[7])
+if ARGV[2] ~= 'inf' and tonumber(ARGV[2]) < emitted * 0.99 then
   lowered = tonumber(ARGV[2])
 else
   if decreasedAt and startedAt < decreasedAt + tonumber(ARGV[7]) then return keep end
   lowered = factor * tonumber(ARGV[3])
 end
 if lowered < tonumber(ARGV[4]) then lowered = tonumber(ARGV[4]) end
-redis.call('HSET', KEYS[1], 'f', string.format('%.6f', lowered), 't', string.format('%.3f', now))
+-- nextQuiet: doubled when the factor was climbing back, kept while below 1, else the first.
+local nextQuiet = firstQuiet
+if decreasedAt and factor < 1 then
+  if now > decreasedAt + quiet then nextQuiet = math.min(tonumber(ARGV[8]), quiet * 2) else nextQuiet = quiet end
+end
+redis.call('HSET', KEYS[1], 'f', string.format('%.6f', lowered), 't', string.format('%.3f', now), 'q', nextQuiet)
 -- Forgotten once fully recovered: a missing hash means factor 1.
-redis.call('PEXPIRE', KEYS[1], math.ceil(quiet + (1 - lowered) / recovery) + 1000)
+redis.call('PEXPIRE', KEYS[1], math.ceil(nextQuiet + (1 - lowered) / recovery) + 1000)
 return { string.format('%.6f', lowered), '1' }
 `);
 
@@ -146,6 +204,14 @@ const HORIZON_MS = 100;
 const MAX_BATCH = 64;
 /** Shortest wait before asking again when the horizon is full (keeps polling cheap). */
 const MIN_POLL_MS = 5;
+/**
+ * A start later than its plan by more than this is reported to the shared start log. Below it the
+ * report would cost a Redis write for less than the timer rounding every start has anyway (the
+ * jitter margin covers that much).
+ */
+const LATE_REPORT_MS = 1;
+/** Most late starts kept unreported (a long Redis outage must not grow the list without end). */
+const MAX_PENDING_REPORTS = 10_000;
 
 /** Settings of a {@link RedisRateLimiter}. */
 export interface RedisRateLimiterOptions extends LimiterOptions {
@@ -155,6 +221,8 @@ export interface RedisRateLimiterOptions extends LimiterOptions {
 
 interface Slot {
   emission: Emission;
+  /** The slot's number in the shared start log. */
+  seq: number;
   /** The slot's planned start in Redis time (to tell a throttle from before the last decrease). */
   plannedAt: number;
 }
@@ -167,13 +235,16 @@ interface Unreserved {
 /**
  * A {@link RateLimiter} whose budget lives in Redis, so every process that sends from one phone
  * number with the same key prefix shares one throughput, one pair rate per recipient and one
- * adaptive slow-down after Meta's 130429. Starts are spaced evenly across processes (the scripts
- * above); each process also keeps its own emission log, so a late timer never bunches its starts.
+ * adaptive slow-down after Meta's 130429. Starts are spaced evenly across processes and no process
+ * starts a slot before the start one window's worth earlier (whoever made it, as late as it really
+ * began) has left the paced window (the scripts above); each process also keeps its own emission
+ * log, so a late timer never bunches its own starts.
  * The wait happens in the calling process, so Redis holds no queue and a crashed process leaves only
  * unused slots behind (never an over-send).
  *
  * Keys: `${keyPrefix}limiter:${phoneNumberId}`, `${keyPrefix}pace:${phoneNumberId}` (the adaptive
- * factor) and `${keyPrefix}pair:${phoneNumberId}:${recipient}` (recipient as digits, or the BSUID),
+ * factor), `${keyPrefix}starts:${phoneNumberId}` (the shared start log, one entry per start of the
+ * last window) and `${keyPrefix}pair:${phoneNumberId}:${recipient}` (recipient as digits, or the BSUID),
  * each expiring once it means nothing any more.
  *
  * When Redis cannot be reached, `schedule` rejects with `shared_store_unavailable` and the task
@@ -190,6 +261,12 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly ownsConnection: boolean;
   private readonly numberKey: string;
   private readonly paceKey: string;
+  private readonly startsKey: string;
+  private readonly capacity: number;
+  private readonly clock = new RedisClock();
+  /** Late starts not yet in the shared log: (slot, Redis time it began) pairs. */
+  private lateStarts: number[] = [];
+  private reportTimer: NodeJS.Timeout | undefined;
   private readonly phoneNumberId: string;
   private readonly throughput: number;
   private readonly pairInterval: number;
@@ -220,11 +297,13 @@ export class RedisRateLimiter implements RateLimiter {
     this.phoneNumberId = options.phoneNumberId;
     this.numberKey = this.connection.key(`limiter:${options.phoneNumberId}`);
     this.paceKey = this.connection.key(`pace:${options.phoneNumberId}`);
+    this.startsKey = this.connection.key(`starts:${options.phoneNumberId}`);
     this.throughput = throughput;
     this.pairInterval = pairRate.intervalMs;
     this.pairTolerance = pairRate.intervalMs * (pairRate.burst - 1);
     this.options = { throughput, pairRate };
     const capacity = Math.max(1, Math.floor(throughput));
+    this.capacity = capacity;
     this.queue = new EmissionQueue(capacity, () => this.rate(), (now) => now, this.now, sharedEmissionLog(this.numberKey, capacity));
   }
 
@@ -246,7 +325,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.stopped) throw limiterStoppedError();
     const slot = await this.numberSlot();
     if (slot === 'local') return this.localLimiter().schedule(recipient, task);
-    const start: Slot = { emission: this.queue.began(slot.emission), plannedAt: slot.plannedAt };
+    const start: Slot = { ...slot, emission: this.queue.began(slot.emission, (at) => this.reportStart(slot, at)) };
     let result: T;
     try {
       result = await task();
@@ -291,6 +370,8 @@ export class RedisRateLimiter implements RateLimiter {
     this.stopped = true;
     this.sleeps.cancelAll(limiterStoppedError);
     for (const waiting of this.unreserved.splice(0)) waiting.reject(limiterStoppedError());
+    if (this.reportTimer !== undefined) clearTimeout(this.reportTimer);
+    this.reportTimer = undefined;
     this.queue.rejectAll(limiterStoppedError);
     await this.local?.stop();
     if (this.ownsConnection) await this.connection.close();
@@ -317,22 +398,9 @@ export class RedisRateLimiter implements RateLimiter {
     try {
       while (this.unreserved.length > 0 && !this.stopped) {
         const count = Math.min(this.unreserved.length, MAX_BATCH);
-        const baseInterval = PACED_WINDOW_MS / (this.throughput * this.qualityFactor);
         let reply: string[];
-        // Slots are timed from when the call left: Redis ran the script after that, so a due time
-        // from here is never late by a slow reply (a stalled event loop reading it), only early by
-        // the way there, which on a local network is a fraction of a millisecond.
-        const sentAt = this.now();
         try {
-          reply = (await this.connection.run('limiter', (client) =>
-            this.connection.evalScript(client, NUMBER_SCRIPT, [this.numberKey, this.paceKey], [
-              baseInterval,
-              count,
-              HORIZON_MS,
-              ADAPT_QUIET_MS,
-              ADAPT_RECOVERY_PER_S / 1000,
-            ]),
-          )) as string[];
+          reply = await this.runNumberScript(count);
         } catch (error) {
           this.failUnreserved(error);
           return;
@@ -341,19 +409,78 @@ export class RedisRateLimiter implements RateLimiter {
         this.fellBack = false;
         this.adaptiveFactor = Number(reply[0]);
         const redisNow = Number(reply[1]);
-        const granted = reply.length - 3;
-        for (let i = 3; i < reply.length; i++) {
-          const wait = Number(reply[i]);
+        const granted = (reply.length - 3) / 2;
+        for (let i = 3; i < reply.length; i += 2) {
+          const plannedAt = redisNow + Number(reply[i]);
+          const seq = Number(reply[i + 1]);
           const waiting = this.unreserved.shift()!;
-          this.queue.wait(sentAt + wait).then((emission) => waiting.resolve({ emission, plannedAt: redisNow + wait }), waiting.reject);
+          // Due on this clock (RedisClock: never late by a slow reply, early by at most the fastest
+          // way to Redis, a fraction of a millisecond on a local network).
+          this.queue.wait(this.clock.toLocal(plannedAt)).then((emission) => waiting.resolve({ emission, seq, plannedAt }), waiting.reject);
         }
-        if (granted < count) await this.sleeps.sleep(Math.max(MIN_POLL_MS, baseInterval, Number(reply[2])));
+        if (granted < count) await this.sleeps.sleep(Math.max(MIN_POLL_MS, PACED_WINDOW_MS / (this.throughput * this.qualityFactor), Number(reply[2])));
       }
     } catch {
       // Only a cancelled sleep lands here: stop() has rejected everything that waited.
     } finally {
       this.reserving = false;
     }
+  }
+
+  /**
+   * Runs the number script: asks for `count` slots (0 = none) and hands over the late starts
+   * reported since the last call. Returns the script's reply; samples the clock offset.
+   */
+  private async runNumberScript(count: number): Promise<string[]> {
+    const reports = this.lateStarts;
+    this.lateStarts = [];
+    const baseInterval = PACED_WINDOW_MS / (this.throughput * this.qualityFactor);
+    const sentAt = this.now();
+    try {
+      const reply = (await this.connection.run('limiter', (client) =>
+        this.connection.evalScript(client, NUMBER_SCRIPT, [this.numberKey, this.paceKey, this.startsKey], [
+          baseInterval,
+          count,
+          HORIZON_MS,
+          ADAPT_QUIET_MS,
+          ADAPT_RECOVERY_PER_S / 1000,
+          this.capacity,
+          PACED_WINDOW_MS,
+          ...reports,
+        ]),
+      )) as string[];
+      this.clock.sample(sentAt, Number(reply[1]));
+      return reply;
+    } catch (error) {
+      // Not in the log then: the local emission log still holds this process's own starts.
+      if (this.lateStarts.length + reports.length <= MAX_PENDING_REPORTS) this.lateStarts.unshift(...reports);
+      throw error;
+    }
+  }
+
+  /**
+   * A start's request was written at local time `at`: later than planned (a late timer, a busy
+   * event loop, the first second's allowance), the shared start log learns it, so no process starts
+   * the slot one window on before that start has left the window. Sent with the next reservation, or
+   * on its own a few ms later when none is under way.
+   */
+  private reportStart(slot: Slot, at: number): void {
+    if (this.stopped || !this.clock.known) return;
+    const startedAt = this.clock.toRedis(at);
+    if (startedAt - slot.plannedAt <= LATE_REPORT_MS || this.lateStarts.length >= MAX_PENDING_REPORTS) return;
+    this.lateStarts.push(slot.seq, Math.round(startedAt * 1000) / 1000);
+    this.armReport();
+  }
+
+  private armReport(): void {
+    if (this.reportTimer !== undefined) return;
+    this.reportTimer = setTimeout(() => {
+      this.reportTimer = undefined;
+      if (this.stopped || this.lateStarts.length === 0) return;
+      // A reservation under way takes the reports with its next call; look again after it.
+      if (this.reserving) return this.armReport();
+      this.runNumberScript(0).catch(() => undefined);
+    }, MIN_POLL_MS);
   }
 
   /** Redis failed: every send still without a slot falls back to the local limiter, or fails. */
@@ -414,6 +541,8 @@ export class RedisRateLimiter implements RateLimiter {
           ADAPT_QUIET_MS,
           ADAPT_RECOVERY_PER_S / 1000,
           PACED_WINDOW_MS,
+          ADAPT_QUIET_MAX_MS,
+          WINDOW_MS,
         ]),
       )
       .then((reply) => {

@@ -31,6 +31,14 @@ export interface SenderConfig {
   recipients: string[];
   /** Sends in flight at once per process, like an n8n worker working through items. */
   concurrency: number;
+  /**
+   * Once `afterSends` sends were accepted, says `stalling` and blocks the process's event loop for
+   * `forMs`: a process the machine did not schedule for a while (the slots it holds then start
+   * late, all at once).
+   */
+  stall?: { afterSends: number; forMs: number };
+  /** Sent one after another before `ready`, so the process is warm at the start signal (not reported). */
+  warmup?: string[];
 }
 
 /** What a sender reports back. */
@@ -62,6 +70,7 @@ const client = new WhatsAppClient({
 });
 (async () => {
   await client.windowStatus('+15550000000'); // connects to Redis before the start signal
+  for (const to of config.warmup || []) await client.sendTemplate(to, 'hello_world', 'en_US');
   process.send({ type: 'ready' });
   await new Promise((resolve) => process.once('message', resolve));
   const started = Date.now();
@@ -74,6 +83,11 @@ const client = new WhatsAppClient({
       try {
         const result = await client.sendTemplate(to, 'hello_world', 'en_US');
         accepted.push(result.messageId);
+        if (config.stall && accepted.length === config.stall.afterSends) {
+          process.send({ type: 'stalling' });
+          const until = Date.now() + config.stall.forMs;
+          while (Date.now() < until);
+        }
       } catch (error) {
         failures.push({ to, code: String(error && error.code), message: String(error && error.message) });
       }
