@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { WhatsAppClient, type WhatsAppClientOptions } from '../src/client';
 import { RedisConnection } from '../src/redis/connection';
 import { RedisRateLimiter } from '../src/redis/redis-rate-limiter';
+import { PACED_WINDOW_MS } from '../src/limiter/pacing';
 import { closeSharedRedis, sharedRedisState } from '../src/registry';
 import { LoopbackServer, accepted } from './support/loopback-server';
 import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix, closedPort, rejection } from './support/redis-env';
@@ -193,6 +194,31 @@ describe('RedisRateLimiter: sliding-window pacing and the shared slow-down', () 
     expect(b.pacing().effectivePerSecond).toBeLessThan(45);
     expect((t[5]! - t[0]!) / 5).toBeGreaterThan(1020 / 50 / 0.9);
     expect(a.pacing().lastThrottledAt).toBeGreaterThan(Date.now() - 5000);
+  });
+});
+
+describe('RedisRateLimiter: the shared start log', () => {
+  redisTest('a slot waits until the start one window\'s worth earlier, made by another process and reported late, has left the paced window', async () => {
+    const prefix = uniquePrefix('limiter-log');
+    cleanups.push(() => deleteKeys(prefix));
+    const cap = 20;
+    // Another process was granted slots 1..20 and reported that all of them really began just now
+    // (late: it had stalled). Its spacing key is gone, so the plan alone would allow a start at once.
+    const [seconds, micros] = await admin.time();
+    const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
+    const entries: string[] = ['seq', String(cap)];
+    for (let s = 1; s <= cap; s++) entries.push(String(s % cap), `${s}:${redisNow.toFixed(3)}`);
+    await admin.hset(`${prefix}starts:${PHONE}`, ...entries);
+    await admin.pexpire(`${prefix}starts:${PHONE}`, 5000);
+    const here = limiter({ throughput: cap }, prefix);
+    let startedAt = 0;
+    await here.schedule(undefined, async () => void (startedAt = Date.now()));
+    // Slot 21 waits for slot 1 (began at redisNow) plus the paced window. (Redis runs on this host:
+    // its TIME is this wall clock; 5 ms for the clocks' rounding.)
+    expect(startedAt - redisNow).toBeGreaterThanOrEqual(PACED_WINDOW_MS - 5);
+    const log = await admin.hgetall(`${prefix}starts:${PHONE}`);
+    expect(log.seq).toBe(String(cap + 1));
+    expect(log['1']).toMatch(/^21:/);
   });
 });
 
