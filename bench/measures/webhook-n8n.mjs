@@ -2,11 +2,58 @@
 // node:http server on that same Node 24. The trigger is set as a user would: messages and
 // statuses, with its default status filter (failed only: other statuses are acknowledged
 // without starting an execution); both outputs go to a No Op node.
+//
+// Statuses absorbed into the ledger are measured twice: in n8n as installed (its expression engine
+// builds an isolated-vm isolate for every webhook POST to a node other than its own Webhook node,
+// before our trigger runs), and in n8n with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true (an isolate only
+// when an expression needs one: none does for an absorbed status at trigger version 2). Each time
+// next to n8n's own Webhook node given the same bodies, with the n8n process's CPU per request.
+import * as fs from 'node:fs';
 import { log } from '../lib/common.mjs';
 import { n8nUserFolder, nodeId, TRIGGER } from '../lib/n8n-setup.mjs';
 import * as path from 'node:path';
 import { core } from '../lib/common.mjs';
 import { APP_SECRET, PHONE_NUMBER_ID, WABA_ID, statusBody } from '../lib/webhook-payloads.mjs';
+
+/** CPU time (user + system) the process has used so far, in ms; undefined where /proc is missing. */
+function cpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** `load`, plus the n8n process's CPU ms per acknowledged request over it. */
+async function loadWithCpu(load, pid, url, duration, options) {
+  const before = cpuMs(pid);
+  const r = await load(url, duration, options);
+  const after = cpuMs(pid);
+  return { ...r, cpuMsPerRequest: before === undefined || after === undefined || r.ok === 0 ? undefined : (after - before) / r.ok };
+}
+
+/** Signed status webhooks to our trigger, then the same bodies to n8n's own Webhook node. */
+async function statusesSideBySide(load, n8n, url, plainUrl, duration) {
+  const pid = n8n.process.pid;
+  log('webhook: n8n trigger, statuses absorbed into the ledger …');
+  const absorbed = await loadWithCpu(load, pid, url, duration, { body: statusBody, eventsPerBody: 1 });
+  log("webhook: the same statuses through n8n's own Webhook node …");
+  const plain = await loadWithCpu(load, pid, plainUrl, duration, { body: statusBody, eventsPerBody: 1 });
+  return { absorbed, plain };
+}
+
+async function waitActive(url) {
+  // Ready is not yet active: wait until the trigger answers its GET challenge.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = await fetch(`${url}?hub.mode=subscribe&hub.verify_token=bench-verify&hub.challenge=ok`).catch(() => undefined);
+    await r?.arrayBuffer();
+    if (r?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the trigger never became active (last answer ${r?.status})`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
 
 export async function n8nIngest({ duration, load, bare }) {
   const { userFolder, h } = await n8nUserFolder();
@@ -27,7 +74,7 @@ export async function n8nIngest({ duration, load, bare }) {
         id: nodeId(),
         name: 'WhatsApp Trigger',
         type: TRIGGER,
-        typeVersion: 1,
+        typeVersion: 2,
         position: [0, 0],
         webhookId,
         parameters: { registration: 'verifyOnly', events: ['messages', 'statuses'], options: {} },
@@ -51,30 +98,27 @@ export async function n8nIngest({ duration, load, bare }) {
   const n8n = await h.startN8n({ userFolder });
   let result;
   let plain;
-  let absorbed;
-  let plainStatuses;
+  let statuses;
+  let lazy;
+  const url = `${n8n.url}/webhook/${webhookId}/whatsapp`;
   try {
-    const url = `${n8n.url}/webhook/${webhookId}/whatsapp`;
-    // Ready is not yet active: wait until the trigger answers its GET challenge.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const r = await fetch(`${url}?hub.mode=subscribe&hub.verify_token=bench-verify&hub.challenge=ok`).catch(() => undefined);
-      await r?.arrayBuffer();
-      if (r?.status === 200) break;
-      if (Date.now() > deadline) throw new Error(`the trigger never became active (last answer ${r?.status})`);
-      await new Promise((res) => setTimeout(res, 250));
-    }
+    await waitActive(url);
     result = await load(url, duration);
     log("webhook: n8n's own Webhook node …");
     plain = await load(`${n8n.url}/webhook/${plainId}`, duration);
-    // A campaign's statuses only (sent/delivered/read: absorbed into the ledger, no execution),
-    // and the same bodies through n8n's own Webhook node.
-    log('webhook: n8n trigger, statuses absorbed into the ledger …');
-    absorbed = await load(url, duration, { body: statusBody, eventsPerBody: 1 });
-    log("webhook: the same statuses through n8n's own Webhook node …");
-    plainStatuses = await load(`${n8n.url}/webhook/${plainId}`, duration, { body: statusBody, eventsPerBody: 1 });
+    // A campaign's statuses only (sent/delivered/read: absorbed into the ledger, no execution).
+    statuses = await statusesSideBySide(load, n8n, url, `${n8n.url}/webhook/${plainId}`, duration);
   } finally {
     await n8n.stop();
+  }
+  log('webhook: n8n again, with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true …');
+  const lazyN8n = await h.startN8n({ userFolder, env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } });
+  try {
+    const lazyUrl = `${lazyN8n.url}/webhook/${webhookId}/whatsapp`;
+    await waitActive(lazyUrl);
+    lazy = await statusesSideBySide(load, lazyN8n, lazyUrl, `${lazyN8n.url}/webhook/${plainId}`, duration);
+  } finally {
+    await lazyN8n.stop();
   }
   // Every acknowledged status must be in the ledger (the embedded store in n8n's folder).
   const db = core().openSqlite(path.join(userFolder, '.n8n', 'wa-cloud', 'state.sqlite'));
@@ -87,5 +131,5 @@ export async function n8nIngest({ duration, load, bare }) {
   log(`webhook: bare node:http on Node 24 again …`);
   const after = await bare(duration, runtime.nodeBin);
   const base = { eventsPerS: (before.eventsPerS + after.eventsPerS) / 2, p50: (before.p50 + after.p50) / 2, p99: (before.p99 + after.p99) / 2 };
-  return { load: result, plain, absorbed, plainStatuses, ledgerRows, base, info: { n8n: '2.41.1', node: 'v24', trigger: 'messages + statuses (failed only), verifyOnly' } };
+  return { load: result, plain, absorbed: statuses.absorbed, plainStatuses: statuses.plain, lazyAbsorbed: lazy.absorbed, lazyPlainStatuses: lazy.plain, ledgerRows, base, info: { n8n: '2.41.1', node: 'v24', trigger: 'version 2, messages + statuses (failed only), verifyOnly' } };
 }

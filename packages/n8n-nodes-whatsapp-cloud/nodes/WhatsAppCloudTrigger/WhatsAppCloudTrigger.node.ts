@@ -52,6 +52,23 @@ function toJson(event: InboundEvent): IDataObject {
   return json;
 }
 
+/**
+ * The exact bytes of the POST. n8n reads them before calling a version-1 node; from version 2 on it
+ * reads only the content types it parses, so any other (or none) is read here, through n8n's own
+ * reader (its size limit, its gzip handling).
+ */
+async function readRawBody(req: unknown): Promise<Buffer | undefined> {
+  const request = req as { rawBody?: Buffer; readRawBody?: () => Promise<void> };
+  if (!Buffer.isBuffer(request.rawBody) && typeof request.readRawBody === 'function') {
+    try {
+      await request.readRawBody();
+    } catch {
+      return undefined; // aborted or over n8n's payload limit: answered 400 below
+    }
+  }
+  return request.rawBody;
+}
+
 function isTestUrl(url: string | undefined): boolean {
   return typeof url === 'string' && /\/webhook-test\//.test(url);
 }
@@ -62,7 +79,12 @@ export class WhatsAppCloudTrigger implements INodeType {
     name: 'whatsAppCloudTrigger',
     icon: { light: 'file:whatsapp-cloud.svg', dark: 'file:whatsapp-cloud.dark.svg' },
     group: ['trigger'],
-    version: 1,
+    // 2: the same node. n8n 2.x evaluates an expression for every webhook POST to a version-1 node
+    // (its old "binary data" option, in the expression engine's isolate); from version 2 on it does
+    // not, so with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE an absorbed status builds no isolate at all
+    // (bench measure 4, README "Many status webhooks"). Saved version-1 triggers keep working.
+    version: [1, 2],
+    defaultVersion: 2,
     subtitle: '={{ $parameter["events"].join(", ") }}',
     description: 'Starts the workflow on WhatsApp messages and updates: signatures checked, one item per event, duplicates dropped',
     defaults: { name: 'WhatsApp Cloud Trigger' },
@@ -294,7 +316,7 @@ export class WhatsAppCloudTrigger implements INodeType {
 
     // POST: size, signature over the exact bytes, parse, dedupe and the window record, all before
     // answering, so that a failure answers 4xx/5xx and starts nothing (Meta redelivers on 5xx).
-    const rawBody = (req as unknown as { rawBody?: Buffer }).rawBody;
+    const rawBody = await readRawBody(req);
     if (!Buffer.isBuffer(rawBody)) {
       res.status(400).type('text/plain').send('No request body');
       return { noWebhookResponse: true };
