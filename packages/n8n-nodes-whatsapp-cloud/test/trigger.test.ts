@@ -27,7 +27,7 @@ afterEach(async () => {
 
 let nodes = 0;
 /** Hands one captured webhook POST to the trigger; returns the workflow data (undefined: nothing started) and the HTTP answer. */
-async function deliver(post: Pick<ReceivedRequest, 'headers' | 'body'>, params: IDataObject, credentials: IDataObject = {}, warnings: string[] = []) {
+async function deliver(post: Pick<ReceivedRequest, 'headers' | 'body'> & { unread?: boolean }, params: IDataObject, credentials: IDataObject = {}, warnings: string[] = []) {
   const answer: { status?: number } = {};
   const res = {
     status(code: number) {
@@ -40,9 +40,14 @@ async function deliver(post: Pick<ReceivedRequest, 'headers' | 'body'>, params: 
   };
   const node = { id: `trigger-${++nodes}`, name: 'WhatsApp Cloud Trigger', type: 'whatsAppCloudTrigger', typeVersion: 1, position: [0, 0], parameters: {}, webhookId: `hook-${nodes}` };
   const all: IDataObject = { sharedStore: 'memory', events: ['messages'], statuses: [], options: {}, ...params };
+  // n8n reads the body before calling the node, except (version 2 on) for content types it does not
+  // parse: then only its reader is there (`unread`).
+  const request: Record<string, unknown> = { headers: post.headers, query: {} };
+  if (post.unread) request.readRawBody = async () => void (request.rawBody = post.body);
+  else request.rawBody = post.body;
   const ctx = {
     getWebhookName: () => 'default',
-    getRequestObject: () => ({ headers: post.headers, rawBody: post.body, query: {} }),
+    getRequestObject: () => request,
     getResponseObject: () => res,
     getNodeParameter: (name: string, fallback?: unknown) => (name in all ? all[name] : fallback),
     getNode: () => node,
@@ -145,6 +150,21 @@ describe('phone numbers', () => {
     const post = await waitForPost('message_template_status_update');
     expect((await deliver(post, { events: ['templateUpdates'] }, { wabaId: '200000000000777' })).outputs).toBeUndefined();
     expect((await deliver(post, { events: ['templateUpdates'] })).outputs![2]).toHaveLength(1);
+  });
+});
+
+describe('request body', () => {
+  test('a body n8n left unread (a content type it does not parse) is read through its reader and handled', async () => {
+    await sandbox.inbound({ from: '15554440003', text: 'no content type' });
+    const { answer, outputs } = await deliver({ ...(await waitForPost('messages')), unread: true }, {});
+    expect(answer).toBe(200);
+    expect(outputs![0]!.map((i) => i.json.text)).toEqual(['no content type']);
+  });
+
+  test('no body at all is answered 400 and starts nothing', async () => {
+    const { answer, outputs } = await deliver({ headers: {}, body: undefined as unknown as Buffer }, {});
+    expect(answer).toBe(400);
+    expect(outputs).toBeUndefined();
   });
 });
 
