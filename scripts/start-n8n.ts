@@ -115,6 +115,9 @@ async function main(): Promise<void> {
       ...(publicBase ? { WEBHOOK_URL: `${publicBase}/` } : {}),
       // The credential's Test button sends the token only to Meta or to origins listed here.
       ...(sandbox ? { WHATSAPP_CLOUD_TEST_BASE_URLS: sandbox.url } : {}),
+      // As the n8n README advises for many status webhooks: an expression isolate only when an
+      // expression runs, so the statuses the trigger absorbs do not each build one.
+      N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
     },
   });
   n8n.process.exited.then((code) => {
