@@ -66,6 +66,24 @@ describe('embedded state store', () => {
     }
   });
 
+  test('keys in flight: released (the platform refused the events) a redelivery is handled; acknowledged it is a duplicate', async () => {
+    const state = sharedState({ folder: dir });
+    const later = (raw: Buffer) =>
+      handleWebhookPost({ rawBody: raw, headers: { 'x-hub-signature-256': sign(raw) }, appSecret: SECRET, deduplicator: state.deduplicator, acknowledgeLater: true });
+    const refused = await later(inbound('wamid.R'));
+    expect(refused.events).toHaveLength(1);
+    // While in flight for this (live) process, a redelivery is a duplicate…
+    expect((await later(inbound('wamid.R'))).events).toHaveLength(0);
+    // …until the events are released: then it is handled, once.
+    await refused.release();
+    const again = await later(inbound('wamid.R'));
+    expect(again.events).toHaveLength(1);
+    await again.acknowledge();
+    // Releasing after the acknowledgement forgets nothing: only keys still in flight go.
+    await again.release();
+    expect((await later(inbound('wamid.R'))).events).toHaveLength(0);
+  });
+
   test('creates the file 0600 in a folder 0700 and tightens looser modes', async () => {
     const file = embeddedStoreFile(dir);
     sharedState({ folder: dir });

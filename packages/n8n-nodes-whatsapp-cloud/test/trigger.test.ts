@@ -27,18 +27,31 @@ afterEach(async () => {
 
 let nodes = 0;
 /** Hands one captured webhook POST to the trigger; returns the workflow data (undefined: nothing started) and the HTTP answer. */
-async function deliver(post: Pick<ReceivedRequest, 'headers' | 'body'> & { unread?: boolean }, params: IDataObject, credentials: IDataObject = {}, warnings: string[] = []) {
-  const answer: { status?: number } = {};
+async function deliver(
+  post: Pick<ReceivedRequest, 'headers' | 'body'> & { unread?: boolean },
+  params: IDataObject,
+  credentials: IDataObject = {},
+  warnings: string[] = [],
+  // n8n's own answer once it tried to store the execution (200, or an error); `node`: the same trigger again.
+  n8n: { answers?: number; node?: number } = {},
+) {
+  const answer: { status?: number; ended?: boolean } = {};
   const res = {
+    statusCode: 200,
     status(code: number) {
       answer.status = code;
+      res.statusCode = code;
       return res;
     },
     type: () => res,
-    send: () => res,
-    end: () => res,
+    send: (): unknown => res.end(),
+    end: (): unknown => {
+      answer.ended = true;
+      return res;
+    },
   };
-  const node = { id: `trigger-${++nodes}`, name: 'WhatsApp Cloud Trigger', type: 'whatsAppCloudTrigger', typeVersion: 1, position: [0, 0], parameters: {}, webhookId: `hook-${nodes}` };
+  const number = n8n.node ?? ++nodes;
+  const node = { id: `trigger-${number}`, name: 'WhatsApp Cloud Trigger', type: 'whatsAppCloudTrigger', typeVersion: 1, position: [0, 0], parameters: {}, webhookId: `hook-${number}` };
   const all: IDataObject = { sharedStore: 'memory', events: ['messages'], statuses: [], options: {}, ...params };
   // n8n reads the body before calling the node, except (version 2 on) for content types it does not
   // parse: then only its reader is there (`unread`).
@@ -59,7 +72,11 @@ async function deliver(post: Pick<ReceivedRequest, 'headers' | 'body'> & { unrea
     },
   } as unknown as IWebhookFunctions;
   const result = await new WhatsAppCloudTrigger().webhook.call(ctx);
-  return { answer: answer.status, outputs: result.workflowData as INodeExecutionData[][] | undefined };
+  // What n8n does with an "onReceived" webhook the node did not answer: 200 once the execution is stored.
+  if (result.noWebhookResponse !== true) res.status(n8n.answers ?? 200).send();
+  // The answer leaves once the store has committed the keys (a turn or two later).
+  for (let i = 0; i < 100 && !answer.ended; i++) await new Promise((r) => setImmediate(r));
+  return { answer: answer.status, outputs: result.workflowData as INodeExecutionData[][] | undefined, node: number };
 }
 
 /** The webhook POSTs the sandbox delivered since `from` whose first change has `field`. */
@@ -165,6 +182,27 @@ describe('request body', () => {
     const { answer, outputs } = await deliver({ headers: {}, body: undefined as unknown as Buffer }, {});
     expect(answer).toBe(400);
     expect(outputs).toBeUndefined();
+  });
+});
+
+describe('the answer waits for n8n to store the execution', () => {
+  test('a message webhook is answered by n8n; after a 200 a redelivery starts nothing, after an error it starts the workflow again', async () => {
+    const from = receiver.requests.length;
+    await sandbox.inbound({ from: '15557300001', text: 'stored?' });
+    const post = await waitForPost('messages', from);
+    const params = { sharedStore: 'embedded', options: { allPhoneNumbers: true } };
+    // n8n could not store the execution (it answers 500): the event's key is let go…
+    const failed = await deliver(post, params, {}, [], { answers: 500 });
+    expect(failed.outputs![0]).toHaveLength(1);
+    expect(failed.answer).toBe(500);
+    // …so Meta's redelivery is handled, and n8n stores this one.
+    const stored = await deliver(post, params, {}, [], { answers: 200, node: failed.node });
+    expect(stored.outputs![0]).toHaveLength(1);
+    expect(stored.answer).toBe(200);
+    // Answered 200: a redelivery is a duplicate, answered by the trigger itself.
+    const again = await deliver(post, params, {}, [], { node: failed.node });
+    expect(again.outputs).toBeUndefined();
+    expect(again.answer).toBe(200);
   });
 });
 

@@ -296,6 +296,7 @@ export class EmbeddedStateStore implements StateStore {
     let pendingOf: SqliteStatement | undefined;
     let takeOver: SqliteStatement | undefined;
     let ack: SqliteStatement | undefined;
+    let release: SqliteStatement | undefined;
     return {
       flush: () => this.flush(),
       markIfNew: (key, ttlMs, users, options) =>
@@ -332,6 +333,18 @@ export class EmbeddedStateStore implements StateStore {
             ack ??= this.db.prepare('UPDATE wa_dedupe SET pending = NULL WHERE key = ? AND pending = ?');
             this.db.transaction(() => {
               for (const key of keys) ack!.run(key, OWNER);
+            });
+          },
+          async () => undefined,
+          true,
+        ),
+      release: (keys) =>
+        this.use(
+          () => {
+            // Only keys still in flight for this process: never one another process took over.
+            release ??= this.db.prepare('DELETE FROM wa_dedupe WHERE key = ? AND pending = ?');
+            this.db.transaction(() => {
+              for (const key of keys) release!.run(key, OWNER);
             });
           },
           async () => undefined,

@@ -22,6 +22,12 @@ export interface DedupeStore {
    * pending state, memory or Redis, has nothing to do).
    */
   acknowledge?(keys: readonly string[]): Promise<void>;
+  /**
+   * Forgets keys marked with `pending` whose events could not be handed on (the receiver refused
+   * them after all): Meta's redelivery is then handled, not dropped as a duplicate. A store that
+   * knows no pending state has nothing to do.
+   */
+  release?(keys: readonly string[]): Promise<void>;
   /** Resolves once every mark made so far is durable (the embedded store's group commit). */
   flush?(): Promise<void>;
 }
@@ -173,6 +179,14 @@ export class EventDeduplicator {
       if (key === undefined || (await this.store.markIfNew(key, this.ttlMs, eventUsers(event), options))) fresh.push(event);
     }
     return fresh;
+  }
+
+  /** Forgets events returned by a `pending` {@link filter} that were not handed on: a redelivery of them is handled again. */
+  async release(events: readonly InboundEvent[]): Promise<void> {
+    if (!this.store.release) return;
+    const keys = events.map((event) => this.key(event)).filter((key): key is string => key !== undefined);
+    if (keys.length) await this.store.release(keys);
+    await this.store.flush?.();
   }
 
   /** Confirms events returned by a `pending` {@link filter}: from now on they count as seen, even after a crash. */

@@ -93,6 +93,12 @@ export interface WebhookPostResult {
   stale: number;
   /** Confirms the events' dedupe keys (with `acknowledgeLater`; otherwise they already are). */
   acknowledge(): Promise<void>;
+  /**
+   * With `acknowledgeLater`: forgets the events' dedupe keys instead, when they could not be handed
+   * on after all (the platform failed to take them and answers an error), so Meta's redelivery is
+   * handled rather than dropped. Elsewhere it does nothing.
+   */
+  release(): Promise<void>;
 }
 
 /** The header's value, or undefined when absent; throws when it is repeated (never sent by Meta). */
@@ -147,7 +153,8 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   // commit per event-loop turn, shared by concurrent webhooks); wait for that commit.
   await Promise.all([deduplicator?.store.flush?.(), windowTracker?.store.flush?.(), input.qualityGuard?.store.flush?.(), input.ledger?.flush()]);
   const acknowledge = later && deduplicator ? () => deduplicator.acknowledge(events) : () => Promise.resolve();
-  return { events, duplicates: current.length - events.length, stale: parsed.length - current.length, acknowledge };
+  const release = later && deduplicator ? () => deduplicator.release(events) : () => Promise.resolve();
+  return { events, duplicates: current.length - events.length, stale: parsed.length - current.length, acknowledge, release };
 }
 
 /**

@@ -97,7 +97,8 @@ export class WhatsAppCloudTrigger implements INodeType {
     ],
     webhooks: [
       { name: 'setup', httpMethod: 'GET', responseMode: 'onReceived', path: 'whatsapp' },
-      { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'whatsapp' },
+      // responseData 'noData': the 200 n8n sends once it has stored the execution has an empty body.
+      { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', responseData: 'noData', path: 'whatsapp' },
     ],
     properties: [
       {
@@ -332,11 +333,12 @@ export class WhatsAppCloudTrigger implements INodeType {
     const dropReplays = triggerOptions.dropReplays !== false;
     let events: InboundEvent[];
     let shared: SharedState;
+    let acknowledge: () => Promise<void>;
+    let release: () => Promise<void>;
     try {
       shared = await sharedStore(this, this.getNodeParameter('sharedStore', 'embedded'));
-      let acknowledge: () => Promise<void>;
       let stale: number;
-      ({ events, acknowledge, stale } = await handleWebhookPost({
+      ({ events, acknowledge, release, stale } = await handleWebhookPost({
         rawBody,
         headers: req.headers,
         appSecret: credentials.appSecret,
@@ -346,8 +348,8 @@ export class WhatsAppCloudTrigger implements INodeType {
         windowTracker: shared.windowTracker,
         // The send node's guard: undeliverable statuses, opt-outs and quality updates protect its sends.
         qualityGuard: qualityGuardFor(shared),
-        // Keys stay in flight until this webhook is answered: a crash before that leaves Meta's
-        // redelivery to be handled after the restart (embedded store).
+        // Keys stay in flight until n8n has stored the execution (see answerOnceStored): a crash
+        // before that leaves Meta's redelivery to be handled after the restart (embedded store).
         acknowledgeLater: true,
         // Every status joins its send in the ledger, whether or not it starts an execution.
         // Records this trigger writes expire by its "Ledger Retention (Days)" (checked at activation too).
@@ -361,7 +363,6 @@ export class WhatsAppCloudTrigger implements INodeType {
         // stops redelivering); 0 turns the guard off.
         maxEventAgeMs: dropReplays ? 'dedupe' : 0,
       }));
-      await acknowledge();
       if (stale > 0) this.logger.warn(`WhatsApp Cloud Trigger: dropped ${stale} replayed event${stale === 1 ? '' : 's'} older than the dedupe horizon (answered 200, nothing started)`);
     } catch (error) {
       const status = webhookErrorStatus(error);
@@ -369,7 +370,11 @@ export class WhatsAppCloudTrigger implements INodeType {
       res.status(status).type('text/plain').send(WEBHOOK_ERROR_TEXT[status] ?? 'Error');
       return { noWebhookResponse: true };
     }
-    res.status(200).end();
+    /** Confirms the keys, then answers 200 here (nothing for n8n to store, or the answer cannot wait). */
+    const answerNow = async () => {
+      await acknowledge().catch((error) => this.logger.warn(`WhatsApp Cloud Trigger: could not record the webhook as handled: ${isWhatsAppError(error) ? error.message : String(error)}`));
+      res.status(200).end();
+    };
 
     const wanted = new Set(this.getNodeParameter('events', []) as string[]);
     const statuses = new Set(this.getNodeParameter('statuses', []) as string[]);
@@ -397,11 +402,20 @@ export class WhatsAppCloudTrigger implements INodeType {
       else other.push(item);
     }
 
-    if (incoming.length && (options.markAsRead === true || options.downloadMedia === true)) {
-      await afterReceive(this, credentials, incoming, options, shared);
+    if (messages.length + statusItems.length + other.length === 0) {
+      await answerNow();
+      return { noWebhookResponse: true };
     }
-    if (messages.length + statusItems.length + other.length === 0) return { noWebhookResponse: true };
-    return { noWebhookResponse: true, workflowData: [messages, statusItems, other] };
+    if (incoming.length && (options.markAsRead === true || options.downloadMedia === true)) {
+      // Downloads take seconds and Meta wants its 200 sooner: answer first, then fetch (a crash
+      // before n8n stores the execution loses these events; see README "Crash safety").
+      await answerNow();
+      await afterReceive(this, credentials, incoming, options, shared);
+      return { noWebhookResponse: true, workflowData: [messages, statusItems, other] };
+    }
+    answerOnceStored(res, acknowledge, release, (message) => this.logger.warn(`WhatsApp Cloud Trigger: ${message}`));
+    // No noWebhookResponse: n8n answers ("onReceived") once it has stored the execution.
+    return { workflowData: [messages, statusItems, other] };
   }
 }
 
@@ -421,6 +435,31 @@ async function syncResender(ctx: IHookFunctions, on?: boolean): Promise<void> {
   } catch (error) {
     ctx.logger.warn(`WhatsApp Cloud Trigger: re-sends of failed messages could not be ${on === false ? 'stopped' : 'started'}: ${isWhatsAppError(error) ? error.message : 'unexpected error'}`);
   }
+}
+
+/**
+ * n8n answers an "onReceived" webhook only after it has stored the execution (n8n 2.x; in regular
+ * mode that is its database row, in queue mode the job too). The events' dedupe keys are confirmed
+ * just before that answer leaves, so:
+ *  - killed before n8n stored the execution: no 200, keys still in flight, Meta's redelivery is
+ *    handled after the restart (not lost);
+ *  - answered 200: the execution is stored and the keys are seen, a redelivery starts nothing;
+ *  - n8n could not store it (it answers an error): the keys are forgotten, so Meta's redelivery is
+ *    handled while this process runs (not dropped as a duplicate).
+ * Left by design: killed after n8n stored the execution but before the keys were confirmed, the
+ * redelivery starts a second execution (at-least-once, never lost).
+ */
+function answerOnceStored(res: unknown, acknowledge: () => Promise<void>, release: () => Promise<void>, warn: (message: string) => void): void {
+  const response = res as { statusCode: number; end: (...args: unknown[]) => unknown };
+  const end = response.end;
+  response.end = (...args: unknown[]) => {
+    response.end = end;
+    const stored = response.statusCode >= 200 && response.statusCode < 300;
+    (stored ? acknowledge() : release())
+      .catch((error) => warn(`could not record the webhook as ${stored ? 'handled' : 'not handled'}: ${isWhatsAppError(error) ? error.message : String(error)}`))
+      .finally(() => end.apply(response, args));
+    return response;
+  };
 }
 
 function requireTriggerSecrets(ctx: IHookFunctions, credentials: WhatsAppCloudCredentials): void {
