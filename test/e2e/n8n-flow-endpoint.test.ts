@@ -171,7 +171,9 @@ d('WhatsApp Flow Endpoint in real n8n 2.41.1', () => {
     expect(listed.map((f) => [f.name, f.status])).toContainEqual(['lead_form', 'PUBLISHED']);
   });
 
-  it('publishing the workflow made its URL the endpoint of the chosen Flow (endpoint_uri in the sandbox)', () => {
+  it('publishing the workflow made its URL the endpoint of the chosen Flow (endpoint_uri in the sandbox)', async () => {
+    // n8n may route the webhook a moment before the activation hook's call to Meta has been answered.
+    await sandbox.waitFor(() => sandbox.flows.find((f) => f.id === '400000000000001')?.endpoint_uri === url, 30_000).catch(() => undefined);
     expect(sandbox.flows.find((f) => f.id === '400000000000001')!.endpoint_uri).toBe(url);
     expect(sandbox.requests.some((r) => r.method === 'POST' && r.path.endsWith('/400000000000001') && (r.body as Record<string, unknown>).endpoint_uri === url)).toBe(true);
   });
