@@ -234,7 +234,8 @@ d('n8n nodes in real n8n 2.41.1 against the sandbox', () => {
     const rate = (times.length - 1) / ((times[times.length - 1]! - times[0]!) / 1000);
     const refused = sandbox.requests.slice(before.requests).filter((r) => r.errorCode === 130429);
     const seen = `${Math.round(rate * 10) / 10}/s at a cap of ${SANDBOX_THROUGHPUT}, ${refused.length} × 130429 (at ${refused.map((r) => r.at - times[0]!).join(', ')} ms), first to last ${Math.round(times[times.length - 1]! - times[0]!)} ms`;
-    expect({ seen, atLeast95: rate >= 0.95 * SANDBOX_THROUGHPUT, atMostCap: rate <= SANDBOX_THROUGHPUT }).toEqual({ seen, atLeast95: true, atMostCap: true });
+    // At most the cap within 2 % (first-to-last over 120 sends is not a sliding second; as redis-scale-out).
+    expect({ seen, atLeast95: rate >= 0.95 * SANDBOX_THROUGHPUT, atMostCap: rate <= SANDBOX_THROUGHPUT * 1.02 }).toEqual({ seen, atLeast95: true, atMostCap: true });
   }, 300_000);
 
   it('blocks a free-form send without a window with the hint, or falls back to the template', async () => {

@@ -8,7 +8,7 @@ import { WhatsAppClient } from '../src/client';
 import { AdaptivePace } from '../src/limiter/adaptive-pace';
 import { EmissionLog } from '../src/limiter/emission-log';
 import { LocalRateLimiter } from '../src/limiter/local-rate-limiter';
-import { ADAPT_DECREASE, ADAPT_QUIET_MAX_MS, ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, PACED_WINDOW_MS } from '../src/limiter/pacing';
+import { ADAPT_DECREASE, ADAPT_QUIET_MAX_MS, ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, JITTER_MARGIN_MS, PACED_WINDOW_MS } from '../src/limiter/pacing';
 import { LoopbackServer, accepted, graphError } from './support/loopback-server';
 
 /** The most timestamps within any half-open window of `windowMs`. */
@@ -167,15 +167,16 @@ describe('adaptive slow-down (unit, clock injected)', () => {
     expect(full.waitFor(80, PACED_WINDOW_MS)).toBe(0);
   });
 
-  test('a cold start stamped late comes back to when Meta answered (it arrived before that), never later, never for a failure without an answer', () => {
+  test('a cold start stamped late comes back to when Meta answered (it arrived before that) plus the jitter margin, never later, never for a failure without an answer', () => {
     const log = new EmissionLog(2);
     // Started at 0, stamped 50 ms later (the cold-start allowance); answered at 4 ms.
     const fast = log.restamp(log.record(0, 2), 50);
     const slowAnswer = log.restamp(log.record(10, 2), 60);
     log.settle(fast, 'accepted', 4);
     log.settle(slowAnswer, 'throttled', 90); // answered after its stamp: the stamp stays
-    // The third start waits for the first to leave the paced window: from its answer, not its stamp.
-    expect(log.waitFor(2, 100)).toBeCloseTo(4 + PACED_WINDOW_MS - 100, 6);
+    // The third start waits for the first to leave the paced window: from its answer (plus the jitter
+    // margin), not from its stamp.
+    expect(log.waitFor(2, 100)).toBeCloseTo(4 + JITTER_MARGIN_MS + PACED_WINDOW_MS - 100, 6);
     const other = new EmissionLog(1);
     const lost = other.restamp(other.record(0, 1), 50);
     other.settle(lost, 'other', 4); // a network error: no proof it had arrived, the stamp stays

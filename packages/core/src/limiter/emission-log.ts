@@ -1,4 +1,4 @@
-import { PACED_WINDOW_MS, WINDOW_MS } from './pacing';
+import { JITTER_MARGIN_MS, PACED_WINDOW_MS, WINDOW_MS } from './pacing';
 
 const PENDING = 0;
 const ACCEPTED = 1;
@@ -74,13 +74,16 @@ export class EmissionLog {
   /**
    * Records how the start ended (ignored once the ring has moved past it). `answeredAt`: when Meta's
    * answer came back, for an accepted or throttled start. The request reached Meta before its answer
-   * left, so a stamp pushed later than that (the cold start of a busy spell) comes back to it: on a
-   * fast network the first second's allowance then costs a few ms instead of the whole allowance.
+   * left, so a stamp pushed later than that (the cold start of a busy spell) comes back to it, plus
+   * the jitter margin (the far side's reading of an arrival may itself be off by that much: measured
+   * with the sandbox's clock on a busy process). On a fast network the first second's allowance then
+   * costs ~25 ms instead of 50.
    */
   settle(emission: Emission, outcome: 'accepted' | 'throttled' | 'other', answeredAt?: number): void {
     if (this.seqs[emission.index] !== emission.seq) return;
     this.outcomes[emission.index] = outcome === 'accepted' ? ACCEPTED : outcome === 'throttled' ? THROTTLED : OTHER;
-    if (outcome !== 'other' && answeredAt !== undefined && answeredAt < this.times[emission.index]!) this.times[emission.index] = answeredAt;
+    const bound = answeredAt === undefined ? Infinity : answeredAt + JITTER_MARGIN_MS;
+    if (outcome !== 'other' && bound < this.times[emission.index]!) this.times[emission.index] = bound;
   }
 
   /**

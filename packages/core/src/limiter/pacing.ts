@@ -26,9 +26,10 @@ export const PACED_WINDOW_MS = WINDOW_MS + JITTER_MARGIN_MS;
 /**
  * Extra delay assumed for the starts of the first second of a busy spell (new connections, cold
  * code): they count as started this much later, so the sends a second after them wait for it; once
- * Meta has answered, a start counts from the answer if that came sooner (the request had arrived by
- * then). So it costs at most this much once per busy spell, and on a fast network a few ms (120
- * sends at 80/s reach 0.98 of the cap instead of 0.95).
+ * Meta has answered, a start counts from the answer plus the jitter margin if that came sooner (the
+ * request had arrived by then). So it costs at most this much once per busy spell, and on a fast
+ * network about half of it (120 sends at 80/s into the sliding sandbox: 0.97 of the cap instead of
+ * 0.95, zero 130429).
  */
 export const COLD_START_MS = 50;
 /**
