@@ -53,7 +53,7 @@ function stageSources(cliDir: string): string {
   fs.rmSync(coreLink, { recursive: true, force: true });
   fs.symlinkSync(path.join(REPO_ROOT, 'packages', 'core'), coreLink);
   // Icons are build products (copied from the root icons/ folder), placed as the bundle places them.
-  for (const dir of ['credentials', 'nodes/WhatsAppCloud', 'nodes/WhatsAppCloudTrigger', 'nodes/WhatsAppFlowEndpointTrigger']) {
+  for (const dir of ['credentials', 'nodes/WhatsAppCloud', 'nodes/WhatsAppCloudTrigger', 'nodes/WhatsAppCloudHighVolumeTrigger', 'nodes/WhatsAppFlowEndpointTrigger']) {
     for (const icon of ['whatsapp-cloud.svg', 'whatsapp-cloud.dark.svg']) {
       fs.copyFileSync(path.join(REPO_ROOT, 'icons', icon), path.join(stage, dir, icon));
     }

@@ -113,6 +113,8 @@ d('n8n nodes in real n8n 2.41.1 against the sandbox', () => {
       'dist/nodes/WhatsAppCloud/whatsapp-cloud.svg',
       'dist/nodes/WhatsAppCloud/whatsapp-cloud.dark.svg',
       'dist/nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node.js',
+      'dist/nodes/WhatsAppCloudHighVolumeTrigger/WhatsAppCloudHighVolumeTrigger.node.js',
+      'dist/nodes/WhatsAppCloudHighVolumeTrigger/whatsapp-cloud.svg',
       'dist/credentials/WhatsAppCloudApi.credentials.js',
     ]) {
       expect(fs.existsSync(path.join(installed, file))).toBe(true);

@@ -97,6 +97,7 @@ export {
   verifySignature,
   parseWebhook,
   EventDeduplicator,
+  dedupeKey,
   MemoryDedupeStore,
   DEFAULT_DEDUPE_TTL_MS,
   handleWebhookPost,

@@ -16,6 +16,7 @@ const entries = {
   'credentials/WhatsAppCloudRedisApi.credentials': 'credentials/WhatsAppCloudRedisApi.credentials.ts',
   'nodes/WhatsAppCloud/WhatsAppCloud.node': 'nodes/WhatsAppCloud/WhatsAppCloud.node.ts',
   'nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node': 'nodes/WhatsAppCloudTrigger/WhatsAppCloudTrigger.node.ts',
+  'nodes/WhatsAppCloudHighVolumeTrigger/WhatsAppCloudHighVolumeTrigger.node': 'nodes/WhatsAppCloudHighVolumeTrigger/WhatsAppCloudHighVolumeTrigger.node.ts',
   'nodes/WhatsAppFlowEndpointTrigger/WhatsAppFlowEndpointTrigger.node': 'nodes/WhatsAppFlowEndpointTrigger/WhatsAppFlowEndpointTrigger.node.ts',
 };
 
@@ -71,7 +72,7 @@ if (bundled.some((p) => p.includes('node_modules/ioredis'))) {
 // and the codex files next to their nodes.
 const icons = ['whatsapp-cloud.svg', 'whatsapp-cloud.dark.svg'];
 // dist/nodes/ too: the versioned node's v1 description says `file:../` (relative to its source file).
-for (const target of ['nodes', 'nodes/WhatsAppCloud', 'nodes/WhatsAppCloudTrigger', 'nodes/WhatsAppFlowEndpointTrigger', 'credentials']) {
+for (const target of ['nodes', 'nodes/WhatsAppCloud', 'nodes/WhatsAppCloudTrigger', 'nodes/WhatsAppCloudHighVolumeTrigger', 'nodes/WhatsAppFlowEndpointTrigger', 'credentials']) {
   mkdirSync(join(dist, target), { recursive: true });
   for (const icon of icons) {
     const from = join(root, 'icons', icon);
@@ -79,6 +80,6 @@ for (const target of ['nodes', 'nodes/WhatsAppCloud', 'nodes/WhatsAppCloudTrigge
     cpSync(from, join(dist, target, icon));
   }
 }
-for (const node of ['WhatsAppCloud', 'WhatsAppCloudTrigger', 'WhatsAppFlowEndpointTrigger']) {
+for (const node of ['WhatsAppCloud', 'WhatsAppCloudTrigger', 'WhatsAppCloudHighVolumeTrigger', 'WhatsAppFlowEndpointTrigger']) {
   cpSync(join(root, 'nodes', node, `${node}.node.json`), join(dist, 'nodes', node, `${node}.node.json`));
 }

@@ -1,8 +1,7 @@
-import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, replyAddress, setPhoneNumberWebhook } from '@wa-cloud/core';
-import { EventDeduplicator, WhatsAppClient, eventGroupOf, handleWebhookGet, handleWebhookPost, isForNumber, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
+import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, setPhoneNumberWebhook } from '@wa-cloud/core';
+import { handleWebhookGet, handleWebhookPost, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
-  NodeOperationError,
   type IDataObject,
   type IHookFunctions,
   type INodeExecutionData,
@@ -12,45 +11,11 @@ import {
   type IWebhookResponseData,
 } from 'n8n-workflow';
 import { readLedgerRetentionMs } from '../shared/ledgerRetention';
-import { resenderFor, stopResender } from '../shared/resender';
+import { resenderFor } from '../shared/resender';
+import { WEBHOOK_ERROR_TEXT, deduplicatorFor, isOurs, isWaitAnswerEvent, itemOf, outputOf, readTierAtActivation, requireTriggerSecrets, resumeWaiting, startsWorkflow, syncResender, webhookErrorStatus, type EventFilter } from '../shared/inbound';
 import { sharedStoreProperty } from '../shared/sharedStore';
-import { isWaitAnswer, takeAnswer, takeSharedAnswer } from '../shared/waiting';
 import { createClient, getCredentials, qualityGuardFor, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
-
-const deduplicators = new WeakMap<SharedState, Map<string, EventDeduplicator>>();
-function deduplicatorFor(shared: SharedState, trigger: string): EventDeduplicator {
-  let byTrigger = deduplicators.get(shared);
-  if (!byTrigger) deduplicators.set(shared, (byTrigger = new Map()));
-  let deduplicator = byTrigger.get(trigger);
-  if (!deduplicator) byTrigger.set(trigger, (deduplicator = new EventDeduplicator(shared.deduplicator.store, { ttlMs: shared.deduplicator.ttlMs, scope: trigger })));
-  return deduplicator;
-}
-
-const WEBHOOK_ERROR_TEXT: Record<number, string> = {
-  400: 'Not a WhatsApp webhook body',
-  401: 'Invalid signature',
-  413: 'Payload too large',
-  503: 'Shared store unavailable, deliver again later',
-};
-
-/** The HTTP status for a failed webhook POST: core's own (401, 413, 400), 503 for a store outage. */
-function webhookErrorStatus(error: unknown): number {
-  if (isWhatsAppError(error)) {
-    const status = (error as unknown as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) return status;
-    if (error.code === 'shared_store_unavailable') return 503;
-  }
-  return 500;
-}
-
-/** A plain JSON copy of an event (dates as ISO strings). */
-function toJson(event: InboundEvent): IDataObject {
-  const json = JSON.parse(JSON.stringify(event)) as IDataObject;
-  // Username-only users arrive with an empty `from`: `replyTo` is whom to answer (phone or BSUID).
-  if (event.kind === 'message') json.replyTo = replyAddress(event) ?? '';
-  return json;
-}
 
 /**
  * The exact bytes of the POST. n8n reads them before calling a version-1 node; from version 2 on it
@@ -274,7 +239,7 @@ export class WhatsAppCloudTrigger implements INodeType {
       async create(this: IHookFunctions): Promise<boolean> {
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
-        requireTriggerSecrets(this, credentials);
+        requireTriggerSecrets(this.getNode(), credentials);
         await withGraph(credentials, async (graph) => {
           if (credentials.wabaId) {
             if (await ensureAppSubscribed(graph, credentials.wabaId)) this.logger.info(`WhatsApp Cloud Trigger: subscribed the app to WABA ${credentials.wabaId}'s webhooks.`);
@@ -376,30 +341,28 @@ export class WhatsAppCloudTrigger implements INodeType {
       res.status(200).end();
     };
 
-    const wanted = new Set(this.getNodeParameter('events', []) as string[]);
-    const statuses = new Set(this.getNodeParameter('statuses', []) as string[]);
     const options = this.getNodeParameter('options', {}) as IDataObject;
-    const ours = (e: InboundEvent) => options.allPhoneNumbers === true || isForNumber(e, credentials);
+    const filter: EventFilter = {
+      events: new Set(this.getNodeParameter('events', []) as string[]),
+      statuses: new Set(this.getNodeParameter('statuses', []) as string[]),
+      allPhoneNumbers: options.allPhoneNumbers === true,
+      credentials,
+    };
 
-    const messages: INodeExecutionData[] = [];
-    const statusItems: INodeExecutionData[] = [];
-    const other: INodeExecutionData[] = [];
+    const outputs: INodeExecutionData[][] = [[], [], []];
+    const [messages, statusItems, other] = outputs;
     const incoming: Array<{ event: InboundEvent & { kind: 'message' }; item: INodeExecutionData }> = [];
 
     for (const event of events) {
-      if (!ours(event)) continue;
-      if (event.kind === 'message' && isWaitAnswer(event.reply?.id)) {
+      if (!isOurs(event, filter)) continue;
+      if (isWaitAnswerEvent(event)) {
         const resumed = await resumeWaiting(this, event, shared);
         if (resumed && options.passOnWaitAnswers !== true) continue;
       }
-      if (!wanted.has(eventGroupOf(event))) continue;
-      if (event.kind === 'status' && !statuses.has(event.status)) continue;
-      const item: INodeExecutionData = { json: toJson(event) };
-      if (event.kind === 'message') {
-        messages.push(item);
-        incoming.push({ event, item });
-      } else if (event.kind === 'status') statusItems.push(item);
-      else other.push(item);
+      if (!startsWorkflow(event, filter)) continue;
+      const item = itemOf(event);
+      outputs[outputOf(event)]!.push(item);
+      if (event.kind === 'message') incoming.push({ event, item });
     }
 
     if (messages.length + statusItems.length + other.length === 0) {
@@ -416,24 +379,6 @@ export class WhatsAppCloudTrigger implements INodeType {
     answerOnceStored(res, acknowledge, release, (message) => this.logger.warn(`WhatsApp Cloud Trigger: ${message}`));
     // No noWebhookResponse: n8n answers ("onReceived") once it has stored the execution.
     return { workflowData: [messages, statusItems, other] };
-  }
-}
-
-/**
- * Starts the number's resender when "Re-Send Failed (Retryable) Messages" is on (with the ledger),
- * stops it otherwise or when `on` is false (deactivation). Never fails the activation: a store or
- * credential problem is logged, and the webhook path tries again.
- */
-async function syncResender(ctx: IHookFunctions, on?: boolean): Promise<void> {
-  try {
-    const options = ctx.getNodeParameter('options', {}) as IDataObject;
-    const wanted = on ?? (options.deliveryLedger !== false && options.resendFailed === true);
-    const credentials = await getCredentials(ctx);
-    const shared = await sharedStore(ctx, ctx.getNodeParameter('sharedStore', 'embedded'));
-    if (wanted) resenderFor(shared, credentials, readLedgerRetentionMs(ctx.getNode(), options), ctx.logger);
-    else await stopResender(shared, credentials.phoneNumberId);
-  } catch (error) {
-    ctx.logger.warn(`WhatsApp Cloud Trigger: re-sends of failed messages could not be ${on === false ? 'stopped' : 'started'}: ${isWhatsAppError(error) ? error.message : 'unexpected error'}`);
   }
 }
 
@@ -460,89 +405,6 @@ function answerOnceStored(res: unknown, acknowledge: () => Promise<void>, releas
       .finally(() => end.apply(response, args));
     return response;
   };
-}
-
-function requireTriggerSecrets(ctx: IHookFunctions, credentials: WhatsAppCloudCredentials): void {
-  if (!credentials.verifyToken || !credentials.appSecret) {
-    throw new NodeOperationError(ctx.getNode(), 'The credentials need an App Secret and a Verify Token for the trigger', {
-      description: 'Fill in "App Secret" (App Dashboard → App settings → Basic) and a "Verify Token" of your choice in the WhatsApp Cloud API credentials.',
-    });
-  }
-}
-
-/** Tries and pause between them while n8n has not yet saved the asking execution as waiting (≈ 30 s). */
-const RESUME_ATTEMPTS = 60;
-const RESUME_RETRY_MS = 500;
-
-/** Resumes the execution waiting for this answer (Send and Wait); true when one was found. */
-/**
- * Reads the number's messaging-limit tier from Meta when the trigger is activated and keeps it in
- * the state store's messaging limit, so the send nodes know it before their first business-initiated
- * template. In the background: activation never waits for it, and a failure is a warning (the
- * message only, never a credential); the first such send then asks again.
- */
-function readTierAtActivation(ctx: IHookFunctions): void {
-  const read = async () => {
-    const credentials = await getCredentials(ctx);
-    const shared = await sharedStore(ctx, ctx.getNodeParameter('sharedStore', 'embedded'));
-    // Its own (unused) limiter: this client only reads, and must not change the number's shared pacing.
-    const client = new WhatsAppClient({
-      accessToken: credentials.accessToken,
-      phoneNumberId: credentials.phoneNumberId,
-      wabaId: credentials.wabaId,
-      apiVersion: credentials.apiVersion,
-      baseUrl: credentials.baseUrl,
-      messagingLimit: { tracker: shared.messagingLimit },
-    });
-    try {
-      await client.readMessagingLimitTier();
-    } finally {
-      await client.close();
-    }
-  };
-  read().catch((error) => {
-    ctx.logger.warn(`WhatsApp Cloud Trigger: the messaging limit tier was not read at activation (the first template send asks again): ${isWhatsAppError(error) ? error.message : 'unexpected error'}`);
-  });
-}
-
-async function resumeWaiting(ctx: IWebhookFunctions, event: InboundEvent & { kind: 'message' }, shared: SharedState): Promise<boolean> {
-  const who = { from: event.from, userId: event.userId };
-  let answer = takeAnswer(event.reply!.id, event.phoneNumberId, who);
-  if (!answer && shared.redis) {
-    try {
-      answer = await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId, who);
-    } catch (error) {
-      ctx.logger.warn(`WhatsApp Cloud Trigger: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
-    }
-  }
-  if (!answer) return false;
-  const body = {
-    choiceIndex: answer.index,
-    choiceValue: answer.choice.id,
-    choiceTitle: answer.choice.title,
-    from: event.from,
-    ...(event.userId ? { userId: event.userId } : {}),
-    ...(event.contactName ? { contactName: event.contactName } : {}),
-    messageId: event.messageId,
-    ...(event.context?.messageId ? { questionMessageId: event.context.messageId } : {}),
-  };
-  // A quick answer can arrive before n8n has saved the asking execution as waiting (queue mode:
-  // the worker saves it after the node returns); n8n then answers 409, so try again for a while.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ctx.helpers.httpRequest({ method: 'POST', url: answer.question.resumeUrl, json: true, body });
-      break;
-    } catch (error) {
-      const status = (error as { httpCode?: string; response?: { status?: number } }).response?.status ?? Number((error as { httpCode?: string }).httpCode);
-      if (status === 409 && attempt < RESUME_ATTEMPTS) {
-        await new Promise((resolve) => setTimeout(resolve, RESUME_RETRY_MS));
-        continue;
-      }
-      ctx.logger.warn(`WhatsApp Cloud Trigger: could not resume the waiting execution: ${error instanceof Error ? error.message : String(error)}`);
-      break;
-    }
-  }
-  return true;
 }
 
 /** Options applied to incoming messages: mark as read (with typing) and media into binary. */

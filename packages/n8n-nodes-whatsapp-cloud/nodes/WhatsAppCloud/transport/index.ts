@@ -29,6 +29,7 @@ import {
   type IHookFunctions,
   type ILoadOptionsFunctions,
   type INode,
+  type ITriggerFunctions,
   type IWebhookFunctions,
   type JsonObject,
 } from 'n8n-workflow';
@@ -56,7 +57,7 @@ export interface WhatsAppCloudCredentials {
   baseUrl?: string;
 }
 
-type AnyContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
+type AnyContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions | ITriggerFunctions;
 
 /** Trimmed credential values; empty strings become undefined so core defaults apply. */
 export function normalizeCredentials(data: ICredentialDataDecryptedObject): WhatsAppCloudCredentials {

@@ -1,0 +1,97 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { MAX_WEBHOOK_BYTES } from '@wa-cloud/core';
+
+/**
+ * The High-Volume Trigger's own HTTP server: one path, GET (Meta's challenge) and POST (events),
+ * nothing else. It exists so a status costs what core's webhook handling costs, not what n8n's
+ * webhook route costs (n8n loads the published workflow and builds it for every POST: ~10 ms of
+ * CPU, a few dozen statuses a second per process; README "Many status webhooks").
+ */
+
+export interface ListenerHandlers {
+  /** Meta's subscription check: answer the challenge as raw text, or 403. */
+  get(query: Record<string, string>, res: ServerResponse): void;
+  /** A POST's exact bytes (at most MAX_WEBHOOK_BYTES) with its headers. */
+  post(body: Buffer, req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** A handler threw: logged by the node (the message only), answered 500 so Meta delivers again. */
+  failed(error: unknown): void;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** `/whatsapp`: requests to any other path get 404. */
+  path: string;
+}
+
+function answer(res: ServerResponse, status: number, text: string, close = false): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...(close ? { Connection: 'close' } : {}) });
+  res.end(text);
+}
+
+/** Reads the body, or answers 413 (declared or streamed over the limit) and cuts the connection. */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const tooLarge = () => {
+      answer(res, 413, `Webhook body is larger than ${limit} bytes`, true);
+      res.once('finish', () => req.destroy());
+      resolve(undefined);
+    };
+    if (Number(req.headers['content-length']) > limit) return tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > limit) return;
+      size += chunk.length;
+      if (size > limit) tooLarge();
+      else chunks.push(chunk);
+    });
+    req.once('end', () => size <= limit && resolve(Buffer.concat(chunks, size)));
+    req.once('error', () => resolve(undefined));
+  });
+}
+
+/** Starts listening; rejects with the socket error (EADDRINUSE, EACCES …) when the port cannot be had. */
+export async function listen(options: ListenOptions, handlers: ListenerHandlers): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://listener');
+    if (url.pathname.replace(/\/+$/, '') !== options.path) return answer(res, 404, 'Not found');
+    if (req.method === 'GET') return handlers.get(Object.fromEntries(url.searchParams), res);
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'GET, POST');
+      return answer(res, 405, 'Method not allowed');
+    }
+    void readBody(req, res, MAX_WEBHOOK_BYTES)
+      .then((body) => body && handlers.post(body, req, res))
+      .catch((error: unknown) => {
+        handlers.failed(error);
+        answer(res, 500, 'Error');
+      });
+  });
+  // Meta keeps connections open between deliveries; a little longer than its idle time avoids resets.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** How long requests still being handled may finish when the trigger stops. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** Stops listening and ends keep-alive connections, so the port is free for the next activation. */
+export async function close(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
