@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dedupeKey, handleWebhookPost, type InboundEvent, type SharedState } from '@wa-cloud/core';
-import { createDeferredPromise, type IDataObject, type INodeExecutionData, type IRun, type ITriggerFunctions } from 'n8n-workflow';
+import type { IDataObject, IDeferredPromise, INodeExecutionData, IRun, ITriggerFunctions } from 'n8n-workflow';
 import type { WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { WEBHOOK_ERROR_TEXT, deduplicatorFor, isOurs, isWaitAnswerEvent, itemOf, outputOf, resumeWaiting, startsWorkflow, webhookErrorStatus, type EventFilter } from '../shared/inbound';
 import { resenderFor } from '../shared/resender';
@@ -23,7 +23,18 @@ export interface PostSettings {
 }
 
 /** n8n 2.x's emit takes an execution deduplication key (a unique column of its executions table). */
-type EmitWithKey = (data: INodeExecutionData[][], responsePromise: undefined, donePromise: ReturnType<typeof createDeferredPromise<IRun>>, deduplicationKey?: string) => void;
+type EmitWithKey = (data: INodeExecutionData[][], responsePromise: undefined, donePromise: IDeferredPromise<IRun>, deduplicationKey?: string) => void;
+
+/** n8n settles it when the execution has run. (n8n-workflow's own helper is not exported by every n8n.) */
+function deferred(): IDeferredPromise<IRun> {
+  let resolve!: IDeferredPromise<IRun>['resolve'];
+  let reject!: IDeferredPromise<IRun>['reject'];
+  const promise = new Promise<IRun>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
+}
 
 function answer(res: ServerResponse, status: number, text = ''): void {
   if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(text);
@@ -112,7 +123,7 @@ async function emitEach(ctx: ITriggerFunctions, events: InboundEvent[], keyPrefi
   const done = events.map((event) => {
     const outputs: INodeExecutionData[][] = [[], [], []];
     outputs[outputOf(event)]!.push(itemOf(event));
-    const finished = createDeferredPromise<IRun>();
+    const finished = deferred();
     const key = dedupeKey(event);
     emit(outputs, undefined, finished, key ? executionKey(keyPrefix, key) : undefined);
     return finished.promise;
