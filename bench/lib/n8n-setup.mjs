@@ -7,6 +7,7 @@ import { packPackage } from './pack.mjs';
 export const PKG = '@wa-cloud/n8n-nodes-whatsapp-cloud';
 export const ACTION = `${PKG}.whatsAppCloud`;
 export const TRIGGER = `${PKG}.whatsAppCloudTrigger`;
+export const HIGH_VOLUME_TRIGGER = `${PKG}.whatsAppCloudHighVolumeTrigger`;
 
 let setup;
 const folders = [];

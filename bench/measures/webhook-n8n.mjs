@@ -8,9 +8,12 @@
 // before our trigger runs), and in n8n with N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true (an isolate only
 // when an expression needs one: none does for an absorbed status at trigger version 2). Each time
 // next to n8n's own Webhook node given the same bodies, with the n8n process's CPU per request.
+// Then the same statuses to the High-Volume Trigger of the same workflow, which listens on its own
+// port (no n8n webhook route per POST), next to the Webhook node again, in n8n as installed.
 import * as fs from 'node:fs';
 import { log } from '../lib/common.mjs';
-import { n8nUserFolder, nodeId, TRIGGER } from '../lib/n8n-setup.mjs';
+import { HIGH_VOLUME_TRIGGER, n8nUserFolder, nodeId, TRIGGER } from '../lib/n8n-setup.mjs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { core } from '../lib/common.mjs';
 import { APP_SECRET, PHONE_NUMBER_ID, WABA_ID, statusBody } from '../lib/webhook-payloads.mjs';
@@ -43,6 +46,14 @@ async function statusesSideBySide(load, n8n, url, plainUrl, duration) {
   return { absorbed, plain };
 }
 
+async function freePort() {
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 async function waitActive(url) {
   // Ready is not yet active: wait until the trigger answers its GET challenge.
   const deadline = Date.now() + 60_000;
@@ -67,6 +78,7 @@ export async function n8nIngest({ duration, load, bare }) {
   ]);
   const webhookId = `c0c0c0c0-0000-4000-8000-${String(Date.now()).slice(-12).padStart(12, '0')}`;
   const plainId = `d0d0d0d0-0000-4000-8000-${String(Date.now()).slice(-12).padStart(12, '0')}`;
+  const highVolumePort = await freePort();
   const wfId = await h.importWorkflow(userFolder, {
     name: 'bench trigger',
     nodes: [
@@ -84,10 +96,22 @@ export async function n8nIngest({ duration, load, bare }) {
       // Context: n8n's own Webhook node (answers on receipt) in the same instance.
       { id: nodeId(), name: 'Plain Webhook', type: 'n8n-nodes-base.webhook', typeVersion: 2, position: [0, 200], webhookId: plainId, parameters: { httpMethod: 'POST', path: plainId, responseMode: 'onReceived', options: {} } },
       { id: nodeId(), name: 'No Op 2', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [300, 200], parameters: {} },
+      // The same settings on the High-Volume Trigger (its own port).
+      {
+        id: nodeId(),
+        name: 'WhatsApp High-Volume Trigger',
+        type: HIGH_VOLUME_TRIGGER,
+        typeVersion: 1,
+        position: [0, 400],
+        parameters: { port: highVolumePort, path: 'whatsapp', registration: 'verifyOnly', events: ['messages', 'statuses'], options: { listenAddress: '127.0.0.1' } },
+        credentials: { whatsAppCloudApi: { id: credId, name: 'bench trigger' } },
+      },
+      { id: nodeId(), name: 'No Op 3', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [300, 400], parameters: {} },
     ],
     connections: {
       'WhatsApp Trigger': { main: [[{ node: 'No Op', type: 'main', index: 0 }], [{ node: 'No Op', type: 'main', index: 0 }], []] },
       'Plain Webhook': { main: [[{ node: 'No Op 2', type: 'main', index: 0 }]] },
+      'WhatsApp High-Volume Trigger': { main: [[{ node: 'No Op 3', type: 'main', index: 0 }], [{ node: 'No Op 3', type: 'main', index: 0 }], []] },
     },
   });
   await h.publishWorkflow(userFolder, wfId);
@@ -100,6 +124,7 @@ export async function n8nIngest({ duration, load, bare }) {
   let plain;
   let statuses;
   let lazy;
+  let highVolume;
   const url = `${n8n.url}/webhook/${webhookId}/whatsapp`;
   try {
     await waitActive(url);
@@ -108,6 +133,10 @@ export async function n8nIngest({ duration, load, bare }) {
     plain = await load(`${n8n.url}/webhook/${plainId}`, duration);
     // A campaign's statuses only (sent/delivered/read: absorbed into the ledger, no execution).
     statuses = await statusesSideBySide(load, n8n, url, `${n8n.url}/webhook/${plainId}`, duration);
+    const highVolumeUrl = `http://127.0.0.1:${highVolumePort}/whatsapp`;
+    await waitActive(highVolumeUrl);
+    log('webhook: High-Volume Trigger (its own port), statuses absorbed …');
+    highVolume = await statusesSideBySide(load, n8n, highVolumeUrl, `${n8n.url}/webhook/${plainId}`, duration);
   } finally {
     await n8n.stop();
   }
@@ -131,5 +160,5 @@ export async function n8nIngest({ duration, load, bare }) {
   log(`webhook: bare node:http on Node 24 again …`);
   const after = await bare(duration, runtime.nodeBin);
   const base = { eventsPerS: (before.eventsPerS + after.eventsPerS) / 2, p50: (before.p50 + after.p50) / 2, p99: (before.p99 + after.p99) / 2 };
-  return { load: result, plain, absorbed: statuses.absorbed, plainStatuses: statuses.plain, lazyAbsorbed: lazy.absorbed, lazyPlainStatuses: lazy.plain, ledgerRows, base, info: { n8n: '2.41.1', node: 'v24', trigger: 'version 2, messages + statuses (failed only), verifyOnly' } };
+  return { load: result, plain, absorbed: statuses.absorbed, plainStatuses: statuses.plain, lazyAbsorbed: lazy.absorbed, lazyPlainStatuses: lazy.plain, highVolumeAbsorbed: highVolume.absorbed, highVolumePlainStatuses: highVolume.plain, ledgerRows, base, info: { n8n: '2.41.1', node: 'v24', trigger: 'version 2, messages + statuses (failed only), verifyOnly' } };
 }

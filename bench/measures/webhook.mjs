@@ -151,7 +151,8 @@ export async function run({ quick }) {
     };
     out.push(...absorbedRows('webhook_n8n_absorbed', n8n.absorbed, n8n.plainStatuses, 'n8n as installed: an isolate per POST'));
     out.push(...absorbedRows('webhook_n8n_lazy_absorbed', n8n.lazyAbsorbed, n8n.lazyPlainStatuses, 'N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE=true'));
-    const acknowledged = n8n.absorbed.ok + n8n.lazyAbsorbed.ok;
+    out.push(...absorbedRows('webhook_n8n_high_volume_absorbed', n8n.highVolumeAbsorbed, n8n.highVolumePlainStatuses, 'High-Volume Trigger: its own port, n8n as installed'));
+    const acknowledged = n8n.absorbed.ok + n8n.lazyAbsorbed.ok + n8n.highVolumeAbsorbed.ok;
     out.push(result('webhook_n8n_absorbed_statuses_in_ledger', n8n.ledgerRows >= acknowledged ? 1 : n8n.ledgerRows / Math.max(1, acknowledged), atLeast(1), { note: `${n8n.ledgerRows} ledger rows for ${acknowledged} acknowledged statuses` }));
   }
   return out;

@@ -8,6 +8,9 @@
  * leaves: a message whose execution n8n had stored but not yet answered when it died starts a second
  * execution after the restart (n8n stores, then answers; the trigger cannot see n8n's database).
  *
+ * The same run against the High-Volume Trigger (its own port; one execution per event, with the
+ * event's key as n8n's execution deduplication key) closes that gap: every message exactly once.
+ *
  * "Reaches the workflow" is an execution n8n stored with the event as the trigger's output: read
  * from n8n's own database (`<N8N_USER_FOLDER>/.n8n/database.sqlite`), each execution's data scanned
  * for the message ids it carries. That is n8n's hand-over point: an execution still running at the
@@ -18,6 +21,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { signBody, startSandbox, type Sandbox } from '../../packages/sandbox/src';
 import { importCredentials, importWorkflow, installCommunityPackage, makeN8nUserFolder, startN8n, type N8nInstance } from '../harness/n8n';
+import { getFreePorts } from '../harness/ports';
 import { stopAll } from '../harness/processes';
 import { ensureN8n } from '../harness/runtimes';
 import { apiCredentialData, N8nRest, nodeId, packPackage, SECRETS, triggerNode, waitUntil, type Cred } from '../../packages/n8n-nodes-whatsapp-cloud/test/support/n8n-e2e';
@@ -110,18 +114,37 @@ function storedExecutions(userFolder: string, workflowId: string): StoredExecuti
   }
 }
 
-d('n8n 2.41.1: crash under load with the embedded state store', () => {
+/** Which trigger takes the load: n8n's webhook route, or the High-Volume Trigger's own port. */
+interface Variant {
+  title: string;
+  /** The High-Volume Trigger: no message may start twice, not even those stored but unanswered. */
+  exactlyOnce: boolean;
+}
+
+const VARIANTS: Variant[] = [
+  { title: 'WhatsApp Cloud Trigger', exactlyOnce: false },
+  { title: 'High-Volume Trigger', exactlyOnce: true },
+];
+
+d.each(VARIANTS)('n8n 2.41.1: crash under load with the embedded state store ($title)', ({ exactlyOnce }) => {
   let userFolder: string;
   let packDir: string;
   let sandbox: Sandbox;
   let n8n: N8nInstance;
   let workflowId: string;
+  let listenerPort = 0;
   const hook = nodeId();
-  const triggerUrl = () => `${n8n.url}/webhook/${hook}/whatsapp`;
+  const triggerUrl = () => (exactlyOnce ? `http://127.0.0.1:${listenerPort}/whatsapp` : `${n8n.url}/webhook/${hook}/whatsapp`);
+  /** Served: n8n's route answers anything but 404; the listener answers its challenge. */
+  const served = async () => {
+    const res = await fetch(`${triggerUrl()}?hub.mode=subscribe&hub.verify_token=${SECRETS.verifyToken}&hub.challenge=up`).catch(() => undefined);
+    await res?.arrayBuffer();
+    return exactlyOnce ? res?.status === 200 : res !== undefined && res.status !== 404;
+  };
 
   const start = async () => {
     n8n = await startN8n({ userFolder });
-    await waitUntil(async () => (await fetch(`${triggerUrl()}?hub.mode=subscribe`)).status !== 404, 60_000, 'the trigger to be served');
+    await waitUntil(served, 60_000, 'the trigger to be served');
   };
   /** Waits until n8n has no execution of the workflow left to finish and the count holds still. */
   const settled = async (timeoutMs: number) => {
@@ -148,16 +171,24 @@ d('n8n 2.41.1: crash under load with the embedded state store', () => {
     const [apiId] = await importCredentials(userFolder, [{ name: 'WhatsApp', type: 'whatsAppCloudApi', data: apiCredentialData(sandbox) }]);
     const cred: Cred = { id: apiId!, name: 'WhatsApp' };
     // No "sharedStore" parameter: the default (embedded).
-    workflowId = await importWorkflow(userFolder, {
-      name: 'e2e crash under load',
-      nodes: [triggerNode('Trigger', cred, hook, { registration: 'verifyOnly', events: ['messages'] })],
-      connections: {},
-    });
+    [listenerPort] = await getFreePorts(1);
+    const trigger = exactlyOnce
+      ? {
+          id: nodeId(),
+          name: 'Trigger',
+          type: '@wa-cloud/n8n-nodes-whatsapp-cloud.whatsAppCloudHighVolumeTrigger',
+          typeVersion: 1,
+          position: [0, 0],
+          parameters: { port: listenerPort, registration: 'verifyOnly', events: ['messages'], options: { listenAddress: '127.0.0.1' } },
+          credentials: { whatsAppCloudApi: cred },
+        }
+      : triggerNode('Trigger', cred, hook, { registration: 'verifyOnly', events: ['messages'] });
+    workflowId = await importWorkflow(userFolder, { name: 'e2e crash under load', nodes: [trigger], connections: {} });
     n8n = await startN8n({ userFolder });
     const rest = new N8nRest(n8n.url);
     await rest.login();
     await rest.activate(workflowId);
-    await waitUntil(async () => (await fetch(`${triggerUrl()}?hub.mode=subscribe`)).status !== 404, 60_000, 'the trigger to be served');
+    await waitUntil(served, 60_000, 'the trigger to be served');
   }, 20 * 60_000);
 
   afterAll(async () => {
@@ -168,7 +199,7 @@ d('n8n 2.41.1: crash under load with the embedded state store', () => {
     if (packDir) fs.rmSync(packDir, { recursive: true, force: true });
   });
 
-  test(`${LOAD} webhooks (${LOAD / MESSAGE_EVERY} messages), SIGKILL at a random moment, restart, all redelivered: no message lost, none answered 200 starts twice`, async () => {
+  test(`${LOAD} webhooks (${LOAD / MESSAGE_EVERY} messages), SIGKILL at a random moment, restart, all redelivered: no message lost, ${exactlyOnce ? 'none starts twice' : 'none answered 200 starts twice'}`, async () => {
     const bodies = Array.from({ length: LOAD }, (_, i) => webhookBody(sandbox, i));
     const messages = bodies.map((_, i) => i).filter(isMessage);
     const signatures = bodies.map((b) => signBody(b, SECRETS.appSecret));
@@ -230,7 +261,8 @@ d('n8n 2.41.1: crash under load with the embedded state store', () => {
     // cannot see n8n's database to tell). Only messages stored but not answered before the kill may
     // be there twice; none is lost, and none answered 200 starts another execution.
     const storedUnanswered = new Set([...seenBeforeKill].filter((i) => !acked.has(i)));
-    const twiceOutsideTheGap = twice.filter((i) => !storedUnanswered.has(i));
+    // The High-Volume Trigger has no such gap: n8n refuses a second execution with the same key.
+    const twiceOutsideTheGap = exactlyOnce ? twice : twice.filter((i) => !storedUnanswered.has(i));
     console.log(`stored before the kill but not answered: ${storedUnanswered.size}; of them started again after the restart: ${twice.length}`);
     expect({ twiceOutsideTheGap, missing, ackedWithoutExecution, ackedAgain }).toEqual({ twiceOutsideTheGap: [], missing: [], ackedWithoutExecution: [], ackedAgain: [] });
     expect(all.filter((e) => e.events.length !== 1 || e.statuses)).toEqual([]);
