@@ -35,11 +35,9 @@ function readAddress(node: INode, port: unknown, path: unknown, publicUrl: unkno
   const listenHost = typeof host === 'string' && host.trim() ? host.trim() : '0.0.0.0';
   let url: string | undefined;
   if (register) {
-    try {
-      const parsed = new URL(String(publicUrl ?? '').trim());
-      if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('protocol');
-      url = parsed.toString();
-    } catch {
+    const parsed = URL.canParse(String(publicUrl ?? '').trim()) ? new URL(String(publicUrl).trim()) : undefined;
+    if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:')) url = parsed.toString();
+    else {
       refuse(`Public URL must be the full http(s) address Meta posts to (got "${String(publicUrl ?? '')}")`, 'For example https://wa.example.com/whatsapp, forwarded by your reverse proxy to this Port and Path. Meta accepts only https with a valid certificate.');
     }
   }
