@@ -112,6 +112,17 @@ describe('RedisDedupeStore', () => {
     expect(await store.markIfNew('m:1:wamid.T', 100)).toBe(true);
   });
 
+  redisTest('release: a key whose event was not handed on is new again, for any process', async () => {
+    const a = new RedisDedupeStore(connection());
+    const b = new RedisDedupeStore(connection());
+    expect(await a.markIfNew('m:1:wamid.R1', 60_000)).toBe(true);
+    expect(await a.markIfNew('m:1:wamid.R2', 60_000)).toBe(true);
+    await a.release(['m:1:wamid.R1']);
+    expect(await admin.exists(`${PREFIX}dedupe:m:1:wamid.R1`)).toBe(0);
+    expect(await b.markIfNew('m:1:wamid.R1', 60_000)).toBe(true);
+    expect(await b.markIfNew('m:1:wamid.R2', 60_000)).toBe(false);
+  });
+
   redisTest('EventDeduplicators of two processes drop each other\'s redeliveries', async () => {
     const events = [
       { kind: 'message', phoneNumberId: PHONE, messageId: 'wamid.D1' },

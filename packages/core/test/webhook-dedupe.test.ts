@@ -14,6 +14,14 @@ describe('EventDeduplicator', () => {
     expect(await dedupe.filter(fixture('DERIVED-batched-three-statuses-one-change.json'))).toEqual([]);
   });
 
+  it('release: events whose hand-over failed are new again (Meta\'s redelivery is handled), the others stay seen', async () => {
+    const dedupe = new EventDeduplicator(new MemoryDedupeStore(), { scope: 'trigger-1' });
+    const events = fixture('DERIVED-batched-three-statuses-one-change.json');
+    expect(await dedupe.filter(events)).toHaveLength(3);
+    await dedupe.release(events.slice(0, 1));
+    expect(await dedupe.filter(fixture('DERIVED-batched-three-statuses-one-change.json'))).toEqual(events.slice(0, 1));
+  });
+
   it('keys statuses by id + status: delivered after sent is new', async () => {
     const dedupe = new EventDeduplicator();
     const [sent] = fixture('status-sent-pmp-marketing.json');

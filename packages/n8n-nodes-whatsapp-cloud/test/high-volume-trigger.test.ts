@@ -35,6 +35,11 @@ async function freePort(): Promise<number> {
 }
 
 let nodes = 0;
+/** n8n failing to store executions (its database down): donePromise rejects. */
+let storeFails = false;
+afterEach(() => {
+  storeFails = false;
+});
 function context(params: IDataObject, emitted: Emitted[], warnings: string[] = [], mode = 'trigger'): ITriggerFunctions {
   const node = { id: `hv-${++nodes}`, name: 'WhatsApp Cloud High-Volume Trigger', type: 'whatsAppCloudHighVolumeTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
   const all: IDataObject = { registration: 'phoneNumberOverride', path: 'whatsapp', events: ['messages', 'statuses'], statuses: ['failed'], options: {}, sharedStore: 'memory', ...params };
@@ -49,6 +54,10 @@ function context(params: IDataObject, emitted: Emitted[], warnings: string[] = [
     helpers: { httpRequest: async () => ({}) },
     // n8n stores and runs the execution, then settles donePromise.
     emit: (data: INodeExecutionData[][], _response?: unknown, done?: { resolve: (run: unknown) => void }, key?: string) => {
+      if (storeFails) {
+        setTimeout(() => (done as unknown as { reject: (e: Error) => void }).reject(new Error('SQLITE_BUSY')), 5);
+        return;
+      }
       emitted.push({ data, ...(key ? { key } : {}) });
       setTimeout(() => done?.resolve({}), 5);
     },
@@ -152,4 +161,41 @@ test('bad settings are refused naming the field; a taken port names the port; cl
   await response.closeFunction!();
   const again = await trigger.trigger.call(context({ port, registration: 'verifyOnly', options: { listenAddress: '127.0.0.1' } }, []));
   await again.closeFunction!();
+});
+
+test('testing in the editor: the events of a POST arrive together in the one test run, with no deduplication key', async () => {
+  const emitted: Emitted[] = [];
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/whatsapp`;
+  const response = await new WhatsAppCloudHighVolumeTrigger().trigger.call(context({ port, registration: 'verifyOnly', options: { listenAddress: '127.0.0.1' } }, emitted, [], 'manual'));
+  try {
+    const metadata = { display_phone_number: sandbox.displayPhoneNumber, phone_number_id: sandbox.phoneNumberId };
+    const ts = String(Math.floor(Date.now() / 1000));
+    const messages = [1, 2].map((i) => ({ from: `1555123000${i}`, id: `wamid.manual.${i}`, timestamp: ts, type: 'text', text: { body: `test ${i}` } }));
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: sandbox.wabaId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata, messages } }] }] });
+    expect((await fetch(url, { method: 'POST', body, headers: signed(body) })).status).toBe(200);
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]!.key).toBeUndefined();
+    expect(emitted[0]!.data[0]!.map((item) => item.json.messageId)).toEqual(['wamid.manual.1', 'wamid.manual.2']);
+  } finally {
+    await response.closeFunction!();
+  }
+});
+
+test('n8n cannot store the execution: answered 500 and the event is let go, so Meta\'s redelivery starts it', async () => {
+  const emitted: Emitted[] = [];
+  const warnings: string[] = [];
+  const { url, response } = await activate({ registration: 'verifyOnly' }, emitted, warnings);
+  try {
+    const body = statusBody('wamid.store.fails', 'failed');
+    storeFails = true;
+    expect((await fetch(url, { method: 'POST', body, headers: signed(body) })).status).toBe(500);
+    expect(warnings.join('\n')).toMatch(/could not start the workflow \(answered 500/);
+    storeFails = false;
+    expect((await fetch(url, { method: 'POST', body, headers: signed(body) })).status).toBe(200);
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]!.data[1]![0]!.json).toMatchObject({ messageId: 'wamid.store.fails', status: 'failed' });
+  } finally {
+    await response.closeFunction!();
+  }
 });

@@ -48,6 +48,16 @@ export class RedisDedupeStore implements DedupeStore {
     }
   }
 
+  /**
+   * Forgets keys whose events could not be handed on, so Meta's redelivery is handled by whichever
+   * process gets it (SET NX marks a key seen at once; this undoes it).
+   */
+  async release(keys: readonly string[]): Promise<void> {
+    if (this.local) await this.local.release(keys);
+    if (!keys.length) return;
+    await this.connection.run('dedupe', (client) => client.del(...keys.map((key) => this.connection.key(`dedupe:${key}`))));
+  }
+
   /** Closes the connection if this store created it. */
   async close(): Promise<void> {
     if (this.ownsConnection) await this.connection.close();

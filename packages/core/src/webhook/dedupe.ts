@@ -76,6 +76,18 @@ export class MemoryDedupeStore implements DedupeStore {
     return true;
   }
 
+  /**
+   * Forgets keys whose events could not be handed on (the receiver failed to start them): Meta's
+   * redelivery must be handled, not dropped as a duplicate. Keys here are seen as soon as marked,
+   * so this is where a failed hand-over is undone.
+   */
+  async release(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      await this.store.delete(key);
+      this.users.delete(key);
+    }
+  }
+
   /** Removes the keys of events that concern any of `users` ({@link storeUserId} form); returns how many. */
   forgetUsers(users: readonly string[]): number {
     let removed = 0;
