@@ -10,12 +10,11 @@
  * The speed of this path is measured by `npm run bench` (measure 4), not here.
  * Set SKIP_E2E=1 to skip.
  */
-import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DeliveryLedger, openSqlite, SqliteLedgerStore } from '../../packages/core/src';
 import { startSandbox, type Sandbox } from '../../packages/sandbox/src';
-import { apiCredentialData, N8nRest, nodeId, packPackage, SECRETS, triggerNode, waitUntil } from '../../packages/n8n-nodes-whatsapp-cloud/test/support/n8n-e2e';
+import { apiCredentialData, N8nRest, nodeId, packPackage, SECRETS, statusWebhook, triggerNode, waitUntil } from '../../packages/n8n-nodes-whatsapp-cloud/test/support/n8n-e2e';
 import { importCredentials, importWorkflow, installCommunityPackage, makeN8nUserFolder, startN8n, type N8nInstance } from '../harness/n8n';
 import { stopAll } from '../harness/processes';
 import { ensureN8n } from '../harness/runtimes';
@@ -35,24 +34,7 @@ const hook = nodeId();
 const triggerUrl = () => `${n8n.url}/webhook/${hook}/whatsapp`;
 const wamid = (i: number) => `wamid.e2e.absorbed.${String(i).padStart(4, '0')}`;
 
-/** One status as Meta sends it: its own POST, signed over the exact bytes. */
-function statusPost(messageId: string, status: string, recipient: string) {
-  const value: Record<string, unknown> = {
-    messaging_product: 'whatsapp',
-    metadata: { display_phone_number: '15550001234', phone_number_id: sandbox.phoneNumberId },
-    statuses: [
-      {
-        id: messageId,
-        status,
-        timestamp: String(Math.floor(Date.now() / 1000)),
-        recipient_id: recipient,
-        ...(status === 'failed' ? { errors: [{ code: 131026, title: 'Message undeliverable' }] } : {}),
-      },
-    ],
-  };
-  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: sandbox.wabaId, changes: [{ field: 'messages', value }] }] });
-  return { body, signature: `sha256=${createHmac('sha256', SECRETS.appSecret).update(body).digest('hex')}` };
-}
+const statusPost = (messageId: string, status: string, recipient: string) => statusWebhook(sandbox, messageId, status, recipient);
 
 async function post(messageId: string, status: string, recipient: string, contentType: string | undefined): Promise<number> {
   const { body, signature } = statusPost(messageId, status, recipient);

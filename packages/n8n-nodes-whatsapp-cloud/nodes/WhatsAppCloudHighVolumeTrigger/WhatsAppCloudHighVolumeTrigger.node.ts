@@ -113,6 +113,9 @@ export class WhatsAppCloudHighVolumeTrigger implements INodeType {
         description: 'The address Meta posts to, forwarded to this Port and Path',
         displayOptions: { show: { registration: ['phoneNumberOverride'] } },
       },
+      // Events, Statuses and the shared Options mirror the WhatsApp Cloud Trigger's, written out
+      // again because n8n's lint reads node properties as literals; the logic behind them is one
+      // (nodes/shared/inbound.ts).
       {
         displayName: 'Events',
         name: 'events',

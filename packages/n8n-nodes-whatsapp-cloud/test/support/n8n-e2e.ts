@@ -3,6 +3,7 @@
  * builders, a logged-in REST session (activate/deactivate, executions), a collector server, and
  * the secret scan. Not a test file itself (jest only runs *.test.ts).
  */
+import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
@@ -276,4 +277,23 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, tim
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** One status webhook as Meta sends it (its own POST), signed with the e2e app secret over the exact bytes. */
+export function statusWebhook(sb: { phoneNumberId: string; wabaId: string }, messageId: string, status: string, recipient: string): { body: string; signature: string } {
+  const value: Record<string, unknown> = {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: '15550001234', phone_number_id: sb.phoneNumberId },
+    statuses: [
+      {
+        id: messageId,
+        status,
+        timestamp: String(Math.floor(Date.now() / 1000)),
+        recipient_id: recipient,
+        ...(status === 'failed' ? { errors: [{ code: 131026, title: 'Message undeliverable' }] } : {}),
+      },
+    ],
+  };
+  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: sb.wabaId, changes: [{ field: 'messages', value }] }] });
+  return { body, signature: `sha256=${createHmac('sha256', SECRETS.appSecret).update(body).digest('hex')}` };
 }
