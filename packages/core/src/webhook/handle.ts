@@ -103,12 +103,27 @@ export interface WebhookPostResult {
 
 /** The header's value, or undefined when absent; throws when it is repeated (never sent by Meta). */
 function signatureHeader(headers: WebhookHeaders): string | undefined {
-  const values = Object.entries(headers)
-    .filter(([name]) => name.toLowerCase() === 'x-hub-signature-256')
-    .flatMap(([, value]) => (value === undefined ? [] : Array.isArray(value) ? value : [value]));
-  if (values.length > 1) throw new WebhookSignatureError();
-  return values[0];
+  // One pass without intermediate arrays (this runs for every POST); the length test skips
+  // lower-casing every other header name.
+  let found: string | undefined;
+  let count = 0;
+  for (const name of Object.keys(headers)) {
+    if (name.length !== SIGNATURE_HEADER.length || name.toLowerCase() !== SIGNATURE_HEADER) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      count += value.length;
+      if (found === undefined) found = value[0];
+    } else {
+      count += 1;
+      if (found === undefined) found = value;
+    }
+  }
+  if (count > 1) throw new WebhookSignatureError();
+  return found;
 }
+
+const SIGNATURE_HEADER = 'x-hub-signature-256';
 
 /**
  * Everything an adapter does with a webhook POST, in order: size check, signature check (raw

@@ -1,5 +1,5 @@
 import { WebhookPayloadError } from '../errors/error-classes';
-import { arr, isObject, obj, str, unixDate, unsafeNesting, type Json } from './fields';
+import { arr, isObject, MAX_WEBHOOK_DEPTH, obj, str, unixDate, unsafeNesting, type Json } from './fields';
 import { parseMessage } from './parse-message';
 import { parseAccountField, parsePreference, parseStatus, parseValueError, type ChangeScope } from './parse-fields';
 import type { InboundEvent } from './types';
@@ -11,15 +11,28 @@ function readBody(body: unknown): unknown {
   const fromText = typeof body === 'string' || Buffer.isBuffer(body);
   let parsed: unknown = body;
   if (fromText) {
+    const text = body.toString('utf8');
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(text);
     } catch {
       throw new WebhookPayloadError('the body is not JSON');
     }
+    // Parsed text can nest no deeper than it has brackets: most bodies need no walk at all.
+    if (!hasMoreBrackets(text, MAX_WEBHOOK_DEPTH)) return parsed;
   }
   const unsafe = unsafeNesting(parsed, fromText);
   if (unsafe) throw new WebhookPayloadError(unsafe);
   return parsed;
+}
+
+/** Whether `text` has more than `limit` opening brackets (`{` or `[`, inside strings too); stops counting past it. */
+function hasMoreBrackets(text: string, limit: number): boolean {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x7b || c === 0x5b) && ++count > limit) return true;
+  }
+  return false;
 }
 
 /** Arrays of items must be arrays of objects; anything else is a broken envelope, not an unknown field. */
@@ -44,12 +57,13 @@ function messagesChange(value: Json, scope: ChangeScope, where: string): Inbound
     throw new WebhookPayloadError(`${where}.metadata.phone_number_id is missing`);
   }
   const withPhone = { ...scope, phoneNumberId: phoneNumberId ?? '', displayPhoneNumber: str(metadata?.display_phone_number) };
-  const contacts = (arr(value.contacts) ?? []).filter(isObject);
-  const events: InboundEvent[] = [
-    ...messages.map((message) => parseMessage(message, { ...withPhone, contacts })),
-    ...statuses.map((status) => parseStatus(status, withPhone)),
-    ...(errors ?? []).map((error) => parseValueError(error, withPhone)),
-  ];
+  const events: InboundEvent[] = [];
+  if (messages.length) {
+    const messageScope = { ...withPhone, contacts: (arr(value.contacts) ?? []).filter(isObject) };
+    for (const message of messages) events.push(parseMessage(message, messageScope));
+  }
+  for (const status of statuses) events.push(parseStatus(status, withPhone));
+  if (errors) for (const error of errors) events.push(parseValueError(error, withPhone));
   // A messages change with none of the known lists (a newer shape): keep it rather than lose it.
   if (events.length === 0) events.push({ kind: 'unknown', ...withPhone, phoneNumberId, raw: value });
   return events;
@@ -106,7 +120,9 @@ export function parseWebhook(body: unknown): InboundEvent[] {
     if (!wabaId) throw new WebhookPayloadError(`${where}.id is missing`);
     if (!Array.isArray(entry.changes)) throw new WebhookPayloadError(`${where}.changes is not a list`);
     const entryTime = unixDate(entry.time);
-    entry.changes.forEach((change, c) => events.push(...changeEvents(change, wabaId, entryTime, `${where}.changes[${c}]`)));
+    entry.changes.forEach((change, c) => {
+      for (const event of changeEvents(change, wabaId, entryTime, `${where}.changes[${c}]`)) events.push(event);
+    });
   });
   return events;
 }
