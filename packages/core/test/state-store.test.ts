@@ -84,6 +84,20 @@ describe('embedded state store', () => {
     expect((await later(inbound('wamid.R'))).events).toHaveLength(0);
   });
 
+  test('acknowledging a big batch confirms every key (keys are acknowledged a chunk per statement), and only those', async () => {
+    const store = new EmbeddedStateStore(join(dir, 'ack.sqlite'));
+    try {
+      const keys = Array.from({ length: 123 }, (_, i) => `s:${PHONE}:wamid.${i}:sent`);
+      for (const key of keys) expect(await store.dedupe.markIfNew(key, 60_000, [USER], { pending: true })).toBe(true);
+      await store.dedupe.acknowledge!(keys.slice(0, 120));
+      await store.flush();
+      const inFlight = store.db.prepare('SELECT key FROM wa_dedupe WHERE pending IS NOT NULL ORDER BY key').all();
+      expect(inFlight.map((row) => row.key)).toEqual(keys.slice(120).sort());
+    } finally {
+      await store.close();
+    }
+  });
+
   test('creates the file 0600 in a folder 0700 and tightens looser modes', async () => {
     const file = embeddedStoreFile(dir);
     sharedState({ folder: dir });

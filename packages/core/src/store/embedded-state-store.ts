@@ -269,9 +269,10 @@ export class EmbeddedStateStore implements StateStore {
       extend: (key, expiresAt) =>
         this.use(
           () => {
-            // Keeps the later expiry (a 72 h referral window is never shortened), in one statement.
+            // Keeps the later expiry (a 72 h referral window is never shortened), in one statement;
+            // an expiry that is not later writes nothing (no page to commit for a repeat).
             extend ??= this.db.prepare(
-              `INSERT INTO ${table} (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+              `INSERT INTO ${table} (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE excluded.expires_at > ${table}.expires_at`,
             );
             extend.run(key, Math.round(expiresAt));
             this.wrote();
@@ -295,7 +296,7 @@ export class EmbeddedStateStore implements StateStore {
     let mark: SqliteStatement | undefined;
     let pendingOf: SqliteStatement | undefined;
     let takeOver: SqliteStatement | undefined;
-    let ack: SqliteStatement | undefined;
+    const ack = new Map<number, SqliteStatement>();
     let release: SqliteStatement | undefined;
     return {
       flush: () => this.flush(),
@@ -330,9 +331,17 @@ export class EmbeddedStateStore implements StateStore {
       acknowledge: (keys) =>
         this.use(
           () => {
-            ack ??= this.db.prepare('UPDATE wa_dedupe SET pending = NULL WHERE key = ? AND pending = ?');
+            // One statement for a POST's keys (up to ACK_CHUNK of them), not one per key.
             this.db.transaction(() => {
-              for (const key of keys) ack!.run(key, OWNER);
+              for (let i = 0; i < keys.length; i += ACK_CHUNK) {
+                const chunk = keys.slice(i, i + ACK_CHUNK);
+                let statement = ack.get(chunk.length);
+                if (!statement) {
+                  statement = this.db.prepare(`UPDATE wa_dedupe SET pending = NULL WHERE pending = ? AND key IN (${chunk.map(() => '?').join(', ')})`);
+                  ack.set(chunk.length, statement);
+                }
+                statement.run(OWNER, ...chunk);
+              }
             });
           },
           async () => undefined,
@@ -353,6 +362,9 @@ export class EmbeddedStateStore implements StateStore {
     };
   }
 }
+
+/** Most keys one acknowledging statement names (SQLite allows 32,766 parameters; prepared once per size up to this). */
+const ACK_CHUNK = 50;
 
 /** This process's mark on keys in flight: pid (to ask whether it still runs) and a per-start id (pids are reused, e.g. 1 in containers). */
 const OWNER = `${process.pid}:${randomUUID()}`;
