@@ -35,8 +35,14 @@ function timeOf(event: InboundEvent): number {
  */
 export async function applyQualityUpdates(guard: QualityGuard, events: readonly InboundEvent[]): Promise<void> {
   const ordered = events.map((event, order) => ({ event, order })).sort((a, b) => timeOf(a.event) - timeOf(b.event) || a.order - b.order);
+  // A batch's events mostly share one number: learn each pair once, not once per event.
+  let learnt: string | undefined;
   for (const { event } of ordered) {
-    if (event.phoneNumberId && event.displayPhoneNumber) guard.learnDisplayNumber(event.phoneNumberId, event.displayPhoneNumber);
+    if (event.phoneNumberId && event.displayPhoneNumber) {
+      const pair = `${event.phoneNumberId} ${event.displayPhoneNumber}`;
+      if (pair !== learnt) guard.learnDisplayNumber(event.phoneNumberId, event.displayPhoneNumber);
+      learnt = pair;
+    }
     switch (event.kind) {
       case 'message':
         if (event.type !== 'system') for (const user of userKeys(event.from, event.userId)) await guard.unsuppress(event.phoneNumberId, user);
