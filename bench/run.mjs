@@ -11,6 +11,8 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const writeReadme = argv.includes('--readme');
+// --core-only: measure 4 without Node-RED and n8n (the core inbound call and its state stores only).
+const coreOnly = argv.includes('--core-only');
 
 const MEASURES = ['throughput', 'multiprocess', 'slower', 'n8n-builtin', 'webhook', 'memory', 'cpu', 'store', 'ledger', 'security'];
 
@@ -23,7 +25,7 @@ for (const name of MEASURES) {
   const t0 = Date.now();
   let results;
   try {
-    results = await mod.run({ quick });
+    results = await mod.run({ quick, coreOnly });
   } catch (e) {
     log(`${name} failed:`, e?.stack || e);
     results = [result(`${name}`, null, 'not done', { note: `failed: ${String(e?.message ?? e).split('\n')[0].slice(0, 200)}` })];
@@ -37,6 +39,7 @@ const report = {
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
   ...(only ? { only } : {}),
+  ...(coreOnly ? { coreOnly } : {}),
   seconds: Math.round((Date.now() - started) / 100) / 10,
   machine: {
     cpus: os.cpus().length,

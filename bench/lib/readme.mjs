@@ -30,6 +30,6 @@ export function updateReadme(report) {
   const a = text.indexOf(START);
   const b = text.indexOf(END);
   if (a < 0 || b < a) throw new Error(`bench/README.md has no ${START} … ${END} markers`);
-  const heading = `\n### Latest \`${report.mode}\` run${report.only ? ` (only ${report.only.join(', ')}; the other measures were not run)` : ''}\n\n`;
+  const heading = `\n### Latest \`${report.mode}\` run${report.only ? ` (only ${report.only.join(', ')}; the other measures were not run)` : ''}${report.coreOnly ? ' (`--core-only`: measure 4 without Node-RED and n8n)' : ''}\n\n`;
   fs.writeFileSync(file, text.slice(0, a + START.length) + heading + renderTable(report) + '\n' + text.slice(b));
 }

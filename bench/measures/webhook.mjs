@@ -6,6 +6,8 @@
 //   latency ratio = bare ack latency ÷ target ack latency      (1.0 = as fast as bare)
 // so "≥ 0.4" reads the same way for both. The bare server runs before and after the targets and
 // its mean is used, which evens out drift on a shared machine.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { atLeast, atMost, BENCH_DIR, forkChild, log, percentile, result, round } from '../lib/common.mjs';
 import { autocannon } from '../lib/tools.mjs';
@@ -63,9 +65,32 @@ function runOnce(ac, opts, onTime) {
 }
 
 async function startServer(mode, execPath) {
-  const h = forkChild(path.join(BENCH_DIR, 'measures', 'webhook-server.mjs'), [mode], execPath ? { execPath } : {});
-  const { url } = await h.wait('ready', 30_000);
-  return { url, counts: () => h.request({ type: 'counts' }), stop: () => h.stop() };
+  // The embedded store's file goes in a fresh folder, removed with the server.
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-webhook-'));
+  const h = forkChild(path.join(BENCH_DIR, 'measures', 'webhook-server.mjs'), [mode, folder], execPath ? { execPath } : {});
+  const stop = async () => {
+    await h.stop();
+    fs.rmSync(folder, { recursive: true, force: true });
+  };
+  try {
+    const { url } = await h.wait('ready', 30_000);
+    return { url, counts: () => h.request({ type: 'counts' }), stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Load on a fresh server of `mode`, with the server's own counts. */
+async function serve(mode, duration) {
+  const server = await startServer(mode);
+  try {
+    const r = await load(server.url, duration);
+    r.serverCounts = await server.counts();
+    return r;
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Runs the bare server on `execPath` (undefined = this Node). */
@@ -100,7 +125,7 @@ function roundAll(o) {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v, 2)]));
 }
 
-export async function run({ quick }) {
+export async function run({ quick, coreOnly }) {
   const duration = quick ? 2 : 12;
   const out = [];
 
@@ -108,23 +133,29 @@ export async function run({ quick }) {
   const bareBefore = await bare(duration);
   out.push(result('webhook_bare_events_per_s', bareBefore.eventsPerS, 'report', { unit: 'events/s', details: roundAll(bareBefore) }));
 
-  log('webhook: core inbound call …');
-  const coreServer = await startServer('core');
-  let coreLoad;
-  try {
-    coreLoad = await load(coreServer.url, duration);
-    coreLoad.serverCounts = await coreServer.counts();
-  } finally {
-    await coreServer.stop();
-  }
+  // The core inbound call alone, then with the state the adapters use (core's sharedState: window
+  // + quality updates, keys acknowledged before the 200), in memory and in the embedded SQLite file.
+  log('webhook: core inbound call, then with the memory and the embedded state …');
+  const coreLoad = await serve('core', duration);
+  const memoryLoad = await serve('state-memory', duration);
+  const embeddedLoad = await serve('state-embedded', duration);
 
   const { nodeRedIngest } = await import('./webhook-node-red.mjs');
-  const nodeRed = await nodeRedIngest({ duration, load }).catch((e) => ({ error: e }));
+  const nodeRed = coreOnly ? { skipped: true } : await nodeRedIngest({ duration, load }).catch((e) => ({ error: e }));
 
   log('webhook: bare node:http again …');
   const bareAfter = await bare(duration);
   const base20 = mean(bareBefore, bareAfter);
   out.push(...ratios('webhook_core', coreLoad, base20, atLeast(0.4), { serverCounts: coreLoad.serverCounts, meanEventsPerPost: MEAN_EVENTS, connections: CONNECTIONS, duration }));
+  const clean = (r) => r.non2xx === 0 && r.errors === 0;
+  out.push(
+    result('webhook_core_memory_state_events_ratio', clean(memoryLoad) ? memoryLoad.eventsPerS / base20.eventsPerS : 0, 'report: with sharedState memory', {
+      details: { target: roundAll(memoryLoad), serverCounts: memoryLoad.serverCounts },
+    }),
+  );
+  out.push(...ratios('webhook_core_embedded', embeddedLoad, base20, atLeast(0.4), { serverCounts: embeddedLoad.serverCounts }));
+  out.push(result('webhook_core_embedded_vs_memory', clean(embeddedLoad) && clean(memoryLoad) ? embeddedLoad.eventsPerS / memoryLoad.eventsPerS : 0, atLeast(0.8)));
+  if (nodeRed.skipped) return out;
   if (nodeRed.error) out.push(result('webhook_node_red_events_ratio', null, atLeast(0.4), { note: `not done: ${String(nodeRed.error.message).split('\n')[0].slice(0, 200)}` }));
   else {
     out.push(...ratios('webhook_node_red', nodeRed.load, base20, atLeast(0.4), { nodeRed: nodeRed.info }));
