@@ -74,19 +74,35 @@ async function startServer(mode, execPath) {
   };
   try {
     const { url } = await h.wait('ready', 30_000);
-    return { url, counts: () => h.request({ type: 'counts' }), stop };
+    return { url, pid: h.child.pid, counts: () => h.request({ type: 'counts' }), stop };
   } catch (e) {
     await stop();
     throw e;
   }
 }
 
-/** Load on a fresh server of `mode`, with the server's own counts. */
+/** CPU time (user + system) a process has used so far, in ms; undefined where /proc is missing. */
+function cpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Load on a fresh server of `mode`, with the server's own counts and its CPU µs per POST (warm-up
+ * included on both sides): on a shared machine the figure that moves least with the load.
+ */
 async function serve(mode, duration) {
   const server = await startServer(mode);
   try {
+    const before = cpuMs(server.pid);
     const r = await load(server.url, duration);
+    const after = cpuMs(server.pid);
     r.serverCounts = await server.counts();
+    r.serverCpuUsPerPost = before === undefined || after === undefined ? undefined : ((after - before) * 1000) / Math.max(1, r.serverCounts.requests);
     return r;
   } finally {
     await server.stop();
@@ -130,7 +146,7 @@ export async function run({ quick, coreOnly }) {
   const out = [];
 
   log(`webhook: bare node:http (${process.version}) …`);
-  const bareBefore = await bare(duration);
+  const bareBefore = await serve('bare', duration);
   out.push(result('webhook_bare_events_per_s', bareBefore.eventsPerS, 'report', { unit: 'events/s', details: roundAll(bareBefore) }));
 
   // The core inbound call alone, then with the state the adapters use (core's sharedState: window
@@ -144,7 +160,7 @@ export async function run({ quick, coreOnly }) {
   const nodeRed = coreOnly ? { skipped: true } : await nodeRedIngest({ duration, load }).catch((e) => ({ error: e }));
 
   log('webhook: bare node:http again …');
-  const bareAfter = await bare(duration);
+  const bareAfter = await serve('bare', duration);
   const base20 = mean(bareBefore, bareAfter);
   out.push(...ratios('webhook_core', coreLoad, base20, atLeast(0.4), { serverCounts: coreLoad.serverCounts, meanEventsPerPost: MEAN_EVENTS, connections: CONNECTIONS, duration }));
   const clean = (r) => r.non2xx === 0 && r.errors === 0;
@@ -154,6 +170,13 @@ export async function run({ quick, coreOnly }) {
     }),
   );
   out.push(...ratios('webhook_core_embedded', embeddedLoad, base20, atLeast(0.4), { serverCounts: embeddedLoad.serverCounts }));
+  const cpu = (r) => (r.serverCpuUsPerPost === undefined ? 'n/a' : round(r.serverCpuUsPerPost, 0));
+  out.push(
+    result('webhook_core_server_cpu_us_per_post', coreLoad.serverCpuUsPerPost ?? null, 'report: the server process, core / memory / embedded state / bare', {
+      unit: 'µs',
+      note: `core ${cpu(coreLoad)}, memory ${cpu(memoryLoad)}, embedded ${cpu(embeddedLoad)}, bare ${cpu(bareBefore)} / ${cpu(bareAfter)}`,
+    }),
+  );
   out.push(result('webhook_core_embedded_vs_memory', clean(embeddedLoad) && clean(memoryLoad) ? embeddedLoad.eventsPerS / memoryLoad.eventsPerS : 0, atLeast(0.8)));
   if (nodeRed.skipped) return out;
   if (nodeRed.error) out.push(result('webhook_node_red_events_ratio', null, atLeast(0.4), { note: `not done: ${String(nodeRed.error.message).split('\n')[0].slice(0, 200)}` }));
