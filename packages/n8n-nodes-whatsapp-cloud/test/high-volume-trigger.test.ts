@@ -7,7 +7,7 @@
  * is proven in real n8n by test/e2e/n8n-high-volume-trigger.test.ts.
  */
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { sharedState, WhatsAppClient } from '@wa-cloud/core';
 import type { IDataObject, INodeExecutionData, ITriggerFunctions, ITriggerResponse } from 'n8n-workflow';
 import { startSandbox, type Sandbox } from '../../sandbox/src';
@@ -154,12 +154,23 @@ test('bad settings are refused naming the field; a taken port names the port; cl
   await expect(trigger.trigger.call(context({ port: 70000, publicUrl: 'https://x.example/whatsapp' }, []))).rejects.toThrow(/Port must be a whole number from 1 to 65535/);
   await expect(trigger.trigger.call(context({ port: 5999, publicUrl: 'not a url' }, []))).rejects.toThrow(/Public URL must be the full http\(s\) address/);
   await expect(trigger.trigger.call(context({ port: 5999, registration: 'verifyOnly', path: 'a b' }, []))).rejects.toThrow(/Path must be/);
+  await expect(trigger.trigger.call(context({ port: 5999, registration: 'verifyOnly', path: 'a/../b' }, []))).rejects.toThrow(/without \. or \.\. segments/);
 
   const { url, response } = await activate({ registration: 'verifyOnly' }, []);
   const port = Number(new URL(url).port);
   await expect(trigger.trigger.call(context({ port, registration: 'verifyOnly', options: { listenAddress: '127.0.0.1' } }, []))).rejects.toThrow(new RegExp(`port ${port} is already in use`));
   await response.closeFunction!();
-  const again = await trigger.trigger.call(context({ port, registration: 'verifyOnly', options: { listenAddress: '127.0.0.1' } }, []));
+  // An expression may give the port as text.
+  const again = await trigger.trigger.call(context({ port: String(port), registration: 'verifyOnly', options: { listenAddress: '127.0.0.1' } }, []));
+  // A request target that is not a URL is answered 400, never thrown out of the handler.
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end('GET http://[zz/whatsapp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  expect(raw).toMatch(/^HTTP\/1\.1 400/);
   await again.closeFunction!();
 });
 
@@ -167,7 +178,8 @@ test('testing in the editor: the events of a POST arrive together in the one tes
   const emitted: Emitted[] = [];
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/whatsapp`;
-  const response = await new WhatsAppCloudHighVolumeTrigger().trigger.call(context({ port, registration: 'verifyOnly', options: { listenAddress: '127.0.0.1' } }, emitted, [], 'manual'));
+  // Registration on (the default): a test run still registers nothing.
+  const response = await new WhatsAppCloudHighVolumeTrigger().trigger.call(context({ port, publicUrl: url, options: { listenAddress: '127.0.0.1' } }, emitted, [], 'manual'));
   try {
     const metadata = { display_phone_number: sandbox.displayPhoneNumber, phone_number_id: sandbox.phoneNumberId };
     const ts = String(Math.floor(Date.now() / 1000));
@@ -177,6 +189,12 @@ test('testing in the editor: the events of a POST arrive together in the one tes
     expect(emitted).toHaveLength(1);
     expect(emitted[0]!.key).toBeUndefined();
     expect(emitted[0]!.data[0]!.map((item) => item.json.messageId)).toEqual(['wamid.manual.1', 'wamid.manual.2']);
+    // n8n takes one emit per test run: a later POST is answered 503 and its event let go.
+    const later = body.replace(/wamid\.manual\./g, 'wamid.later.');
+    expect((await fetch(url, { method: 'POST', body: later, headers: signed(later) })).status).toBe(503);
+    expect(emitted).toHaveLength(1);
+    // A test run registers nothing.
+    expect(sandbox.webhookTarget).not.toBe(url);
   } finally {
     await response.closeFunction!();
   }
@@ -190,7 +208,7 @@ test('n8n cannot store the execution: answered 500 and the event is let go, so M
     const body = statusBody('wamid.store.fails', 'failed');
     storeFails = true;
     expect((await fetch(url, { method: 'POST', body, headers: signed(body) })).status).toBe(500);
-    expect(warnings.join('\n')).toMatch(/could not start the workflow \(answered 500/);
+    expect(warnings.join('\n')).toMatch(/could not be stored or did not finish \(answered 500/);
     storeFails = false;
     expect((await fetch(url, { method: 'POST', body, headers: signed(body) })).status).toBe(200);
     expect(emitted).toHaveLength(1);

@@ -55,7 +55,12 @@ export class RedisDedupeStore implements DedupeStore {
   async release(keys: readonly string[]): Promise<void> {
     if (this.local) await this.local.release(keys);
     if (!keys.length) return;
-    await this.connection.run('dedupe', (client) => client.del(...keys.map((key) => this.connection.key(`dedupe:${key}`))));
+    try {
+      await this.connection.run('dedupe', (client) => client.del(...keys.map((key) => this.connection.key(`dedupe:${key}`))));
+    } catch (error) {
+      // Falling back to this process's memory (as markIfNew does): the keys were marked there.
+      if (!this.connection.fallbackToLocal) throw error;
+    }
   }
 
   /** Closes the connection if this store created it. */

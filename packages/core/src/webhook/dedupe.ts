@@ -23,9 +23,9 @@ export interface DedupeStore {
    */
   acknowledge?(keys: readonly string[]): Promise<void>;
   /**
-   * Forgets keys marked with `pending` whose events could not be handed on (the receiver refused
-   * them after all): Meta's redelivery is then handled, not dropped as a duplicate. A store that
-   * knows no pending state has nothing to do.
+   * Forgets keys whose events could not be handed on (the receiver refused them after all):
+   * Meta's redelivery is then handled, not dropped as a duplicate. A store that knows no pending
+   * state (memory, Redis) marked them seen at once, so it deletes them.
    */
   release?(keys: readonly string[]): Promise<void>;
   /** Resolves once every mark made so far is durable (the embedded store's group commit). */

@@ -62,7 +62,8 @@ export interface WebhookPostInput {
    * Keep the new events' dedupe keys in flight until `result.acknowledge()` (call it once the
    * events are handed on, just before answering 200). A process killed in between does not count
    * them as seen after its restart, so Meta's redelivery is handled rather than lost. Only the
-   * embedded store keeps this state; elsewhere acknowledge() does nothing. @default false
+   * embedded store keeps this state; elsewhere acknowledge() does nothing and release() forgets
+   * the keys (they were marked seen at once). @default false
    */
   acknowledgeLater?: boolean;
   /**

@@ -29,9 +29,12 @@ function readAddress(node: INode, port: unknown, path: unknown, publicUrl: unkno
   const refuse = (message: string, description: string) => {
     throw new NodeOperationError(node, message, { description });
   };
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) refuse(`Port must be a whole number from 1 to 65535 (got ${String(port)})`, 'A free port on this n8n machine, e.g. 5690, that your reverse proxy forwards Meta\'s webhooks to.');
+  // An expression may give the port as text ("5690").
+  const portNumber = typeof port === 'string' && port.trim() !== '' ? Number(port) : port;
+  if (typeof portNumber !== 'number' || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535) refuse(`Port must be a whole number from 1 to 65535 (got ${String(port)})`, 'A free port on this n8n machine, e.g. 5690, that your reverse proxy forwards Meta\'s webhooks to.');
   const cleanPath = `/${String(path ?? '').trim().replace(/^\/+|\/+$/g, '')}`;
-  if (!/^\/[A-Za-z0-9._~\-/]+$/.test(cleanPath)) refuse(`Path must be letters, digits and . _ ~ - / (got "${String(path)}")`, 'For example "whatsapp": the listener answers only that path.');
+  // "." and ".." segments are normalised away in request URLs, so such a path could never match.
+  if (!/^\/[A-Za-z0-9._~\-/]+$/.test(cleanPath) || cleanPath.split('/').some((segment) => segment === '.' || segment === '..')) refuse(`Path must be letters, digits and . _ ~ - /, without . or .. segments (got "${String(path)}")`, 'For example "whatsapp": the listener answers only that path.');
   const listenHost = typeof host === 'string' && host.trim() ? host.trim() : '0.0.0.0';
   let url: string | undefined;
   if (register) {
@@ -41,7 +44,7 @@ function readAddress(node: INode, port: unknown, path: unknown, publicUrl: unkno
       refuse(`Public URL must be the full http(s) address Meta posts to (got "${String(publicUrl ?? '')}")`, 'For example https://wa.example.com/whatsapp, forwarded by your reverse proxy to this Port and Path. Meta accepts only https with a valid certificate.');
     }
   }
-  return { host: listenHost, port: port as number, path: cleanPath, ...(url ? { publicUrl: url } : {}) };
+  return { host: listenHost, port: portNumber as number, path: cleanPath, ...(url ? { publicUrl: url } : {}) };
 }
 
 export class WhatsAppCloudHighVolumeTrigger implements INodeType {
@@ -230,6 +233,10 @@ export class WhatsAppCloudHighVolumeTrigger implements INodeType {
       credentials,
     };
     const log = (message: string) => this.logger.warn(`${node.name}: ${message}`);
+    // Testing in the editor listens and hands over one POST, and changes nothing else: no override
+    // re-pointed, no re-sends started or stopped (they belong to the published workflow).
+    const manual = this.getMode() === 'manual';
+    const gate = { open: true };
 
     const server = await listen(address, {
       get: (query, res) => {
@@ -240,8 +247,8 @@ export class WhatsAppCloudHighVolumeTrigger implements INodeType {
           res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Forbidden: the verify token does not match');
         }
       },
-      post: postHandler(this, { credentials, shared, filter, options, retentionMs, log }),
-      failed: (error) => log(`a webhook failed (answered 500, Meta delivers it again): ${isWhatsAppError(error) ? error.message : error instanceof Error ? error.message : 'unexpected error'}`),
+      post: postHandler(this, { credentials, shared, filter, options, retentionMs, log, gate }),
+      failed: (error) => log(`a request failed: ${isWhatsAppError(error) ? error.message : error instanceof Error ? error.message : 'unexpected error'}`),
     }).catch((error: NodeJS.ErrnoException) => {
       const where = `${address.host}:${address.port}`;
       const why =
@@ -255,7 +262,7 @@ export class WhatsAppCloudHighVolumeTrigger implements INodeType {
     this.logger.info(`${node.name}: listening on http://${address.host}:${address.port}${address.path}${address.publicUrl ? ` (Meta posts to ${address.publicUrl})` : ''}`);
 
     try {
-      if (address.publicUrl) await registerOverride(this, address.publicUrl);
+      if (address.publicUrl && !manual) await registerOverride(this, address.publicUrl);
     } catch (error) {
       await close(server);
       throw error instanceof NodeOperationError
@@ -264,15 +271,19 @@ export class WhatsAppCloudHighVolumeTrigger implements INodeType {
             description: 'Meta checks the Public URL with a GET challenge at once: it must reach this Port and Path (reverse proxy, https, valid certificate).',
           });
     }
-    readTierAtActivation(this);
-    await syncResender(this);
+    if (!manual) {
+      readTierAtActivation(this);
+      await syncResender(this);
+    }
 
     return {
       // The override is left in place: Meta keeps delivering (and redelivering) to this listener
-      // across restarts, which is what makes them lose nothing.
+      // across restarts, which is what makes them lose nothing. Requests still arriving on open
+      // connections are answered 503 (Meta delivers them again), and the port is freed first.
       closeFunction: async () => {
-        await syncResender(this, false);
+        gate.open = false;
         await close(server);
+        if (!manual) await syncResender(this, false);
       },
     };
   }

@@ -55,7 +55,9 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Pro
 /** Starts listening; rejects with the socket error (EADDRINUSE, EACCES …) when the port cannot be had. */
 export async function listen(options: ListenOptions, handlers: ListenerHandlers): Promise<Server> {
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://listener');
+    // A request target URL cannot parse (`http://[zz/…`) is answered, not thrown out of the handler.
+    const url = URL.canParse(req.url ?? '/', 'http://listener') ? new URL(req.url ?? '/', 'http://listener') : undefined;
+    if (!url) return answer(res, 400, 'Bad request target');
     if (url.pathname.replace(/\/+$/, '') !== options.path) return answer(res, 404, 'Not found');
     if (req.method === 'GET') return handlers.get(Object.fromEntries(url.searchParams), res);
     if (req.method !== 'POST') {
@@ -75,6 +77,8 @@ export async function listen(options: ListenOptions, handlers: ListenerHandlers)
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
       server.off('error', reject);
+      // Errors after start-up (a client socket gone bad) are reported, never thrown.
+      server.on('error', (error) => handlers.failed(error));
       resolve();
     });
   });

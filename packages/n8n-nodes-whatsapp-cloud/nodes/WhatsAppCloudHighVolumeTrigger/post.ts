@@ -20,10 +20,16 @@ export interface PostSettings {
   options: IDataObject;
   retentionMs: number;
   log: (message: string) => void;
+  /**
+   * Open while the trigger takes events. Closed when the trigger stops, and in an editor test run
+   * after its one emit (n8n takes only the first): later POSTs are answered 503 and their events
+   * released, so Meta delivers them again instead of their being acknowledged and dropped.
+   */
+  gate: { open: boolean };
 }
 
 /** n8n 2.x's emit takes an execution deduplication key (a unique column of its executions table). */
-type EmitWithKey = (data: INodeExecutionData[][], responsePromise: undefined, donePromise: IDeferredPromise<IRun>, deduplicationKey?: string) => void;
+type EmitWithKey = (data: INodeExecutionData[][], responsePromise: undefined, donePromise: IDeferredPromise<IRun> | undefined, deduplicationKey?: string) => void;
 
 /** n8n settles it when the execution has run. (n8n-workflow's own helper is not exported by every n8n.) */
 function deferred(): IDeferredPromise<IRun> {
@@ -37,8 +43,12 @@ function deferred(): IDeferredPromise<IRun> {
 }
 
 function answer(res: ServerResponse, status: number, text = ''): void {
-  if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(text);
+  if (res.headersSent) return;
+  // 503: the trigger is stopping or its test run is over; Meta retries on a fresh connection.
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...(status === 503 ? { Connection: 'close' } : {}) }).end(text);
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : 'unexpected error');
 
 /**
  * Handles one verified POST: signature, parse, dedupe (keys in flight), window, quality and ledger
@@ -48,10 +58,13 @@ function answer(res: ServerResponse, status: number, text = ''): void {
  * nothing (the default: all but failed) are answered as soon as the store has them.
  */
 export function postHandler(ctx: ITriggerFunctions, settings: PostSettings) {
-  const { credentials, shared, filter, options } = settings;
+  const { credentials, shared, filter, options, gate } = settings;
   const node = ctx.getNode();
-  const workflowId = ctx.getWorkflow().id ?? 'unsaved';
+  const workflow = ctx.getWorkflow();
+  const workflowId = workflow.id ?? `unsaved-${node.id}`;
   const manual = ctx.getMode() === 'manual';
+  // Engine 2.0 refuses a trigger that waits for its executions: hand them off without waiting.
+  const waitForRuns = (workflow as { settings?: { engineType?: string } }).settings?.engineType !== 'v2';
   const ledgerOn = options.deliveryLedger !== false;
   const ledger = ledgerOn ? shared.ledger.withRetention(settings.retentionMs) : undefined;
   // Seen events: one key space per workflow and node (a second workflow on the same events gets them too).
@@ -70,36 +83,44 @@ export function postHandler(ctx: ITriggerFunctions, settings: PostSettings) {
         qualityGuard: shared.qualityGuard,
         acknowledgeLater: true,
         ...(ledger ? { ledger } : {}),
-        ...(ledgerOn && options.resendFailed === true ? { resender: resenderFor(shared, credentials, settings.retentionMs, ctx.logger) } : {}),
+        ...(ledgerOn && options.resendFailed === true && !manual ? { resender: resenderFor(shared, credentials, settings.retentionMs, ctx.logger) } : {}),
         messagingLimit: shared.messagingLimit,
         maxEventAgeMs: options.dropReplays === false ? 0 : 'dedupe',
       });
     } catch (error) {
       const status = webhookErrorStatus(error);
-      if (status >= 500) settings.log(`could not take a webhook (answered ${status})`);
+      // Core's errors name the problem, never a credential.
+      if (status >= 500) settings.log(`could not take a webhook (answered ${status}): ${messageOf(error)}`);
       return answer(res, status, WEBHOOK_ERROR_TEXT[status] ?? 'Error');
     }
     const { events, acknowledge, release, stale } = result;
     if (stale > 0) settings.log(`dropped ${stale} replayed event${stale === 1 ? '' : 's'} older than the dedupe horizon (answered 200, nothing started)`);
-
-    const starting: InboundEvent[] = [];
-    for (const event of events) {
-      if (!isOurs(event, filter)) continue;
-      if (isWaitAnswerEvent(event) && (await resumeWaiting(ctx, event, shared)) && options.passOnWaitAnswers !== true) continue;
-      if (startsWorkflow(event, filter)) starting.push(event);
-    }
-
+    // From here on every way out either acknowledges (200) or releases the keys (5xx): a key kept
+    // as seen without its event having started anything would turn Meta's redelivery into a loss.
     try {
-      if (starting.length && manual) emitTogether(ctx, starting);
-      else if (starting.length) await emitEach(ctx, starting, `wa-cloud:${workflowId}:${node.id}`);
+      if (!gate.open) {
+        await release();
+        return answer(res, 503, 'The trigger is not taking events now; deliver again later');
+      }
+      const starting: InboundEvent[] = [];
+      for (const event of events) {
+        if (!isOurs(event, filter)) continue;
+        if (isWaitAnswerEvent(event) && (await resumeWaiting(ctx, event, shared)) && options.passOnWaitAnswers !== true) continue;
+        if (startsWorkflow(event, filter)) starting.push(event);
+      }
+      if (starting.length && manual) {
+        gate.open = false;
+        emitTogether(ctx, starting);
+      } else if (starting.length) await emitEach(ctx, starting, `wa-cloud:${workflowId}:${node.id}`, waitForRuns);
     } catch (error) {
-      // n8n could not store an execution: Meta delivers again, the keys are free for it, and the
-      // events n8n did store are kept from a second execution by their deduplication keys.
+      // An execution n8n could not store, or that failed or was cancelled before it ended: Meta
+      // delivers again, the keys are free for it, and the executions n8n did store are kept from
+      // running twice by their deduplication keys.
       await release().catch(() => undefined);
-      settings.log(`could not start the workflow (answered 500, Meta delivers again): ${error instanceof Error ? error.message : 'unexpected error'}`);
+      settings.log(`an execution could not be stored or did not finish (answered 500, Meta delivers again; n8n's key stops a second run): ${messageOf(error)}`);
       return answer(res, 500, 'Error');
     }
-    await acknowledge().catch((error: unknown) => settings.log(`could not record the webhook as handled: ${error instanceof Error ? error.message : 'unexpected error'}`));
+    await acknowledge().catch((error: unknown) => settings.log(`could not record the webhook as handled: ${messageOf(error)}`));
     answer(res, 200);
   };
 }
@@ -117,17 +138,26 @@ function emitTogether(ctx: ITriggerFunctions, events: InboundEvent[]): void {
   ctx.emit(outputs);
 }
 
-/** One execution per event; resolves once each has run (or after ANSWER_WITHIN_MS), rejects if n8n failed to start one. */
-async function emitEach(ctx: ITriggerFunctions, events: InboundEvent[], keyPrefix: string): Promise<void> {
+/**
+ * One execution per event. With `wait`, resolves once each has run (or after ANSWER_WITHIN_MS) and
+ * rejects if n8n failed to store or finish one; without (Engine 2.0), once all are handed off.
+ */
+async function emitEach(ctx: ITriggerFunctions, events: InboundEvent[], keyPrefix: string, wait: boolean): Promise<void> {
   const emit = ctx.emit.bind(ctx) as unknown as EmitWithKey;
-  const done = events.map((event) => {
+  const done: Array<Promise<IRun>> = [];
+  for (const event of events) {
     const outputs: INodeExecutionData[][] = [[], [], []];
     outputs[outputOf(event)]!.push(itemOf(event));
-    const finished = deferred();
+    const finished = wait ? deferred() : undefined;
+    if (finished) {
+      done.push(finished.promise);
+      // Marked handled: if an emit further on throws, nobody awaits this one.
+      finished.promise.catch(() => undefined);
+    }
     const key = dedupeKey(event);
     emit(outputs, undefined, finished, key ? executionKey(keyPrefix, key) : undefined);
-    return finished.promise;
-  });
+  }
+  if (!done.length) return;
   let timer: NodeJS.Timeout | undefined;
   const later = new Promise<void>((resolve) => (timer = setTimeout(resolve, ANSWER_WITHIN_MS)));
   try {

@@ -159,7 +159,7 @@ export async function resumeWaiting(ctx: ResumeContext, event: InboundEvent & { 
     try {
       answer = await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId, who);
     } catch (error) {
-      ctx.logger.warn(`WhatsApp Cloud Trigger: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
+      ctx.logger.warn(`WhatsApp Cloud: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
     }
   }
   if (!answer) return false;
@@ -185,7 +185,7 @@ export async function resumeWaiting(ctx: ResumeContext, event: InboundEvent & { 
         await new Promise((resolve) => setTimeout(resolve, RESUME_RETRY_MS));
         continue;
       }
-      ctx.logger.warn(`WhatsApp Cloud Trigger: could not resume the waiting execution: ${error instanceof Error ? error.message : String(error)}`);
+      ctx.logger.warn(`WhatsApp Cloud: could not resume the waiting execution: ${error instanceof Error ? error.message : String(error)}`);
       break;
     }
   }
