@@ -176,7 +176,8 @@ d('n8n editor in Chromium: credential form, nodes panel, template picker, parame
     if (await page.locator('[data-test-id="ndv"]').isVisible()) await page.keyboard.press('Escape');
     await page.click('[data-test-id="node-creator-plus-button"]');
     await page.keyboard.type('WhatsApp');
-    const ours = page.locator('[data-test-id="node-creator"] [data-test-id="item-iterator-item"]', { hasText: 'WhatsApp Cloud' }).filter({ hasNotText: 'Business' });
+    // The action node, not n8n's own WhatsApp Business Cloud nor our High-Volume Trigger.
+    const ours = page.locator('[data-test-id="node-creator"] [data-test-id="item-iterator-item"]', { hasText: 'WhatsApp Cloud' }).filter({ hasNotText: 'Business' }).filter({ hasNotText: 'High-Volume' });
     await ours.waitFor();
     await ours.click();
     const actions = page.locator('[data-test-id="node-creator"] [data-test-id="item-iterator-item"]');
