@@ -215,9 +215,20 @@ d('n8n editor in Chromium: credential form, nodes panel, template picker, parame
     await page.locator('[data-test-id="rlc-search"] input, input[data-test-id="rlc-search"]').first().fill('order_up');
     await items.filter({ hasText: 'order_update (en)' }).click();
 
-    await page.click('[data-test-id="parameter-input-languageCode"]');
+    // The languages are loaded for the chosen template: on a busy machine the list can open before
+    // n8n has taken the new template and stay empty, so close it and open it again.
     const language = page.locator('.el-select-dropdown__item:visible', { hasText: 'positional parameters' });
-    await language.first().waitFor();
+    for (let attempt = 1; ; attempt++) {
+      await page.click('[data-test-id="parameter-input-languageCode"]');
+      try {
+        await language.first().waitFor({ timeout: 15_000 });
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(1000);
+      }
+    }
     expect(await page.locator('.el-select-dropdown__item:visible').allInnerTexts()).toEqual(['en\nUTILITY, positional parameters']);
     await language.first().click();
 
