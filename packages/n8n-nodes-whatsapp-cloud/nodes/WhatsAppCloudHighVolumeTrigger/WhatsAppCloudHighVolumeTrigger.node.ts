@@ -1,4 +1,4 @@
-import { ensureAppSubscribed, getPhoneNumberWebhook, handleWebhookGet, isWhatsAppError, setPhoneNumberWebhook } from '@wa-cloud/core';
+import { getPhoneNumberWebhook, handleWebhookGet, isAppSubscribed, isWhatsAppError } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
   NodeOperationError,
@@ -10,7 +10,7 @@ import {
   type ITriggerResponse,
 } from 'n8n-workflow';
 import { readLedgerRetentionMs } from '../shared/ledgerRetention';
-import { readTierAtActivation, requireTriggerSecrets, syncResender, type EventFilter } from '../shared/inbound';
+import { readTierAtActivation, registerOverride, requireTriggerSecrets, syncResender, type EventFilter } from '../shared/inbound';
 import { sharedStoreProperty } from '../shared/sharedStore';
 import { getCredentials, sharedStore, withGraph } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
@@ -262,7 +262,7 @@ export class WhatsAppCloudHighVolumeTrigger implements INodeType {
     this.logger.info(`${node.name}: listening on http://${address.host}:${address.port}${address.path}${address.publicUrl ? ` (Meta posts to ${address.publicUrl})` : ''}`);
 
     try {
-      if (address.publicUrl && !manual) await registerOverride(this, address.publicUrl);
+      if (address.publicUrl && !manual) await pointNumberAt(this, address.publicUrl);
     } catch (error) {
       await close(server);
       throw error instanceof NodeOperationError
@@ -289,16 +289,12 @@ export class WhatsAppCloudHighVolumeTrigger implements INodeType {
   }
 }
 
-/** Points the number's webhooks at the Public URL unless they already go there (Meta GET-checks it at once). */
-async function registerOverride(ctx: ITriggerFunctions, publicUrl: string): Promise<void> {
+/** Points the number's webhooks at the Public URL unless they already go there and the app is subscribed. */
+async function pointNumberAt(ctx: ITriggerFunctions, publicUrl: string): Promise<void> {
   const credentials = await getCredentials(ctx);
-  await withGraph(credentials, async (graph) => {
-    if (credentials.wabaId) {
-      if (await ensureAppSubscribed(graph, credentials.wabaId)) ctx.logger.info(`${ctx.getNode().name}: subscribed the app to WABA ${credentials.wabaId}'s webhooks.`);
-    } else {
-      ctx.logger.warn(`${ctx.getNode().name}: the credentials have no WhatsApp Business Account ID, so the app's subscription to the WABA was not checked (without it no webhooks arrive).`);
-    }
-    const current = (await getPhoneNumberWebhook(graph, credentials.phoneNumberId)).phoneNumber;
-    if (current !== publicUrl) await setPhoneNumberWebhook(graph, credentials.phoneNumberId, { callbackUri: publicUrl, verifyToken: credentials.verifyToken! });
-  });
+  const { current, subscribed } = await withGraph(credentials, async (graph) => ({
+    current: (await getPhoneNumberWebhook(graph, credentials.phoneNumberId)).phoneNumber,
+    subscribed: credentials.wabaId ? await isAppSubscribed(graph, credentials.wabaId) : true,
+  }));
+  if (current !== publicUrl || !subscribed) await registerOverride(ctx, credentials, publicUrl);
 }

@@ -1,4 +1,4 @@
-import { clearPhoneNumberWebhook, downloadMedia, ensureAppSubscribed, getPhoneNumberWebhook, isAppSubscribed, setPhoneNumberWebhook } from '@wa-cloud/core';
+import { clearPhoneNumberWebhook, downloadMedia, getPhoneNumberWebhook, isAppSubscribed } from '@wa-cloud/core';
 import { handleWebhookGet, handleWebhookPost, isWhatsAppError, type InboundEvent, type SharedState } from '@wa-cloud/core';
 import {
   NodeConnectionTypes,
@@ -12,7 +12,7 @@ import {
 } from 'n8n-workflow';
 import { readLedgerRetentionMs } from '../shared/ledgerRetention';
 import { resenderFor } from '../shared/resender';
-import { WEBHOOK_ERROR_TEXT, deduplicatorFor, isOurs, isWaitAnswerEvent, itemOf, outputOf, readTierAtActivation, requireTriggerSecrets, resumeWaiting, startsWorkflow, syncResender, webhookErrorStatus, type EventFilter } from '../shared/inbound';
+import { WEBHOOK_ERROR_TEXT, deduplicatorFor, isOurs, isWaitAnswerEvent, itemOf, outputOf, readTierAtActivation, registerOverride, requireTriggerSecrets, resumeWaiting, startsWorkflow, syncResender, webhookErrorStatus, type EventFilter } from '../shared/inbound';
 import { sharedStoreProperty } from '../shared/sharedStore';
 import { createClient, getCredentials, qualityGuardFor, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { credentialTest } from '../WhatsAppCloud/v1/methods';
@@ -240,14 +240,7 @@ export class WhatsAppCloudTrigger implements INodeType {
         const url = this.getNodeWebhookUrl('default');
         const credentials = await getCredentials(this);
         requireTriggerSecrets(this.getNode(), credentials);
-        await withGraph(credentials, async (graph) => {
-          if (credentials.wabaId) {
-            if (await ensureAppSubscribed(graph, credentials.wabaId)) this.logger.info(`WhatsApp Cloud Trigger: subscribed the app to WABA ${credentials.wabaId}'s webhooks.`);
-          } else {
-            this.logger.warn('WhatsApp Cloud Trigger: the credentials have no WhatsApp Business Account ID, so the app\'s subscription to the WABA was not checked (without it no webhooks arrive).');
-          }
-          await setPhoneNumberWebhook(graph, credentials.phoneNumberId, { callbackUri: url!, verifyToken: credentials.verifyToken! });
-        });
+        await registerOverride(this, credentials, url!);
         return true;
       },
       /** Clears the override only while it still points at this trigger: never another workflow's. */

@@ -1,4 +1,4 @@
-import { EventDeduplicator, WhatsAppClient, eventGroupOf, isForNumber, isWhatsAppError, replyAddress, type InboundEvent, type SharedState } from '@wa-cloud/core';
+import { EventDeduplicator, WhatsAppClient, ensureAppSubscribed, eventGroupOf, isForNumber, isWhatsAppError, replyAddress, setPhoneNumberWebhook, type InboundEvent, type SharedState } from '@wa-cloud/core';
 import {
   NodeOperationError,
   type IDataObject,
@@ -9,7 +9,7 @@ import {
   type IWebhookFunctions,
   type Logger,
 } from 'n8n-workflow';
-import { getCredentials, sharedStore, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
+import { getCredentials, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { readLedgerRetentionMs } from './ledgerRetention';
 import { resenderFor, stopResender } from './resender';
 import { isWaitAnswer, takeAnswer, takeSharedAnswer } from './waiting';
@@ -87,6 +87,23 @@ export function requireTriggerSecrets(node: INode, credentials: WhatsAppCloudCre
       description: 'Fill in "App Secret" (App Dashboard → App settings → Basic) and a "Verify Token" of your choice in the WhatsApp Cloud API credentials.',
     });
   }
+}
+
+/**
+ * Points the credential's phone number webhooks at `url` (Meta GET-checks it at once), after
+ * subscribing the app to the WABA when it is not: Meta sends an unsubscribed app no webhook, an
+ * override included. Without a WABA ID the subscription cannot be checked, which is logged.
+ */
+export async function registerOverride(ctx: TriggerContext, credentials: WhatsAppCloudCredentials, url: string): Promise<void> {
+  const name = ctx.getNode().name;
+  await withGraph(credentials, async (graph) => {
+    if (credentials.wabaId) {
+      if (await ensureAppSubscribed(graph, credentials.wabaId)) ctx.logger.info(`${name}: subscribed the app to WABA ${credentials.wabaId}'s webhooks.`);
+    } else {
+      ctx.logger.warn(`${name}: the credentials have no WhatsApp Business Account ID, so the app's subscription to the WABA was not checked (without it no webhooks arrive).`);
+    }
+    await setPhoneNumberWebhook(graph, credentials.phoneNumberId, { callbackUri: url, verifyToken: credentials.verifyToken! });
+  });
 }
 
 /**
