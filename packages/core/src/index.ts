@@ -104,6 +104,7 @@ export {
   handleWebhookGet,
   replyAddress,
   MAX_WEBHOOK_BYTES,
+  readWebhookBody,
   WebhookTooLargeError,
   type DedupeStore,
   type WebhookHeaders,

@@ -23,6 +23,7 @@ export {
   type ReceiverNumber,
 } from './event-filter';
 export { MAX_WEBHOOK_BYTES, WebhookTooLargeError } from './errors';
+export { readWebhookBody } from './read-body';
 export type {
   InboundEventBase,
   InboundEventKind,

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { MAX_WEBHOOK_BYTES } from '@wa-cloud/core';
+import { readWebhookBody } from '@wa-cloud/core';
 
 /**
  * The High-Volume Trigger's own HTTP server: one path, GET (Meta's challenge) and POST (events),
@@ -24,32 +24,10 @@ export interface ListenOptions {
   path: string;
 }
 
-function answer(res: ServerResponse, status: number, text: string, close = false): void {
+function answer(res: ServerResponse, status: number, text: string): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...(close ? { Connection: 'close' } : {}) });
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(text);
-}
-
-/** Reads the body, or answers 413 (declared or streamed over the limit) and cuts the connection. */
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve) => {
-    const tooLarge = () => {
-      answer(res, 413, `Webhook body is larger than ${limit} bytes`, true);
-      res.once('finish', () => req.destroy());
-      resolve(undefined);
-    };
-    if (Number(req.headers['content-length']) > limit) return tooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      if (size > limit) return;
-      size += chunk.length;
-      if (size > limit) tooLarge();
-      else chunks.push(chunk);
-    });
-    req.once('end', () => size <= limit && resolve(Buffer.concat(chunks, size)));
-    req.once('error', () => resolve(undefined));
-  });
 }
 
 /** Starts listening; rejects with the socket error (EADDRINUSE, EACCES …) when the port cannot be had. */
@@ -64,12 +42,15 @@ export async function listen(options: ListenOptions, handlers: ListenerHandlers)
       res.setHeader('Allow', 'GET, POST');
       return answer(res, 405, 'Method not allowed');
     }
-    void readBody(req, res, MAX_WEBHOOK_BYTES)
-      .then((body) => body && handlers.post(body, req, res))
-      .catch((error: unknown) => {
-        handlers.failed(error);
-        answer(res, 500, 'Error');
-      });
+    readWebhookBody(req, res).then(
+      (body) =>
+        body &&
+        handlers.post(body, req, res).catch((error: unknown) => {
+          handlers.failed(error);
+          answer(res, 500, 'Error');
+        }),
+      () => undefined, // the request broke off: nobody is left to answer
+    );
   });
   // Meta keeps connections open between deliveries; a little longer than its idle time avoids resets.
   server.keepAliveTimeout = 65_000;

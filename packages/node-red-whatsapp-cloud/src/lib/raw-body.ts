@@ -1,4 +1,4 @@
-import { MAX_WEBHOOK_BYTES } from './core';
+import { MAX_WEBHOOK_BYTES, readWebhookBody } from './core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpressApp, Handler } from './node-red';
 
@@ -32,83 +32,13 @@ export function rawBodyReader(onConsumed: () => void, limit = MAX_WEBHOOK_BYTES)
   };
 }
 
-/** After a 413: how much more of the body is read (and thrown away) before the socket is cut. */
-const DRAIN_BYTES = 16 * 1024 * 1024;
-const DRAIN_MS = 5000;
-
-/**
- * A lingering close: reads and discards what the client is still sending, so it gets to read the
- * 413 (destroying a socket with unread data sends a TCP reset, and the client may lose the answer
- * with it, then retry), but at most DRAIN_BYTES or DRAIN_MS, after which the socket is cut.
- */
-function discardRest(req: IncomingMessage): void {
-  let drained = 0;
-  const cut = () => {
-    clearTimeout(timer);
-    req.off('data', onData);
-    req.destroy();
-  };
-  const timer = setTimeout(cut, DRAIN_MS);
-  timer.unref();
-  const onData = (chunk: Buffer) => {
-    drained += chunk.length;
-    if (drained > DRAIN_BYTES) cut();
-  };
-  req.on('data', onData);
-  req.once('end', () => clearTimeout(timer));
-  req.once('close', () => clearTimeout(timer));
-  req.resume();
-}
-
-/** Reads the body into `req.whatsappRawBody`, or answers 413 once it passes `limit`. */
+/** Reads the body into `req.whatsappRawBody` (core's reader: 413 over `limit`, with a lingering close). */
 export function readInto(req: RawBodyRequest, res: ServerResponse, limit: number, next: (err?: unknown) => void): void {
-  const raw = req;
-  const tooLarge = () => {
-    res.statusCode = 413;
-    res.setHeader('Connection', 'close');
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.end(`Webhook body is larger than ${limit} bytes`);
-    discardRest(req);
-  };
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    tooLarge();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const cleanup = () => {
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', onError);
-  };
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > limit) {
-      finished = true;
-      cleanup();
-      tooLarge();
-      return;
-    }
-    chunks.push(chunk);
-  };
-  const onEnd = () => {
-    if (finished) return;
-    finished = true;
-    cleanup();
-    raw.whatsappRawBody = Buffer.concat(chunks, size);
+  readWebhookBody(req, res, limit).then((body) => {
+    if (!body) return; // answered 413
+    req.whatsappRawBody = body;
     next();
-  };
-  const onError = (error: Error) => {
-    if (finished) return;
-    finished = true;
-    cleanup();
-    next(error);
-  };
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('error', onError);
+  }, next);
 }
 
 /**
