@@ -139,6 +139,46 @@ describe.each(STORES)('%s ledger store', (_name, make) => {
     expect((await store.putStatus(status('wamid.f2', 'failed', 3, { error }), base + DAY)).status).toBe('delivered');
   });
 
+  storeTest("the webhook's join gets what the merged record says: status and the send's context (orphan, filled identity, unknown status, late status)", async () => {
+    const store = make();
+    const ledger = new DeliveryLedger({ store });
+    const event = (id: string, value: string, offsetS: number, extra: { recipientId?: string; reference?: string } = {}) => ({
+      kind: 'status' as const,
+      field: 'messages',
+      wabaId: 'W',
+      phoneNumberId: PHONE,
+      messageId: id,
+      status: value,
+      timestamp: new Date(base + offsetS * 1000),
+      errors: [],
+      raw: {},
+      ...(extra.recipientId ? { recipientId: extra.recipientId } : {}),
+      ...(extra.reference ? { bizOpaqueCallbackData: extra.reference } : {}),
+    });
+    const sendContext = (record: Awaited<ReturnType<LedgerStore['putStatus']>>) => {
+      const { status: st, recipient, type, template, reference, attempts, sentAt } = record;
+      return JSON.parse(JSON.stringify({ status: st, recipient, type, template, reference, attempts, sentAt }));
+    };
+    await store.putSend(send('wamid.j1'), base + DAY);
+    // A send recorded without recipient and reference (re-send bookkeeping, older versions): the status fills them.
+    await store.putSend({ ...send('wamid.j2'), recipient: undefined as unknown as string, reference: undefined }, base + DAY);
+    const steps: Array<[string, ReturnType<typeof event>]> = [
+      ['wamid.j1', event('wamid.j1', 'delivered', 2, { recipientId: '15550001111', reference: 'order-wamid.j1' })],
+      ['wamid.j1', event('wamid.j1', 'sent', 1)],
+      ['wamid.j1', event('wamid.j1', 'deleted', 3)],
+      ['wamid.j2', event('wamid.j2', 'read', 3, { recipientId: '15550004444', reference: 'order-j2' })],
+      ['wamid.j3', event('wamid.j3', 'sent', 1, { recipientId: '15550005555', reference: 'order-j3' })],
+    ];
+    for (const [id, step] of steps) {
+      const joined = await ledger.joinStatus(step);
+      expect(sendContext(joined as Awaited<ReturnType<LedgerStore['putStatus']>>)).toEqual(sendContext((await store.get(id))!));
+    }
+    expect((await store.get('wamid.j1'))!.status).toBe('delivered');
+    expect((await store.get('wamid.j2'))!).toMatchObject({ status: 'read', recipient: '15550004444', reference: 'order-j2', type: 'template' });
+    expect((await store.get('wamid.j3'))!).toMatchObject({ status: 'sent', recipient: '15550005555', reference: 'order-j3' });
+    expect((await store.get('wamid.j3'))!.sentAt).toBeUndefined();
+  });
+
   storeTest('a status before its send (another process, a fast webhook) is joined when the send comes', async () => {
     const store = make();
     const orphan = await store.putStatus(status('wamid.o1', 'delivered', 2), base + DAY);

@@ -37,6 +37,7 @@ export {
   type DeliveryRecord,
   type DeliveryTemplate,
   type DeliveryPricing,
+  type JoinedStatus,
   type LedgerSend,
   type LedgerStatusUpdate,
   type LedgerQuery,

@@ -1,9 +1,9 @@
 import type { InboundEvent, InboundStatusEvent, StatusSendContext } from '../webhook/types';
 import type { DeliveryLedger } from './ledger';
-import type { DeliveryRecord } from './types';
+import type { JoinedStatus } from './types';
 
 /** The send's context as a status event carries it. */
-function sendContext(record: DeliveryRecord): StatusSendContext | undefined {
+function sendContext(record: JoinedStatus): StatusSendContext | undefined {
   if (!record.sentAt) return undefined;
   const context: StatusSendContext = {};
   if (record.recipient !== undefined) context.recipient = record.recipient;
@@ -33,7 +33,7 @@ export async function joinStatuses(events: readonly InboundEvent[], ledger?: Del
   // Different messages merge in parallel; statuses of one message are atomic merges in every store.
   await Promise.all(
     statuses.map(async (event) => {
-      const record = await ledger.recordStatus(event, { durable: false });
+      const record = await ledger.joinStatus(event);
       const context = sendContext(record);
       if (context) event.send = context;
       event.ledgerStatus = record.status;

@@ -3,7 +3,7 @@ import type { InboundStatusEvent } from '../webhook/types';
 import { MemoryLedgerStore } from './memory-ledger-store';
 import { SummaryBuilder } from './query';
 import { MemoryResendStore, type ResendStore } from './resend-store';
-import type { DeliveryRecord, LedgerQuery, LedgerSend, LedgerStore, LedgerSummaryRow } from './types';
+import type { DeliveryRecord, JoinedStatus, LedgerQuery, LedgerSend, LedgerStatusUpdate, LedgerStore, LedgerSummaryRow } from './types';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -121,23 +121,23 @@ export class DeliveryLedger {
    * flushes once for the whole batch, so the join and the dedupe share one commit).
    */
   async recordStatus(event: InboundStatusEvent, options: { durable?: boolean } = {}): Promise<DeliveryRecord> {
-    const recipient = event.recipientId || event.userId;
-    const record = await this.store.putStatus(
-      {
-        messageId: event.messageId,
-        phoneNumberId: event.phoneNumberId,
-        status: event.status,
-        at: event.timestamp,
-        ...(recipient ? { recipient } : {}),
-        ...(event.bizOpaqueCallbackData !== undefined ? { reference: event.bizOpaqueCallbackData } : {}),
-        ...(event.errors[0] ? { error: event.errors[0] } : {}),
-        ...(event.pricing ? { pricing: event.pricing } : {}),
-      },
-      event.timestamp.getTime() + this.retentionMs,
-    );
+    const record = await this.store.putStatus(statusUpdate(event), event.timestamp.getTime() + this.retentionMs);
     if (options.durable !== false) await this.flush();
     this.maybeSweep();
     return record;
+  }
+
+  /**
+   * {@link recordStatus} for the webhook's join: the same merge, returning only where the message
+   * stands and its send's context (a store may read back less than the whole record). Resolves
+   * once merged; durable after {@link flush}.
+   */
+  async joinStatus(event: InboundStatusEvent): Promise<JoinedStatus> {
+    const update = statusUpdate(event);
+    const expiresAt = event.timestamp.getTime() + this.retentionMs;
+    const joined = this.store.putStatusForJoin ? await this.store.putStatusForJoin(update, expiresAt) : await this.store.putStatus(update, expiresAt);
+    this.maybeSweep();
+    return joined;
   }
 
   /** Resolves once every record written so far is durable. */
@@ -224,6 +224,21 @@ export class DeliveryLedger {
       .catch(() => undefined)
       .finally(() => (this.sweeping = undefined));
   }
+}
+
+/** A status event as the store's merge takes it. */
+function statusUpdate(event: InboundStatusEvent): LedgerStatusUpdate {
+  const recipient = event.recipientId || event.userId;
+  return {
+    messageId: event.messageId,
+    phoneNumberId: event.phoneNumberId,
+    status: event.status,
+    at: event.timestamp,
+    ...(recipient ? { recipient } : {}),
+    ...(event.bizOpaqueCallbackData !== undefined ? { reference: event.bizOpaqueCallbackData } : {}),
+    ...(event.errors[0] ? { error: event.errors[0] } : {}),
+    ...(event.pricing ? { pricing: event.pricing } : {}),
+  };
 }
 
 /** A record as look-ups return it: without the kept message content (it is there only to be re-sent). */

@@ -123,6 +123,9 @@ export interface DeliveryRecord {
   request?: Record<string, unknown>;
 }
 
+/** What the webhook's join needs of a record after a status: where it stands and the send's context. */
+export type JoinedStatus = Pick<DeliveryRecord, 'status' | 'recipient' | 'type' | 'template' | 'reference' | 'attempts' | 'sentAt'>;
+
 /** Filters of {@link LedgerStore.query}; all optional, combined with AND. */
 export interface LedgerQuery {
   phoneNumberId?: string;
@@ -157,6 +160,11 @@ export interface LedgerStore {
    * resolve before the write is durable (it joined a group commit): durable once `flush()` resolves.
    */
   putStatus(update: LedgerStatusUpdate, expiresAt: number): Promise<DeliveryRecord>;
+  /**
+   * {@link putStatus} returning only what the webhook's join attaches to the event (a store may
+   * read back less than the whole record). Stores without it are joined through `putStatus`.
+   */
+  putStatusForJoin?(update: LedgerStatusUpdate, expiresAt: number): Promise<JoinedStatus>;
   /** Resolves once every write made so far is durable (stores that commit in groups). */
   flush?(): Promise<void>;
   get(messageId: string): Promise<DeliveryRecord | undefined>;
