@@ -46,3 +46,51 @@ test('a driver without an array mode (node:sqlite before 22.16): object rows tur
     ['eight', 9, 'x', 'b'],
   ]);
 });
+
+describe('writeSoon: a lone write commits at once, a burst in one turn shares a commit', () => {
+  test('the first write of a turn is committed when the call returns; the next ones when committed() resolves', async () => {
+    const file = join(dir, 'soon.sqlite');
+    const writer = openSqlite(file);
+    const reader = openSqlite(file);
+    try {
+      writer.exec('CREATE TABLE s (id TEXT PRIMARY KEY) WITHOUT ROWID');
+      const insert = writer.prepare('INSERT INTO s (id) VALUES (?)');
+      const seen = () => reader.prepare('SELECT id FROM s ORDER BY id').all().map((row) => row.id);
+      writer.writeSoon(() => insert.run('a'));
+      expect(seen()).toEqual(['a']); // its own transaction: in the file already
+      writer.writeSoon(() => insert.run('b'));
+      writer.writeSoon(() => insert.run('c'));
+      expect(seen()).toEqual(['a']); // a group, committed at the end of the turn
+      await writer.committed();
+      expect(seen()).toEqual(['a', 'b', 'c']);
+      // A later turn starts over: its first write commits at once again.
+      await new Promise((resolve) => setImmediate(resolve));
+      writer.writeSoon(() => insert.run('d'));
+      expect(seen()).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      writer.close();
+      reader.close();
+    }
+  });
+
+  test('committed() rejects when the group commit failed (its writes rolled back); flush() still resolves', async () => {
+    const db2 = openSqlite(join(dir, 'fail.sqlite'));
+    const problems: unknown[] = [];
+    db2.onCommitError = (error) => problems.push(error);
+    try {
+      // A deferred foreign key is checked at COMMIT: the one way to make a commit itself fail.
+      db2.exec('PRAGMA foreign_keys = ON');
+      db2.exec('CREATE TABLE parent (id TEXT PRIMARY KEY) WITHOUT ROWID');
+      db2.exec('CREATE TABLE child (id TEXT PRIMARY KEY, parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED) WITHOUT ROWID');
+      db2.joinGroup();
+      db2.writeSoon(() => db2.prepare('INSERT INTO child (id, parent) VALUES (?, ?)').run('c1', 'missing'));
+      const flushed = db2.flush();
+      await expect(db2.committed()).rejects.toThrow(/FOREIGN KEY/i);
+      await expect(flushed).resolves.toBeUndefined();
+      expect(problems).toHaveLength(1);
+      expect(db2.prepare('SELECT count(*) AS n FROM child').get()!.n).toBe(0);
+    } finally {
+      db2.close();
+    }
+  });
+});

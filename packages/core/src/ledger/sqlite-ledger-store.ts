@@ -59,13 +59,16 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async putSend(send: LedgerSend, expiresAt: number): Promise<void> {
-    this.db.transaction(() => {
+    // Sends answered in the same turn of the event loop (a batch sent in parallel) share one commit;
+    // a lone send commits at once. Either way the record is committed before this resolves
+    // (measured, 10 sends a turn: ~60 -> ~25 us CPU per send; the commit is most of it).
+    this.db.writeSoon(() => {
       const existing = this.read(send.messageId);
       this.write(mergeSend(existing?.record, send), Math.max(expiresAt, existing?.expiresAt ?? 0));
     });
-    // Inside the store's open group commit (a webhook being handled) the transaction joined it:
-    // wait for that commit, so the record is in the file when this resolves.
-    await this.db.flush();
+    // Inside a group commit (a webhook being handled, or other sends): wait for it, so the record
+    // is in the file when this resolves, and a failed commit is reported to the send.
+    await this.db.committed();
   }
 
   /**

@@ -45,6 +45,15 @@ export interface SqliteDatabase {
   joinGroup(): void;
   /** Resolves once the open group (if any) is committed. */
   flush(): Promise<void>;
+  /**
+   * Runs `work` in the open group when there is one; else in its own transaction the first time in
+   * this turn of the event loop, and in a new group from the second time on: a burst of writes
+   * (sends answered together) shares one commit, a lone write does not wait for the turn to end.
+   * Await {@link committed} before telling anyone it is written.
+   */
+  writeSoon<T>(work: () => T): T;
+  /** {@link flush}, but rejects when that commit failed (its writes were rolled back). */
+  committed(): Promise<void>;
   /** Told when a group commit fails (its writes are rolled back). */
   onCommitError?: (error: unknown) => void;
   close(): void;
@@ -148,7 +157,12 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
     throw error;
   }
   let depth = 0;
-  let group: { done: Promise<void>; resolve: () => void } | undefined;
+  let group: { done: Promise<void>; resolve: () => void; error?: unknown } | undefined;
+  // Set by a write in its own transaction, cleared at the end of the turn (see writeSoon).
+  let wroteThisTurn = false;
+  const endTurn = () => {
+    wroteThisTurn = false;
+  };
   const commitGroup = () => {
     const open = group;
     if (!open) return;
@@ -161,6 +175,7 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
       } catch {
         // already rolled back by SQLite
       }
+      open.error = error;
       db.onCommitError?.(error);
     } finally {
       open.resolve();
@@ -182,6 +197,24 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
       setImmediate(commitGroup);
     },
     flush: () => (group ? group.done : Promise.resolve()),
+    committed: () => {
+      const open = group;
+      return open
+        ? open.done.then(() => {
+            if (open.error !== undefined) throw open.error;
+          })
+        : Promise.resolve();
+    },
+    writeSoon<T>(work: () => T): T {
+      if (!group && depth === 0) {
+        if (wroteThisTurn) db.joinGroup();
+        else {
+          wroteThisTurn = true;
+          setImmediate(endTurn);
+        }
+      }
+      return db.transaction(work);
+    },
     transaction<T>(work: () => T): T {
       if (depth > 0 || group) return work(); // inside the open group: committed with it
       raw.exec('BEGIN IMMEDIATE');
