@@ -84,6 +84,30 @@ function permutations<T>(items: T[]): T[][] {
   return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
 }
 
+test('a ledger file of the first version (no re-send columns; rk, ord, exp before them) opens, reads and joins by column name', async () => {
+  const db = openSqlite(join(dir, 'ledger-v1.sqlite'));
+  databases.push(db);
+  // The table as the first ledger version created it, with one record (a send, then `sent`).
+  const v1 = ['pn', 'to', 'wa', 'type', 'tn', 'tl', 'tc', 'ref', 'att', 'at', 'st', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played', 'err', 'price'];
+  const numeric = new Set(['att', 'at', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played']);
+  db.exec(`CREATE TABLE ledger (id TEXT PRIMARY KEY, ${v1.map((f) => `"${f}" ${numeric.has(f) ? 'INTEGER' : 'TEXT'}`).join(', ')}, rk TEXT, ord INTEGER NOT NULL, exp INTEGER NOT NULL) WITHOUT ROWID`);
+  db.prepare('INSERT INTO ledger (id, pn, "to", type, tn, tl, ref, att, "at", st, rank, "stAt", t_accepted, t_sent, price, rk, ord, exp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+    'wamid.v1', PHONE, '+15550001111', 'template', 'order_update', 'en', 'order-v1', 1, base, 'sent', 1, base + 1000, base, base + 1000, '{"billable":true,"category":"utility"}', '15550001111', base, Date.now() + DAY,
+  );
+  const store = new SqliteLedgerStore(db);
+  const columns = db.prepare('PRAGMA table_info(ledger)').all().map((row) => String(row.name));
+  expect(columns.slice(-3)).toEqual(['rof', 'rn', 'ras']); // added in place, after exp
+  expect(await store.get('wamid.v1')).toEqual({
+    messageId: 'wamid.v1', phoneNumberId: PHONE, recipient: '+15550001111', type: 'template', template: { name: 'order_update', language: 'en' }, reference: 'order-v1', attempts: 1,
+    sentAt: new Date(base), status: 'sent', statusAt: new Date(base + 1000), statusTimes: { accepted: new Date(base), sent: new Date(base + 1000) }, pricing: { billable: true, category: 'utility' },
+  });
+  const joined = await store.putStatusForJoin(status('wamid.v1', 'delivered', 2, { pricing: { billable: true, category: 'utility', type: 'regular', pricingModel: 'PMP' } }), Date.now() + DAY);
+  expect(joined).toEqual({ status: 'delivered', recipient: '+15550001111', type: 'template', template: { name: 'order_update', language: 'en' }, reference: 'order-v1', attempts: 1, sentAt: new Date(base) });
+  expect((await store.get('wamid.v1'))!.pricing).toEqual({ billable: true, category: 'utility', type: 'regular', pricingModel: 'PMP' });
+  await store.linkResend('wamid.v1', 'wamid.v1b');
+  expect((await store.query({ reference: 'order-v1', limit: 1 }))[0]).toMatchObject({ messageId: 'wamid.v1', status: 'delivered', resentAs: 'wamid.v1b' });
+});
+
 describe.each(STORES)('%s ledger store', (_name, make) => {
   // Under WA_SKIP_REDIS=1 the Redis store's tests are registered as skipped (the runner counts them).
   const storeTest = _name === 'redis' && SKIP_REDIS ? test.skip : test;

@@ -21,9 +21,13 @@ export interface SqliteLedgerStoreOptions {
 
 /**
  * Ledger records in the embedded store's SQLite file (table `ledger`), next to windows, quality
- * records and seen events: it survives a restart or a SIGKILL (every write is committed before
- * the call returns), and two processes on one file merge safely (each merge is one
- * `BEGIN IMMEDIATE` transaction: read, merge, write).
+ * records and seen events: it survives a restart or a SIGKILL (a send's record is committed
+ * before `putSend` resolves; a status is committed with the webhook's dedupe keys, before the
+ * webhook's `flush()` resolves), and two processes on one file merge safely (every merge runs under
+ * the write lock of a `BEGIN IMMEDIATE` transaction, its own or a group commit's).
+ *
+ * A status updates the send's row in place (only the status columns; no index changes) and the
+ * join reads back 9 columns as an array: the webhook's cost is one more page in its commit.
  *
  * Columns are the record's flat fields plus `rk` (recipient key), `ord` (send time, for order and
  * time filters) and `exp` (expiry), all indexed where a look-up needs them.
