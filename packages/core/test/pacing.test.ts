@@ -8,7 +8,7 @@ import { WhatsAppClient } from '../src/client';
 import { AdaptivePace } from '../src/limiter/adaptive-pace';
 import { EmissionLog } from '../src/limiter/emission-log';
 import { LocalRateLimiter } from '../src/limiter/local-rate-limiter';
-import { ADAPT_DECREASE, ADAPT_QUIET_MAX_MS, ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, JITTER_MARGIN_MS, PACED_WINDOW_MS } from '../src/limiter/pacing';
+import { ADAPT_DECREASE, ADAPT_QUIET_MAX_MS, ADAPT_QUIET_MS, ADAPT_RECOVERY_PER_S, CATCH_UP_SPEED, JITTER_MARGIN_MS, PACED_WINDOW_MS } from '../src/limiter/pacing';
 import { LoopbackServer, accepted, graphError } from './support/loopback-server';
 
 /** The most timestamps within any half-open window of `windowMs`. */
@@ -74,6 +74,34 @@ describe('LocalRateLimiter under the sliding reading', () => {
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!).sort((a, b) => a - b);
     expect(gaps[Math.floor(gaps.length / 2)]!).toBeGreaterThanOrEqual((0.8 * PACED_WINDOW_MS) / cap);
     expect(maxInWindow(starts)).toBeLessThanOrEqual(cap);
+  });
+
+  test('the sends a stall held back go at once, but a window later they are not a burst again (catch-up speed)', async () => {
+    const cap = 10;
+    const limiter = new LocalRateLimiter({ throughput: cap });
+    cleanups.push(() => limiter.stop());
+    const starts: number[] = [];
+    let stalled = false;
+    await Promise.all(
+      Array.from({ length: cap * 3 }, () =>
+        limiter.schedule(undefined, async () => {
+          starts.push(performance.now());
+          // The next 3 starts fall due during the stall and go together at its end.
+          if (!stalled && starts.length === 3) {
+            stalled = true;
+            stall(350);
+          }
+        }),
+      ),
+    );
+    expect(maxInWindow(starts, PACED_WINDOW_MS - 1)).toBeLessThanOrEqual(cap);
+    // One window on, each of their successors waits for its own predecessor in that burst; they go
+    // at least interval / CATCH_UP_SPEED apart, not at once as the burst did (20 % slack for timers).
+    expect(CATCH_UP_SPEED).toBe(2);
+    const gaps = starts.slice(cap + 1).map((t, i) => t - starts[cap + i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual((0.8 * PACED_WINDOW_MS) / cap / 2);
+    // The burst itself is still made up: 3 windows' worth in about 3 windows, the stall included.
+    expect(starts[starts.length - 1]! - starts[0]!).toBeLessThan(3 * PACED_WINDOW_MS);
   });
 
   test('pair rate keeps Meta\'s burst: 45 to one recipient at once (the number\'s spacing allowing)', async () => {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { WhatsAppClient, type WhatsAppClientOptions } from '../src/client';
 import { RedisConnection } from '../src/redis/connection';
 import { RedisRateLimiter } from '../src/redis/redis-rate-limiter';
-import { PACED_WINDOW_MS } from '../src/limiter/pacing';
+import { CATCH_UP_SPEED, PACED_WINDOW_MS } from '../src/limiter/pacing';
 import { closeSharedRedis, sharedRedisState } from '../src/registry';
 import { LoopbackServer, accepted } from './support/loopback-server';
 import { REDIS_URL, SKIP_REDIS, adminClient, deleteKeys, redisTest, requireRedis, uniquePrefix, closedPort, rejection } from './support/redis-env';
@@ -219,6 +219,45 @@ describe('RedisRateLimiter: the shared start log', () => {
     const log = await admin.hgetall(`${prefix}starts:${PHONE}`);
     expect(log.seq).toBe(String(cap + 1));
     expect(log['1']).toMatch(/^21:/);
+  });
+});
+
+describe('RedisRateLimiter: a late start holds back its own residue only', () => {
+  redisTest('the slot one window after a late start waits for it; the slots after it keep the plan, made up at the catch-up speed (as in-process)', async () => {
+    const prefix = uniquePrefix('limiter-plan');
+    cleanups.push(() => deleteKeys(prefix));
+    const cap = 20;
+    // Slots 1..20 were granted by another process; slot 1 really began just now (reported late), the
+    // others a window ago. The number's plan (TAT) is now. Before, the plan moved to the held-back
+    // slot: every later slot lost what slot 1 was late, and on a busy machine such losses added up
+    // window after window (0.96 of the cap with 1 process, 0.92 with 4, at 1,000/s).
+    const [seconds, micros] = await admin.time();
+    const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
+    const entries: string[] = ['seq', String(cap)];
+    for (let s = 1; s <= cap; s++) entries.push(String(s % cap), `${s}:${(s === 1 ? redisNow : redisNow - PACED_WINDOW_MS).toFixed(3)}`);
+    await admin.hset(`${prefix}starts:${PHONE}`, ...entries);
+    await admin.pexpire(`${prefix}starts:${PHONE}`, 5000);
+    await admin.set(`${prefix}limiter:${PHONE}`, redisNow.toFixed(3), 'PX', 5000);
+    const here = limiter({ throughput: cap }, prefix);
+    const sends = Promise.all(Array.from({ length: 3 }, () => here.schedule(undefined, async () => undefined)));
+    // Slot 21 is granted once its time is within the horizon, 22 and 23 with it; read their plans.
+    let log: Record<string, string> = {};
+    for (let i = 0; i < 400 && log.seq !== String(cap + 3); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      log = await admin.hgetall(`${prefix}starts:${PHONE}`);
+    }
+    const planned = (s: number) => {
+      const [seq, at] = log[String(s % cap)]!.split(':');
+      expect(seq).toBe(String(s));
+      return Number(at) - redisNow;
+    };
+    expect(planned(21)).toBeGreaterThanOrEqual(PACED_WINDOW_MS - 0.01); // waits for slot 1
+    // Their own predecessors left long ago: their plan is already due, so they follow 21 at the
+    // catch-up speed, not one full interval after another as if 21's wait had moved the plan.
+    const interval = PACED_WINDOW_MS / cap;
+    expect(planned(22) - planned(21)).toBeCloseTo(interval / CATCH_UP_SPEED, 1);
+    expect(planned(23) - planned(22)).toBeCloseTo(interval / CATCH_UP_SPEED, 1);
+    await sends;
   });
 });
 

@@ -1,5 +1,5 @@
 import { EmissionLog, type Emission } from './emission-log';
-import { COLD_START_MS, WINDOW_MS } from './pacing';
+import { CATCH_UP_SPEED, COLD_START_MS, PACED_WINDOW_MS, WINDOW_MS } from './pacing';
 
 interface Waiter {
   resolve: (emission: Emission) => void;
@@ -25,6 +25,8 @@ export class EmissionQueue {
   /** When the number last got busy after more than a second without a start (for {@link EmissionLog.measuredRate}). */
   busySince = 0;
   private lastStartAt = -Infinity;
+  /** When the last start was due by the rules (plan, log, catch-up speed), however late it really went. */
+  private lastDue = -Infinity;
 
   /**
    * @param capacity the most starts `limit()` may ever return (the configured rate)
@@ -104,13 +106,17 @@ export class EmissionQueue {
       waiter.due ??= this.planHead(now, waiter.resumed);
       const rate = this.rate();
       // Rounded up: a reduced rate of 38.8/s allows 39 per window; the spacing keeps it at 38.8.
-      const wait = Math.max(waiter.due - now, this.log.waitFor(Math.ceil(rate - 1e-9), now));
-      if (wait > 0) {
+      // Due once planned, once the start a window's worth earlier has left the paced window, and
+      // not sooner after the previous one than the catch-up speed allows (pacing.ts CATCH_UP_SPEED).
+      const due = Math.max(waiter.due, now + this.log.waitFor(Math.ceil(rate - 1e-9), now), this.lastDue + PACED_WINDOW_MS / rate / CATCH_UP_SPEED);
+      const wait = due - now;
+      if (wait > 1e-3) {
         this.arm(wait);
         return;
       }
       this.items[this.head++] = undefined;
       this.lastStartAt = now;
+      this.lastDue = due;
       waiter.resolve(this.log.record(now, rate));
     }
     this.items = [];
