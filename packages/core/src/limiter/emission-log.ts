@@ -40,12 +40,16 @@ export class EmissionLog {
 
   /** ms until a start keeps at most `limit` (≤ capacity) in any paced window; 0 = now. */
   waitFor(limit: number, now: number): number {
-    const n = Math.min(Math.max(1, limit), this.times.length);
-    if (this.count < n) return 0;
-    const nth = this.times[(this.next - n + this.times.length) % this.times.length]!;
-    const wait = nth + PACED_WINDOW_MS - now;
+    const wait = this.allowedAt(limit) - now;
     // Sub-microsecond float drift from summed intervals is not a reason to sleep another ms.
     return wait > 1e-3 ? wait : 0;
+  }
+
+  /** The earliest time a start keeps at most `limit` (≤ capacity) in any paced window (-Infinity: any). */
+  allowedAt(limit: number): number {
+    const n = Math.min(Math.max(1, limit), this.times.length);
+    if (this.count < n) return -Infinity;
+    return this.times[(this.next - n + this.times.length) % this.times.length]! + PACED_WINDOW_MS;
   }
 
   /** Stamps a start at `now`, released while the number's rate was `ratePerSecond`. */

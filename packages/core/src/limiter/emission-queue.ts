@@ -108,7 +108,9 @@ export class EmissionQueue {
       // Rounded up: a reduced rate of 38.8/s allows 39 per window; the spacing keeps it at 38.8.
       // Due once planned, once the start a window's worth earlier has left the paced window, and
       // not sooner after the previous one than the catch-up speed allows (pacing.ts CATCH_UP_SPEED).
-      const due = Math.max(waiter.due, now + this.log.waitFor(Math.ceil(rate - 1e-9), now), this.lastDue + PACED_WINDOW_MS / rate / CATCH_UP_SPEED);
+      // Times by these rules, not the time of release: a late timer releases every start due by
+      // then at once (the next one's due time must not move to now + the catch-up gap).
+      const due = Math.max(waiter.due, this.log.allowedAt(Math.ceil(rate - 1e-9)), this.lastDue + PACED_WINDOW_MS / rate / CATCH_UP_SPEED);
       const wait = due - now;
       if (wait > 1e-3) {
         this.arm(wait);
