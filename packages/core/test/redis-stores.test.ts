@@ -61,6 +61,17 @@ describe('RedisWindowStore', () => {
     expect(await admin.exists(`${PREFIX}window:${key}`)).toBe(0);
   });
 
+  redisTest('getExpiries reads several keys in one call, in order, undefined where none is stored or it is past', async () => {
+    const store = new RedisWindowStore(connection());
+    const [a, b, c] = ['14155550011', '14155550012', '14155550013'].map((user) => `${PHONE}:${user}`);
+    const later = Date.now() + SERVICE_WINDOW_MS;
+    await store.extend(a!, later);
+    await store.extend(c!, later + 1);
+    await admin.set(`${PREFIX}window:${b}`, String(Date.now() - 1000)); // past (a reader whose clock is ahead)
+    expect(await store.getExpiries([c!, b!, a!, `${PHONE}:14155550014`])).toEqual([later + 1, undefined, later, undefined]);
+    expect(await store.getExpiries([])).toEqual([]);
+  });
+
   redisTest('keys expire on their own at the window end', async () => {
     const store = new RedisWindowStore(connection());
     const key = `${PHONE}:14155550002`;

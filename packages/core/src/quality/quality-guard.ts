@@ -276,13 +276,20 @@ export class QualityGuard {
     const marketing = template !== undefined;
     let records: [number | undefined, QualityRating, number | undefined, number | undefined, number | undefined];
     try {
-      records = await Promise.all([
-        rules.suppressionMs > 0 ? this.store.getExpiry(key('suppressed', user)) : undefined,
+      const optOut = key('optout', user);
+      // Read together (one round trip on a shared store), undefined where a rule is off.
+      const [expiries, rating] = await Promise.all([
+        this.expiries([
+          rules.suppressionMs > 0 ? key('suppressed', user) : undefined,
+          marketing && rules.respectMarketingOptOut ? optOut : undefined,
+          marketing && rules.respectMarketingOptOut ? hashedOptOutKey(optOut) : undefined,
+          marketing && rules.marketingCoolDownMs > 0 ? key('cooldown', user) : undefined,
+          marketing && rules.spamPauseMs > 0 ? key('paused', phoneNumberId) : undefined,
+        ]),
         this.rating(phoneNumberId),
-        marketing && rules.respectMarketingOptOut ? this.optedOutUntil(phoneNumberId, recipient) : undefined,
-        marketing && rules.marketingCoolDownMs > 0 ? this.store.getExpiry(key('cooldown', user)) : undefined,
-        marketing && rules.spamPauseMs > 0 ? this.store.getExpiry(key('paused', phoneNumberId)) : undefined,
       ]);
+      const [suppressed, byId, byHash, cooling, paused] = expiries;
+      records = [suppressed, rating, latest(byId, byHash), cooling, paused];
     } catch {
       // The shared store is down: the guard never refuses on its own for that. The limiter, on the
       // same Redis, holds the send back with its own clear error (or falls back when allowed).
@@ -543,11 +550,12 @@ export class QualityGuard {
   }
 
   /** The opt-out of `recipient`: under its id, or under the hashed id a forgotten user's opt-out is kept as. */
-  private async optedOutUntil(phoneNumberId: string, recipient: string): Promise<number | undefined> {
-    const plain = key('optout', windowKey(phoneNumberId, recipient));
-    const [byId, byHash] = await Promise.all([this.store.getExpiry(plain), this.store.getExpiry(hashedOptOutKey(plain)!)]);
-    if (byId === undefined) return byHash;
-    return byHash === undefined ? byId : Math.max(byId, byHash);
+  /** The expiries of `keys` in order (undefined for an undefined key), in one store call when it can. */
+  private async expiries(keys: ReadonlyArray<string | undefined>): Promise<Array<number | undefined>> {
+    const wanted = keys.filter((k): k is string => k !== undefined);
+    const values = this.store.getExpiries ? await this.store.getExpiries(wanted) : await Promise.all(wanted.map((k) => this.store.getExpiry(k)));
+    let i = 0;
+    return keys.map((k) => (k === undefined ? undefined : values[i++]));
   }
 
   /**
@@ -592,6 +600,12 @@ export function hashedOptOutKey(storeKey: string): string | undefined {
   const match = /^quality:optout:([^:]+):([^#].*)$/.exec(storeKey);
   if (!match) return undefined;
   return `quality:optout:${match[1]}:#${createHash('sha256').update(match[2]!).digest('hex').slice(0, 32)}`;
+}
+
+/** The later of two optional expiries. */
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.max(a, b);
 }
 
 function toRating(value: string): QualityRating {

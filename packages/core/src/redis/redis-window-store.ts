@@ -57,6 +57,21 @@ export class RedisWindowStore implements WindowStore {
     );
   }
 
+  async getExpiries(keys: readonly string[]): Promise<Array<number | undefined>> {
+    if (keys.length === 0) return [];
+    return this.call(
+      async (client) => {
+        const values = await client.mget(...keys.map((key) => this.redisKey(key)));
+        const now = Date.now();
+        return values.map((value) => {
+          const expiresAt = value === null ? NaN : Number(value);
+          return Number.isFinite(expiresAt) && expiresAt > now ? expiresAt : undefined;
+        });
+      },
+      (local) => Promise.all(keys.map((key) => local.getExpiry(key))),
+    );
+  }
+
   async extend(key: string, expiresAt: number): Promise<void> {
     await this.call(
       async (client) => void (await this.connection.evalScript(client, EXTEND_SCRIPT, [this.redisKey(key)], [Math.round(expiresAt)])),

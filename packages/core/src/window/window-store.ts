@@ -8,6 +8,11 @@ import { MapFront } from './map-front';
 export interface WindowStore {
   /** The stored expiry, or undefined when none is stored (or it already expired). */
   getExpiry(key: string): Promise<number | undefined>;
+  /**
+   * Several expiries in one call, in the order of `keys` (optional: a store without it is read key
+   * by key). A shared store answers them in one round trip: a send checks five keys.
+   */
+  getExpiries?(keys: readonly string[]): Promise<Array<number | undefined>>;
   /** Stores `expiresAt` unless a later expiry is already stored (a redelivered older message never shortens the window). */
   extend(key: string, expiresAt: number): Promise<void>;
   /** Forgets the key (Meta said the window is closed: 131047). */
