@@ -300,6 +300,7 @@ export class EmbeddedStateStore implements StateStore {
     let release: SqliteStatement | undefined;
     return {
       flush: () => this.flush(),
+      hold: () => (this.problem || this.closed ? () => undefined : this.db.hold()),
       markIfNew: (key, ttlMs, users, options) =>
         this.use(
           () => {

@@ -54,6 +54,12 @@ export interface SqliteDatabase {
   writeSoon<T>(work: () => T): T;
   /** {@link flush}, but rejects when that commit failed (its writes were rolled back). */
   committed(): Promise<void>;
+  /**
+   * Holds the group commit until the returned function is called (or {@link HOLD_MAX_MS} passed):
+   * a webhook's dedupe keys and their acknowledgement then share one commit, made after the
+   * receiver handed the events on (see handleWebhookPost's `commitWithAcknowledgement`).
+   */
+  hold(): () => void;
   /** Told when a group commit fails (its writes are rolled back). */
   onCommitError?: (error: unknown) => void;
   close(): void;
@@ -93,6 +99,13 @@ export function arrayStatement(statement: SqliteStatement & RawStatementModes, d
     all: (...params) => statement.all(...params).map((row) => Object.values(row)),
   };
 }
+
+/**
+ * Longest a {@link SqliteDatabase.hold} delays the group commit. The hand-off it waits for is a
+ * few event-loop turns; past this the group commits anyway (the held keys are still marked in
+ * flight then, so a crash loses nothing).
+ */
+export const HOLD_MAX_MS = 1000;
 
 type BuiltinLoader = (id: string) => unknown;
 
@@ -157,15 +170,26 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
     throw error;
   }
   let depth = 0;
-  let group: { done: Promise<void>; resolve: () => void; error?: unknown } | undefined;
+  /** The open group transaction: `holds` delay its commit until released, but only holds taken before it fell due. */
+  interface Group {
+    done: Promise<void>;
+    resolve: () => void;
+    error?: unknown;
+    holds: number;
+    due: boolean;
+  }
+  let group: Group | undefined;
+  /** Holds taken while no group was open: they hold the next one (the holder's writes open it). */
+  const unattached = new Set<{ group?: Group }>();
   // Set by a write in its own transaction, cleared at the end of the turn (see writeSoon).
   let wroteThisTurn = false;
   const endTurn = () => {
     wroteThisTurn = false;
   };
-  const commitGroup = () => {
-    const open = group;
-    if (!open) return;
+  const commitGroup = (open: Group | undefined) => {
+    if (!open || group !== open) return;
+    open.due = true;
+    if (open.holds > 0) return; // the last release commits
     group = undefined;
     try {
       raw.exec('COMMIT');
@@ -192,9 +216,12 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
       raw.exec('BEGIN IMMEDIATE');
       let resolve!: () => void;
       const done = new Promise<void>((r) => (resolve = r));
-      group = { done, resolve };
+      const opened: Group = { done, resolve, holds: unattached.size, due: false };
+      for (const ticket of unattached) ticket.group = opened;
+      unattached.clear();
+      group = opened;
       // setImmediate: after the I/O callbacks of this turn, so concurrent webhooks share the commit.
-      setImmediate(commitGroup);
+      setImmediate(() => commitGroup(opened));
     },
     flush: () => (group ? group.done : Promise.resolve()),
     committed: () => {
@@ -214,6 +241,31 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
         }
       }
       return db.transaction(work);
+    },
+    hold() {
+      const ticket: { group?: Group } = {};
+      // A group that fell due waits for no new holder: under steady load it would never commit.
+      // The late holder's writes commit with it (in flight), its acknowledgement with the next.
+      if (!group) unattached.add(ticket);
+      else if (!group.due) {
+        ticket.group = group;
+        group.holds += 1;
+      }
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
+        clearTimeout(timer);
+        unattached.delete(ticket);
+        const holding = ticket.group;
+        if (!holding) return;
+        holding.holds -= 1;
+        if (holding.due) commitGroup(holding);
+      };
+      // A receiver that never releases (a bug, a hand-off that hangs) must not stop every write.
+      const timer = setTimeout(release, HOLD_MAX_MS);
+      timer.unref();
+      return release;
     },
     transaction<T>(work: () => T): T {
       if (depth > 0 || group) return work(); // inside the open group: committed with it
@@ -235,7 +287,11 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
       }
     },
     close: () => {
-      commitGroup();
+      // Closing commits what is held (its keys are marked in flight, so nothing is lost).
+      if (group) {
+        group.holds = 0;
+        commitGroup(group);
+      }
       raw.close();
     },
   };

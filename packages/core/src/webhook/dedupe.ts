@@ -30,6 +30,11 @@ export interface DedupeStore {
   release?(keys: readonly string[]): Promise<void>;
   /** Resolves once every mark made so far is durable (the embedded store's group commit). */
   flush?(): Promise<void>;
+  /**
+   * Delays the commit of marks until the returned function is called, so marks and their
+   * acknowledgement share one commit (the embedded store; the others commit nothing in groups).
+   */
+  hold?(): () => void;
 }
 
 export interface MarkOptions {
@@ -39,6 +44,11 @@ export interface MarkOptions {
    * never handed on is handled (the embedded store; see README "Crash safety").
    */
   pending?: boolean;
+}
+
+export interface SettleOptions {
+  /** Wait for the commit (false: the caller flushes, e.g. after releasing a hold). @default true */
+  flush?: boolean;
 }
 
 export interface MemoryDedupeStoreOptions {
@@ -194,18 +204,18 @@ export class EventDeduplicator {
   }
 
   /** Forgets events returned by a `pending` {@link filter} that were not handed on: a redelivery of them is handled again. */
-  async release(events: readonly InboundEvent[]): Promise<void> {
+  async release(events: readonly InboundEvent[], options: SettleOptions = {}): Promise<void> {
     if (!this.store.release) return;
     const keys = events.map((event) => this.key(event)).filter((key): key is string => key !== undefined);
     if (keys.length) await this.store.release(keys);
-    await this.store.flush?.();
+    if (options.flush !== false) await this.store.flush?.();
   }
 
   /** Confirms events returned by a `pending` {@link filter}: from now on they count as seen, even after a crash. */
-  async acknowledge(events: readonly InboundEvent[]): Promise<void> {
+  async acknowledge(events: readonly InboundEvent[], options: SettleOptions = {}): Promise<void> {
     if (!this.store.acknowledge) return;
     const keys = events.map((event) => this.key(event)).filter((key): key is string => key !== undefined);
     if (keys.length) await this.store.acknowledge(keys);
-    await this.store.flush?.();
+    if (options.flush !== false) await this.store.flush?.();
   }
 }

@@ -67,6 +67,18 @@ export interface WebhookPostInput {
    */
   acknowledgeLater?: boolean;
   /**
+   * With `acknowledgeLater`, for a receiver that hands events on within the same few event-loop
+   * turns (Node-RED's node.send): the keys, the window/quality updates and the acknowledgement
+   * are committed together by `acknowledge()` (one commit per webhook instead of two). The call
+   * then resolves before anything of this webhook is durable: hand the events on, then call
+   * `acknowledge()` (or `release()`) without delay and answer 200 once it resolves. A crash
+   * before that commit leaves nothing behind, so Meta's redelivery is handled (never lost). Only
+   * the embedded store groups commits; elsewhere this changes nothing. Not for a hand-off that
+   * waits on I/O (n8n storing an execution): the file's write lock is held until `acknowledge()`.
+   * @default false
+   */
+  commitWithAcknowledgement?: boolean;
+  /**
    * Check `X-Hub-Signature-256`. Turn off only behind something that already verified it
    * (the sandbox, a test). @default true
    */
@@ -158,19 +170,34 @@ export async function handleWebhookPost(input: WebhookPostInput): Promise<Webhoo
   const maxAge = maxAgeSetting === 'dedupe' ? (deduplicator?.ttlMs ?? DEFAULT_DEDUPE_TTL_MS) : maxAgeSetting;
   const oldest = (input.now ?? Date.now)() - maxAge;
   const current = maxAge > 0 ? parsed.filter((event) => !isOlderThan(event, oldest)) : parsed;
-  await joinStatuses(current, input.ledger);
-  if (input.resender && input.ledger) await input.resender.schedule(current);
   const later = input.acknowledgeLater === true;
-  const events = deduplicator ? await deduplicator.filter(current, { pending: later }) : current;
-  if (windowTracker) await applyWindowUpdates(windowTracker, events);
-  if (input.qualityGuard) await applyQualityUpdates(input.qualityGuard, events);
-  if (input.messagingLimit) applyMessagingLimitUpdates(input.messagingLimit, events);
-  // Durable before the caller answers 200: the embedded store commits writes in groups (one
-  // commit per event-loop turn, shared by concurrent webhooks); wait for that commit.
-  await Promise.all([deduplicator?.store.flush?.(), windowTracker?.store.flush?.(), input.qualityGuard?.store.flush?.(), input.ledger?.flush()]);
-  const acknowledge = later && deduplicator ? () => deduplicator.acknowledge(events) : () => Promise.resolve();
-  const release = later && deduplicator ? () => deduplicator.release(events) : () => Promise.resolve();
-  return { events, duplicates: current.length - events.length, stale: parsed.length - current.length, acknowledge, release };
+  // Every write of this webhook stays in one group until acknowledge() (see commitWithAcknowledgement).
+  const unhold = later && input.commitWithAcknowledgement === true ? deduplicator?.store.hold?.() : undefined;
+  const flushAll = () => Promise.all([deduplicator?.store.flush?.(), windowTracker?.store.flush?.(), input.qualityGuard?.store.flush?.(), input.ledger?.flush()]).then(() => undefined);
+  try {
+    await joinStatuses(current, input.ledger);
+    if (input.resender && input.ledger) await input.resender.schedule(current);
+    const events = deduplicator ? await deduplicator.filter(current, { pending: later }) : current;
+    if (windowTracker) await applyWindowUpdates(windowTracker, events);
+    if (input.qualityGuard) await applyQualityUpdates(input.qualityGuard, events);
+    if (input.messagingLimit) applyMessagingLimitUpdates(input.messagingLimit, events);
+    const counts = { events, duplicates: current.length - events.length, stale: parsed.length - current.length };
+    if (unhold) {
+      // The keys are written in flight (pending) and their acknowledgement joins the same open
+      // group: should the hold time out first, the keys commit in flight and nothing is lost.
+      const settle = (step: () => Promise<void>) => () => step().finally(unhold).then(flushAll);
+      return { ...counts, acknowledge: settle(() => deduplicator!.acknowledge(events, { flush: false })), release: settle(() => deduplicator!.release(events, { flush: false })) };
+    }
+    // Durable before the caller answers 200: the embedded store commits writes in groups (one
+    // commit per event-loop turn, shared by concurrent webhooks); wait for that commit.
+    await flushAll();
+    const acknowledge = later && deduplicator ? () => deduplicator.acknowledge(events) : () => Promise.resolve();
+    const release = later && deduplicator ? () => deduplicator.release(events) : () => Promise.resolve();
+    return { ...counts, acknowledge, release };
+  } catch (error) {
+    unhold?.();
+    throw error;
+  }
 }
 
 /**

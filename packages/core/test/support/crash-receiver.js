@@ -2,6 +2,7 @@
 // store in argv[2]; every new event is handed to the "flow" on a later turn of the event loop (as
 // Node-RED delivers messages), which appends it to the log argv[3]; then the keys are acknowledged
 // and 200 goes out. Prints its port on stdout. CRASH_KIND=memory runs it on the memory store.
+// CRASH_ONE_COMMIT=1 passes commitWithAcknowledgement (the Node-RED in-node's way).
 const { appendFileSync } = require('node:fs');
 const { createServer } = require('node:http');
 const { handleWebhookPost, sharedState } = require('../../dist');
@@ -23,6 +24,8 @@ createServer((req, res) => {
       windowTracker: state.windowTracker,
       qualityGuard: state.qualityGuard,
       acknowledgeLater: process.env.CRASH_NO_PENDING !== "1",
+      // CRASH_ONE_COMMIT=1: keys and acknowledgement in one commit after the hand-off (Node-RED's way).
+      commitWithAcknowledgement: process.env.CRASH_ONE_COMMIT === "1",
     }).then(
       ({ events, acknowledge }) => {
         // Node-RED queues the delivery to the next node (setImmediate) inside node.send; the

@@ -190,6 +190,9 @@ export = function register(RED: NodeAPI): void {
         // The events' dedupe keys stay "in flight" until they are handed to the flow: a crash in
         // between does not turn Meta's redelivery into a dropped duplicate (embedded store).
         acknowledgeLater: true,
+        // node.send hands the msgs on within a turn or two: the keys and their acknowledgement then
+        // share one commit, made once the flow has them (downloads answer first, so not then).
+        commitWithAcknowledgement: !download,
         // Every status joins its send in the ledger (msgs then carry msg.whatsapp.send), emitted or not.
         ...(ledgerOn ? { ledger: shared.ledger } : {}),
         // "Re-send failed" on the config node: failed statuses that may pass wait for its resender.
