@@ -1,4 +1,4 @@
-import { STATUS_RANK, statusRank, type DeliveryRecord, type DeliveryStatus, type LedgerSend, type LedgerStatusUpdate } from './types';
+import { DELIVERY_STATUSES, STATUS_RANK, statusRank, type DeliveryRecord, type DeliveryStatus, type LedgerSend, type LedgerStatusUpdate } from './types';
 
 /**
  * The two merges every ledger store applies (the Redis store runs the same rules in Lua, the
@@ -97,26 +97,63 @@ export function recordToRow(record: DeliveryRecord): LedgerRow {
 
 /** The record of a flat row, or undefined for an empty one (expired or never written). */
 export function rowToRecord(row: LedgerRow | null | undefined): DeliveryRecord | undefined {
-  if (!row || !row.id || !row.st) return undefined;
-  const date = (value: string | undefined) => (value === undefined || value === '' ? undefined : new Date(Number(value)));
-  const record: DeliveryRecord = { messageId: row.id, phoneNumberId: row.pn ?? '', status: row.st, statusAt: date(row.stAt) ?? new Date(0), statusTimes: {} };
-  if (row.to !== undefined) record.recipient = row.to;
-  if (row.wa !== undefined) record.waId = row.wa;
-  if (row.type !== undefined) record.type = row.type;
-  if (row.tn !== undefined) record.template = { name: row.tn, language: row.tl ?? '', ...(row.tc ? { category: row.tc } : {}) };
-  if (row.ref !== undefined) record.reference = row.ref;
-  if (row.att !== undefined) record.attempts = Number(row.att);
-  if (row.at !== undefined) record.sentAt = date(row.at);
-  for (const [field, value] of Object.entries(row)) {
-    if (field.startsWith('t_')) record.statusTimes[field.slice(2) as DeliveryStatus] = date(value);
+  return row ? recordFromFields((field) => row[field]) : undefined;
+}
+
+/**
+ * A record from its flat fields (the names `recordToRow` writes), however a store reads them: the
+ * Redis hash's strings, or the SQLite row's typed columns (no string round trip on the webhook's
+ * hot path). NULL and missing fields are absent.
+ */
+export function recordFromFields(field: (name: string) => unknown): DeliveryRecord | undefined {
+  const id = text(field('id'));
+  const st = text(field('st'));
+  if (!id || !st) return undefined;
+  const record: DeliveryRecord = { messageId: id, phoneNumberId: text(field('pn')) ?? '', status: st, statusAt: time(field('stAt')) ?? new Date(0), statusTimes: {} };
+  const to = text(field('to'));
+  if (to !== undefined) record.recipient = to;
+  const wa = text(field('wa'));
+  if (wa !== undefined) record.waId = wa;
+  const type = text(field('type'));
+  if (type !== undefined) record.type = type;
+  const tn = text(field('tn'));
+  if (tn !== undefined) {
+    const tc = text(field('tc'));
+    record.template = { name: tn, language: text(field('tl')) ?? '', ...(tc ? { category: tc } : {}) };
   }
-  if (row.err) record.error = JSON.parse(row.err);
-  if (row.price) record.pricing = JSON.parse(row.price);
-  if (row.req) record.request = JSON.parse(row.req);
-  if (row.rof !== undefined) record.resendOf = row.rof;
-  if (row.rn !== undefined) record.resend = Number(row.rn);
-  if (row.ras !== undefined) record.resentAs = row.ras;
+  const ref = text(field('ref'));
+  if (ref !== undefined) record.reference = ref;
+  const att = text(field('att'));
+  if (att !== undefined) record.attempts = Number(att);
+  const at = time(field('at'));
+  if (at) record.sentAt = at;
+  for (const status of DELIVERY_STATUSES) {
+    const seen = time(field(`t_${status}`));
+    if (seen) record.statusTimes[status] = seen;
+  }
+  const err = text(field('err'));
+  if (err) record.error = JSON.parse(err);
+  const price = text(field('price'));
+  if (price) record.pricing = JSON.parse(price);
+  const req = text(field('req'));
+  if (req) record.request = JSON.parse(req);
+  const rof = text(field('rof'));
+  if (rof !== undefined) record.resendOf = rof;
+  const rn = text(field('rn'));
+  if (rn !== undefined) record.resend = Number(rn);
+  const ras = text(field('ras'));
+  if (ras !== undefined) record.resentAs = ras;
   return record;
+}
+
+/** A stored value as text, or undefined for NULL / missing. */
+export function text(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+/** A stored epoch-ms value as a Date, or undefined for NULL / missing / empty. */
+export function time(value: unknown): Date | undefined {
+  return value === null || value === undefined || value === '' ? undefined : new Date(Number(value));
 }
 
 /** The time a record is ordered and filtered by: its send, or its first status when no send was seen. */

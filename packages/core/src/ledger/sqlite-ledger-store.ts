@@ -1,6 +1,6 @@
 import type { SqliteArrayStatement, SqliteDatabase, SqliteStatement, SqliteValue } from '../store/sqlite-driver';
-import { mergeSend, recipientKey, recordTime, recordToRow } from './merge';
-import { DELIVERY_STATUSES, STATUS_RANK, statusRank, type DeliveryRecord, type JoinedStatus, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
+import { mergeSend, recipientKey, recordFromFields, recordTime, recordToRow, text, time } from './merge';
+import { STATUS_RANK, statusRank, type DeliveryRecord, type JoinedStatus, type LedgerFilterQuery, type LedgerQuery, type LedgerSend, type LedgerStatusUpdate, type LedgerStore } from './types';
 
 /** The record's flat fields (merge.ts `recordToRow`), one column each. */
 const FIELDS = ['pn', 'to', 'wa', 'type', 'tn', 'tl', 'tc', 'ref', 'att', 'at', 'st', 'rank', 'stAt', 't_accepted', 't_sent', 't_failed', 't_delivered', 't_read', 't_played', 'err', 'price', 'req', 'rof', 'rn', 'ras'] as const;
@@ -298,49 +298,11 @@ function conditions(query: LedgerFilterQuery): { where: string[]; params: Sqlite
   return { where, params };
 }
 
-/**
- * A row (the {@link COLUMNS}, as an array) as its record: what `rowToRecord` (merge.ts) makes of
- * the row's non-NULL columns as strings, read from the typed columns directly. On the webhook's
- * hot path: no object per row and no string round trip of every column per status.
- */
+/** A row (the {@link COLUMNS}, as an array) as its record, read from the typed columns directly (merge.ts). */
 export function arrayToRecord(row: readonly unknown[]): DeliveryRecord | undefined {
-  const col = (name: (typeof COLUMNS)[number]) => row[AT[name]];
-  const st = text(col('st'));
-  const id = text(col('id'));
-  if (!id || !st) return undefined;
-  const record: DeliveryRecord = { messageId: id, phoneNumberId: text(col('pn')) ?? '', status: st, statusAt: time(col('stAt')) ?? new Date(0), statusTimes: {} };
-  const to = text(col('to'));
-  if (to !== undefined) record.recipient = to;
-  const wa = text(col('wa'));
-  if (wa !== undefined) record.waId = wa;
-  const type = text(col('type'));
-  if (type !== undefined) record.type = type;
-  const tn = text(col('tn'));
-  if (tn !== undefined) {
-    const tc = text(col('tc'));
-    record.template = { name: tn, language: text(col('tl')) ?? '', ...(tc ? { category: tc } : {}) };
-  }
-  const ref = text(col('ref'));
-  if (ref !== undefined) record.reference = ref;
-  if (col('att') !== null && col('att') !== undefined) record.attempts = Number(col('att'));
-  if (col('at') !== null && col('at') !== undefined) record.sentAt = time(col('at'));
-  for (const status of DELIVERY_STATUSES) {
-    const value = col(`t_${status}`);
-    if (value !== null && value !== undefined) record.statusTimes[status] = time(value);
-  }
-  const err = text(col('err'));
-  if (err) record.error = JSON.parse(err);
-  const price = text(col('price'));
-  if (price) record.pricing = JSON.parse(price);
-  const req = text(col('req'));
-  if (req) record.request = JSON.parse(req);
-  const rof = text(col('rof'));
-  if (rof !== undefined) record.resendOf = rof;
-  if (col('rn') !== null && col('rn') !== undefined) record.resend = Number(col('rn'));
-  const ras = text(col('ras'));
-  if (ras !== undefined) record.resentAs = ras;
-  return record;
+  return recordFromFields((name) => row[AT[name as (typeof COLUMNS)[number]]]);
 }
+
 /** A {@link JOIN_COLUMNS} row as the join's result: the same fields {@link arrayToRecord} would give. */
 function joinedStatus(row: readonly unknown[]): JoinedStatus {
   const joined: JoinedStatus = { status: String(row[JOIN_AT.st]) };
@@ -359,12 +321,4 @@ function joinedStatus(row: readonly unknown[]): JoinedStatus {
   const at = time(row[JOIN_AT.at]);
   if (at) joined.sentAt = at;
   return joined;
-}
-
-function text(value: unknown): string | undefined {
-  return value === null || value === undefined ? undefined : String(value);
-}
-
-function time(value: unknown): Date | undefined {
-  return value === null || value === undefined || value === '' ? undefined : new Date(Number(value));
 }
