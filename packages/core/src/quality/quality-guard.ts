@@ -289,6 +289,7 @@ export class QualityGuard {
         this.rating(phoneNumberId),
       ]);
       const [suppressed, byId, byHash, cooling, paused] = expiries;
+      // An opt-out stands under the id, or under the hashed id a forgotten user's opt-out is kept as.
       records = [suppressed, rating, latest(byId, byHash), cooling, paused];
     } catch {
       // The shared store is down: the guard never refuses on its own for that. The limiter, on the
@@ -495,7 +496,7 @@ export class QualityGuard {
   }
 
   private async readRating(phoneNumberId: string, cached: { rating: QualityRating; readAt: number } | undefined, now: number): Promise<QualityRating> {
-    const expiries = await Promise.all(RATINGS.map((r) => this.store.getExpiry(key('rating', `${phoneNumberId}:${r}`))));
+    const expiries = await this.expiries(RATINGS.map((r) => key('rating', `${phoneNumberId}:${r}`)));
     let rating: QualityRating = 'UNKNOWN';
     let latest = -Infinity;
     expiries.forEach((expiresAt, i) => {
@@ -549,7 +550,6 @@ export class QualityGuard {
     this.emit({ phoneNumberId, kind: 'rating', rating, previousRating: previous ?? 'UNKNOWN', throughputFactor: factor, message });
   }
 
-  /** The opt-out of `recipient`: under its id, or under the hashed id a forgotten user's opt-out is kept as. */
   /** The expiries of `keys` in order (undefined for an undefined key), in one store call when it can. */
   private async expiries(keys: ReadonlyArray<string | undefined>): Promise<Array<number | undefined>> {
     const wanted = keys.filter((k): k is string => k !== undefined);
