@@ -317,8 +317,8 @@ export class WhatsAppClient {
     }
     let sent: { response: SendResponse; attempts: number };
     try {
-      sent = await this.withRetries(recipient.to, () =>
-        this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/${edge}`, { json: body }).catch((error: unknown) => {
+      sent = await this.withRetries(recipient.to, (written) =>
+        this.graph.request<SendResponse>('POST', `${this.phoneNumberId}/${edge}`, { json: body, onWritten: written }).catch((error: unknown) => {
           throw sendOutcomeOf(error); // a gateway's 5xx may come after Meta accepted: delivery_unknown
         }),
       );
@@ -456,8 +456,8 @@ export class WhatsAppClient {
    */
   async markAsRead(messageId: string, options: { typing?: boolean } = {}): Promise<{ success: boolean }> {
     const body = markAsReadBody(messageId, options);
-    const { response } = await this.withRetries(undefined, () =>
-      this.graph.request<{ success?: boolean }>('POST', `${this.phoneNumberId}/messages`, { json: body }),
+    const { response } = await this.withRetries(undefined, (written) =>
+      this.graph.request<{ success?: boolean }>('POST', `${this.phoneNumberId}/messages`, { json: body, onWritten: written }),
     );
     return { success: response.success === true };
   }
@@ -529,7 +529,7 @@ export class WhatsAppClient {
     }
   }
 
-  private async withRetries<T>(recipient: string | undefined, call: () => Promise<T>): Promise<{ response: T; attempts: number }> {
+  private async withRetries<T>(recipient: string | undefined, call: (written: () => void) => Promise<T>): Promise<{ response: T; attempts: number }> {
     for (let attempt = 1; ; attempt++) {
       try {
         return { response: await this.limiter.schedule(recipient, call), attempts: attempt };

@@ -187,13 +187,13 @@ export function groupMessageBody(groupId: string, message: { type?: unknown; [ke
  * const { messageId } = await sendToGroup(client, groupId, { type: 'text', text: { body: 'Hi all' } });
  */
 export async function sendToGroup(
-  client: { graph: GraphApi; phoneNumberId: string; limiter: { schedule<T>(key: string | undefined, fn: () => Promise<T>): Promise<T> } },
+  client: { graph: GraphApi; phoneNumberId: string; limiter: { schedule<T>(key: string | undefined, fn: (written: () => void) => Promise<T>): Promise<T> } },
   groupId: string,
   message: { type?: unknown; [key: string]: unknown },
 ): Promise<{ messageId: string; groupId: string }> {
   const body = groupMessageBody(groupId, message);
-  const answer = await client.limiter.schedule(undefined, () =>
-    eligible(client.graph.request<{ messages?: Array<{ id?: string }> }>('POST', `${client.phoneNumberId}/messages`, { json: body })),
+  const answer = await client.limiter.schedule(undefined, (written) =>
+    eligible(client.graph.request<{ messages?: Array<{ id?: string }> }>('POST', `${client.phoneNumberId}/messages`, { json: body, onWritten: written })),
   );
   const messageId = answer.messages?.[0]?.id;
   if (!messageId) throw new WhatsAppError('Meta accepted the group message but returned no message id', { code: 'invalid_response', category: 'unknown', hint: 'Check the base URL points at the Graph API.' });

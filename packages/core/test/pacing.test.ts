@@ -104,6 +104,27 @@ describe('LocalRateLimiter under the sliding reading', () => {
     expect(starts[starts.length - 1]! - starts[0]!).toBeLessThan(3 * PACED_WINDOW_MS);
   });
 
+  test('a start counts from when its request was written, when that is later than when its task began', async () => {
+    const cap = 4;
+    const limiter = new LocalRateLimiter({ throughput: cap });
+    cleanups.push(() => limiter.stop());
+    const starts: number[] = [];
+    let firstWritten = 0;
+    await Promise.all(
+      Array.from({ length: cap + 1 }, (_, i) =>
+        limiter.schedule(undefined, async (written) => {
+          starts[i] = performance.now();
+          // The first request waits 150 ms for its connection (a new socket, a busy event loop).
+          if (i === 0) await new Promise((resolve) => setTimeout(resolve, 150));
+          if (i === 0) firstWritten = performance.now();
+          written();
+        }),
+      ),
+    );
+    // The start one window on counts from that write: a window after it, not after the task began.
+    expect(starts[cap]! - firstWritten).toBeGreaterThanOrEqual(PACED_WINDOW_MS - 1);
+  });
+
   test('pair rate keeps Meta\'s burst: 45 to one recipient at once (the number\'s spacing allowing)', async () => {
     const limiter = new LocalRateLimiter({ throughput: 1000 });
     cleanups.push(() => limiter.stop());

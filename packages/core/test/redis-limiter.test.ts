@@ -261,6 +261,31 @@ describe('RedisRateLimiter: a late start holds back its own residue only', () =>
   });
 });
 
+describe('RedisRateLimiter: a start counts from when its request was written', () => {
+  redisTest('a request written 150 ms after its task began is logged in the shared start log as starting then', async () => {
+    const prefix = uniquePrefix('limiter-written');
+    cleanups.push(() => deleteKeys(prefix));
+    const here = limiter({ throughput: 5 }, prefix);
+    const [seconds, micros] = await admin.time();
+    const before = Number(seconds) * 1000 + Number(micros) / 1000;
+    await here.schedule(undefined, async (written) => {
+      // The request waited for its connection (a new socket, a busy event loop) before it left.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      written();
+    });
+    // The late start is reported on the next script call or on its own timer, a few ms later.
+    let logged: string | undefined;
+    for (let i = 0; i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      logged = (await admin.hget(`${prefix}starts:${PHONE}`, '1')) ?? undefined;
+      if (logged && Number(logged.split(':')[1]) - before >= 145) break;
+    }
+    expect(logged?.split(':')[0]).toBe('1');
+    // Another process's start one window on counts from there (without the write, ~50 ms: when the task began).
+    expect(Number(logged!.split(':')[1]) - before).toBeGreaterThanOrEqual(145);
+  });
+});
+
 describe('RedisRateLimiter: the shared quiet time after a 130429', () => {
   redisTest('a 130429 while the shared factor climbs back doubles the quiet time in Redis, as in-process', async () => {
     const prefix = uniquePrefix('limiter-quiet');

@@ -28,6 +28,8 @@ export interface GraphRequestOptions {
   timeoutMs?: number;
   /** Largest answer read, in bytes. @default 16 MB for JSON calls; the transport's limit for {@link GraphApi.raw} */
   maxResponseBytes?: number;
+  /** Called once the request was written to the socket (see {@link TransportRequest.onWritten}). */
+  onWritten?: () => void;
 }
 
 /** Graph's JSON answers are kilobytes; a page of 100 templates is well under 1 MB. */
@@ -99,7 +101,7 @@ export class GraphApi {
     } else if (options.form) {
       body = options.form;
     }
-    const response = await this.transport.request({ method, url, headers, body, timeoutMs: options.timeoutMs ?? this.timeoutMs, maxResponseBytes: options.maxResponseBytes });
+    const response = await this.transport.request({ method, url, headers, body, timeoutMs: options.timeoutMs ?? this.timeoutMs, maxResponseBytes: options.maxResponseBytes, onWritten: options.onWritten });
     // Only 2xx is an answer: undici does not follow redirects, and a 3xx page is not the resource.
     if (response.status < 200 || response.status >= 300 || hasGraphError(response)) throw mapGraphError(response.status, response.body);
     return response;

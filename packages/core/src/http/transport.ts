@@ -1,4 +1,4 @@
-import { Agent, FormData, request as undiciRequest } from 'undici';
+import { Agent, FormData, request as undiciRequest, type Dispatcher } from 'undici';
 import { NetworkError } from '../errors/error-classes';
 import { WhatsAppError } from '../errors/whatsapp-error';
 
@@ -15,6 +15,12 @@ export interface TransportRequest {
   timeoutMs?: number;
   /** Overrides the transport's answer size limit for this request, in bytes. */
   maxResponseBytes?: number;
+  /**
+   * Called once the request's bytes were handed to the socket (after a new connection was made, if
+   * one was needed): the rate limiter counts a send from when it left, as Meta counts it on arrival.
+   * A transport that cannot tell may leave it uncalled.
+   */
+  onWritten?: () => void;
 }
 
 export interface TransportResponse {
@@ -140,7 +146,7 @@ export class UndiciTransport implements Transport {
         method: req.method,
         headers: req.headers,
         body: req.body,
-        dispatcher: this.agent,
+        dispatcher: req.onWritten ? this.reportingWrite(req.onWritten) : this.agent,
         // A deadline for the whole exchange (undici's own timeouts tick once a second and restart per body chunk).
         signal: AbortSignal.timeout(timeout),
       });
@@ -163,6 +169,26 @@ export class UndiciTransport implements Transport {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+
+  /**
+   * The agent, for one request whose handler also hears when the request was sent: undici's HTTP/1
+   * client calls a handler's `onRequestSent` once the body was written (a hook of its older handler
+   * API, which `request()`'s own handler uses; not in the typings). The transport test checks it is
+   * still called: if undici dropped it, the limiter would fall back to the stamp it takes itself.
+   */
+  private reportingWrite(onWritten: () => void): Dispatcher {
+    const agent = this.agent;
+    return {
+      dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler & { onRequestSent?: () => void }): boolean {
+        const sent = handler.onRequestSent?.bind(handler);
+        handler.onRequestSent = () => {
+          onWritten();
+          sent?.();
+        };
+        return agent.dispatch(options, handler);
+      },
+    } as Dispatcher;
   }
 }
 

@@ -67,21 +67,35 @@ export class EmissionQueue {
    * In the first second of a busy spell the stamp is {@link COLD_START_MS} later still: those
    * requests open new connections and run cold code, and were measured to reach the far side up to
    * ~26–45 ms later than the ones a second after them (more than the jitter margin).
-   * `stamped` receives the final stamp once the request has been written.
+   *
+   * Returns the start and `written`, to call when the start's request was handed to the socket: the
+   * stamp moves to then if that is later. Meta counts a send when it arrives; a request that waited
+   * for a new connection, or for a busy event loop, leaves later than its task began, and the start
+   * one window on must not count from the earlier time (measured: Node-RED under load, a stall's
+   * catch-up burst written ~20–40 ms after its stamps, and the starts one window later answered
+   * 130429 by a sliding-second reading).
+   * `stamped` receives each later final stamp (the Redis limiter's shared start log).
    */
-  began(emission: Emission, stamped?: (at: number) => void): Emission {
+  began(emission: Emission, stamped?: (at: number) => void): { start: Emission; written: () => void } {
     const now = this.now();
-    const started = this.log.restamp(emission, now - this.busySince < WINDOW_MS ? now + COLD_START_MS : now);
+    const offset = now - this.busySince < WINDOW_MS ? COLD_START_MS : 0;
+    const start = this.log.restamp(emission, now + offset);
+    let latest = start;
+    let reported = -Infinity;
+    // A later stamp only ever makes the window check stricter.
+    const stampAt = (at: number): void => {
+      latest = this.log.restamp(latest, at + offset);
+      const final = Math.max(at + offset, latest.at);
+      if (stamped && final > reported) {
+        reported = final;
+        stamped(final);
+      }
+    };
     // The request is written once the task's synchronous part and the microtasks queued before it
     // ran; on a busy event loop (a flow handling a burst of incoming requests) that is measurably
-    // later. Stamp again then: a later stamp only ever makes the window check stricter.
-    setImmediate(() => {
-      const at = this.now() + (started.at - now);
-      this.log.restamp(started, at);
-      // The Redis limiter tells the other processes (its shared start log) when this start counts.
-      stamped?.(Math.max(at, started.at));
-    });
-    return started;
+    // later. Stamp again then, in case the transport does not report the write.
+    setImmediate(() => stampAt(this.now()));
+    return { start, written: () => stampAt(this.now()) };
   }
 
   /** Rejects every waiting send with a fresh `error()`. */

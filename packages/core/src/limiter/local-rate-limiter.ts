@@ -91,14 +91,14 @@ export class LocalRateLimiter implements RateLimiter {
     this.queue.kick();
   }
 
-  async schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T> {
+  async schedule<T>(recipient: string | undefined, task: (written: () => void) => Promise<T>): Promise<T> {
     if (this.stopped) throw limiterStoppedError();
     if (recipient) await this.sleep(this.pairs.reserve(recipient));
     if (this.stopped) throw limiterStoppedError();
-    const start = this.queue.began(await this.queue.wait());
+    const { start, written } = this.queue.began(await this.queue.wait());
     let result: T;
     try {
-      result = await task();
+      result = await task(written);
     } catch (error) {
       this.settle(start, error);
       throw error;

@@ -10,7 +10,8 @@
  * - an emission log refuses a start while the N-th previous start is younger than the window
  *   (timer lateness or a stalled event loop then costs a little time instead of a burst).
  *
- * Why a margin: we stamp a start when the request leaves, Meta counts it when it arrives. Two sends a
+ * Why a margin: we stamp a start when the request is written to the socket (EmissionQueue.began),
+ * Meta counts it when it arrives. Two sends a
  * second apart whose network delays differ by d arrive `1000 - d` ms apart, and then N + 1 arrive
  * within one second. {@link JITTER_MARGIN_MS} absorbs up to that much difference in delay (and in
  * Redis reply times between processes). It costs `1 - 1000 / 1020` = 2 % of the cap: 80/s is sent

@@ -10,8 +10,13 @@ export interface RateLimiter {
    * Runs `task` when both the number's budget and `recipient`'s pair budget allow it. Tasks for
    * different recipients run concurrently up to the throughput. Without a recipient (mark as read)
    * only the throughput applies.
+   *
+   * `task` receives `written`: the task calls it once its request's bytes were handed to the socket
+   * (the transport's `onWritten`). Meta counts a send when it arrives, so the limiter counts the start
+   * from then if that is later than when the task began (a request that waited for a new connection
+   * or a busy event loop). A task that does not call it is counted from when it began.
    */
-  schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T>;
+  schedule<T>(recipient: string | undefined, task: (written: () => void) => Promise<T>): Promise<T>;
   /** Tasks waiting for a slot (for a "queued" status). */
   queued(): number;
   /** Stops timers; pending tasks are rejected with a clear error. */

@@ -332,7 +332,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.queue = new EmissionQueue(capacity, () => this.rate(), (now) => now, this.now, sharedEmissionLog(this.numberKey, capacity));
   }
 
-  async schedule<T>(recipient: string | undefined, task: () => Promise<T>): Promise<T> {
+  async schedule<T>(recipient: string | undefined, task: (written: () => void) => Promise<T>): Promise<T> {
     if (this.stopped) throw limiterStoppedError();
     const pairKey = recipient && this.pairInterval > 0 ? this.connection.key(`pair:${windowKey(this.phoneNumberId, recipient)}`) : undefined;
     if (pairKey) {
@@ -350,10 +350,11 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.stopped) throw limiterStoppedError();
     const slot = await this.numberSlot();
     if (slot === 'local') return this.localLimiter().schedule(recipient, task);
-    const start: Slot = { ...slot, emission: this.queue.began(slot.emission, (at) => this.reportStart(slot, at)) };
+    const began = this.queue.began(slot.emission, (at) => this.reportStart(slot, at));
+    const start: Slot = { ...slot, emission: began.start };
     let result: T;
     try {
-      result = await task();
+      result = await task(began.written);
     } catch (error) {
       this.settle(start, error);
       throw error;
