@@ -194,7 +194,7 @@ describe.each(STORES)('%s ledger store', (_name, make) => {
       ['wamid.j3', event('wamid.j3', 'sent', 1, { recipientId: '15550005555', reference: 'order-j3' })],
     ];
     for (const [id, step] of steps) {
-      const joined = await ledger.joinStatus(step);
+      const joined = await ledger.joinStatus(step as Parameters<typeof ledger.joinStatus>[0]);
       expect(sendContext(joined as Awaited<ReturnType<LedgerStore['putStatus']>>)).toEqual(sendContext((await store.get(id))!));
     }
     expect((await store.get('wamid.j1'))!.status).toBe('delivered');

@@ -36,7 +36,7 @@ redisTest(
   'a process whose slots start late does not put a sliding second over the cap: zero 130429, zero lost',
   async () => {
     // In its own process: arrival stamps taken in the jest process were seen bunched by its pauses.
-    sandbox = await startSandboxChild({ throughput: CAP, throughputMode: 'sliding', statusDelaysMs: { sent: null, delivered: null, read: null } });
+    sandbox = await startSandboxChild({ throughput: CAP, throughputMode: 'sliding', statusDelaysMs: { delivered: null, read: null } });
     const recipients = [1, 2].map((p) => Array.from({ length: PER_PROCESS }, (_, i) => `+1555${p}${String(i).padStart(6, '0')}`));
     recipients.forEach((list, p) =>
       senders.push(

@@ -254,7 +254,7 @@ describe('authentication templates', () => {
   });
 
   it('create: otp_type, code_expiration_minutes, add_security_recommendation, supported apps', () => {
-    const def = (button: Record<string, unknown>, footer: Record<string, unknown> = { type: 'FOOTER', code_expiration_minutes: 10 }): TemplateDefinition => ({
+    const def = (button: Record<string, unknown>, footer: { type: string; [field: string]: unknown } = { type: 'FOOTER', code_expiration_minutes: 10 }): TemplateDefinition => ({
       name: 'otp',
       language: 'en_US',
       category: 'AUTHENTICATION',
@@ -294,7 +294,7 @@ describe('catalog, multi-product and product card buttons', () => {
   });
 
   it('definitions: carousels need 2–10 cards with the same header, body and buttons', () => {
-    const card = (format = 'IMAGE', buttons = [{ type: 'QUICK_REPLY', text: 'More' }], body = true) => ({
+    const card = (format = 'IMAGE', buttons: Array<Record<string, string>> = [{ type: 'QUICK_REPLY', text: 'More' }], body = true) => ({
       components: [
         { type: 'HEADER', format, ...(format === 'PRODUCT' ? {} : { example: { header_handle: ['4::h'] } }) },
         ...(body ? [{ type: 'BODY', text: 'A rare plant.' }] : []),

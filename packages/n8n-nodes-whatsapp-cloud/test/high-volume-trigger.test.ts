@@ -111,7 +111,7 @@ test('statuses are recorded in the ledger joined to their send and start nothing
   const emitted: Emitted[] = [];
   const { url, response } = await activate({}, emitted);
   const state = sharedState({ kind: 'memory' });
-  const client = new WhatsAppClient({ accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, baseUrl: sandbox.url, ledger: state.ledger, windowPolicy: 'off' });
+  const client = new WhatsAppClient({ accessToken: sandbox.accessToken, phoneNumberId: sandbox.phoneNumberId, baseUrl: sandbox.url, ledger: state.ledger });
   try {
     const sent = await client.sendTemplate('+15550009999', 'hello_world', 'en_US', undefined, { reference: 'order-hv-1' });
     await sandbox.waitFor(() => sandbox.webhookDeliveries.filter((d) => d.body.includes(sent.messageId) && d.body.includes('"read"') && d.status === 200).length > 0, 5000);
