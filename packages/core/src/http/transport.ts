@@ -183,7 +183,12 @@ export class UndiciTransport implements Transport {
       dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler & { onRequestSent?: () => void }): boolean {
         const sent = handler.onRequestSent?.bind(handler);
         handler.onRequestSent = () => {
-          onWritten();
+          // undici aborts a request whose handler throws here, and this one has already left.
+          try {
+            onWritten();
+          } catch {
+            // the limiter keeps the stamp it took itself
+          }
           sent?.();
         };
         return agent.dispatch(options, handler);

@@ -66,8 +66,16 @@ export class EmissionLog {
   }
 
   /**
-   * Moves a start's stamp to when the task really began (a later microtask than the release: a burst
-   * released in one go begins a little later, and a blocked event loop can make that a lot later).
+   * Moves a start's stamp later: to when its task really began (a later microtask than the release: a
+   * burst released in one go begins a little later, and a blocked event loop can make that a lot
+   * later), then to when its request was written (EmissionQueue.began). Never earlier.
+   *
+   * A later stamp may put a start after the next one (a request that waited for a new connection
+   * while the next reused a free one), and {@link allowedAt} reads only the start `limit` back. That
+   * still bounds every window, because starts are released in order and each no sooner than the
+   * previous one was due: the start `limit` after this one waited for this stamp, and every later one
+   * is due after it. Only a stamp moved after that start was already released is missed: a write more
+   * than a window late, or one whose ring slot was reused meanwhile (ignored here).
    */
   restamp(emission: Emission, now: number): Emission {
     if (this.seqs[emission.index] !== emission.seq || now <= this.times[emission.index]!) return emission;
