@@ -1,6 +1,7 @@
 import { WhatsAppError } from './errors/whatsapp-error';
 import { GraphApiError, ValidationError } from './errors/error-classes';
 import type { GraphApi } from './http/graph-api';
+import type { RateLimiter } from './limiter/rate-limiter';
 import { validateOutboundMessage } from './messages';
 import { getPhoneNumber } from './phone-numbers';
 
@@ -187,7 +188,7 @@ export function groupMessageBody(groupId: string, message: { type?: unknown; [ke
  * const { messageId } = await sendToGroup(client, groupId, { type: 'text', text: { body: 'Hi all' } });
  */
 export async function sendToGroup(
-  client: { graph: GraphApi; phoneNumberId: string; limiter: { schedule<T>(key: string | undefined, fn: (written: () => void) => Promise<T>): Promise<T> } },
+  client: { graph: GraphApi; phoneNumberId: string; limiter: Pick<RateLimiter, 'schedule'> },
   groupId: string,
   message: { type?: unknown; [key: string]: unknown },
 ): Promise<{ messageId: string; groupId: string }> {

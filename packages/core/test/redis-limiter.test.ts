@@ -44,6 +44,12 @@ async function starts(limiters: RedisRateLimiter[], count: number, recipient: (i
   return times.sort((a, b) => a - b);
 }
 
+/** Redis's clock in ms (the scripts plan by it, not by this process's clock). */
+async function redisNowMs(): Promise<number> {
+  const [seconds, micros] = await admin.time();
+  return Number(seconds) * 1000 + Number(micros) / 1000;
+}
+
 beforeAll(async () => {
   await requireRedis('redis-limiter');
   admin = adminClient();
@@ -204,8 +210,7 @@ describe('RedisRateLimiter: the shared start log', () => {
     const cap = 20;
     // Another process was granted slots 1..20 and reported that all of them really began just now
     // (late: it had stalled). Its spacing key is gone, so the plan alone would allow a start at once.
-    const [seconds, micros] = await admin.time();
-    const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
+    const redisNow = await redisNowMs();
     const entries: string[] = ['seq', String(cap)];
     for (let s = 1; s <= cap; s++) entries.push(String(s % cap), `${s}:${redisNow.toFixed(3)}`);
     await admin.hset(`${prefix}starts:${PHONE}`, ...entries);
@@ -231,8 +236,7 @@ describe('RedisRateLimiter: a late start holds back its own residue only', () =>
     // others a window ago. The number's plan (TAT) is now. Before, the plan moved to the held-back
     // slot: every later slot lost what slot 1 was late, and on a busy machine such losses added up
     // window after window (0.96 of the cap with 1 process, 0.92 with 4, at 1,000/s).
-    const [seconds, micros] = await admin.time();
-    const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
+    const redisNow = await redisNowMs();
     const entries: string[] = ['seq', String(cap)];
     for (let s = 1; s <= cap; s++) entries.push(String(s % cap), `${s}:${(s === 1 ? redisNow : redisNow - PACED_WINDOW_MS).toFixed(3)}`);
     await admin.hset(`${prefix}starts:${PHONE}`, ...entries);
@@ -266,8 +270,7 @@ describe('RedisRateLimiter: a start counts from when its request was written', (
     const prefix = uniquePrefix('limiter-written');
     cleanups.push(() => deleteKeys(prefix));
     const here = limiter({ throughput: 5 }, prefix);
-    const [seconds, micros] = await admin.time();
-    const before = Number(seconds) * 1000 + Number(micros) / 1000;
+    const before = await redisNowMs();
     await here.schedule(undefined, async (written) => {
       // The request waited for its connection (a new socket, a busy event loop) before it left.
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -291,8 +294,7 @@ describe('RedisRateLimiter: the shared quiet time after a 130429', () => {
     const prefix = uniquePrefix('limiter-quiet');
     cleanups.push(() => deleteKeys(prefix));
     const a = limiter({ throughput: 50 }, prefix);
-    const [seconds, micros] = await admin.time();
-    const redisNow = Number(seconds) * 1000 + Number(micros) / 1000;
+    const redisNow = await redisNowMs();
     // Decreased to 0.5 six seconds ago with the first quiet time of 5 s: climbing back since 1 s.
     await admin.hset(`${prefix}pace:${PHONE}`, 'f', '0.5', 't', String(redisNow - 6000), 'q', '5000');
     const throttled = Object.assign(new Error('(#130429) Rate limit hit'), { graphCode: 130429 });
