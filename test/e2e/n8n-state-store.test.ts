@@ -6,8 +6,11 @@
  *  - a MARKETING template to the user who opted out is refused before any request;
  *  - a template to the 131026-suppressed recipient is refused;
  *  - Meta's redelivery of a webhook answered before the kill starts no second execution.
+ * Then the file is overwritten with garbage and n8n restarted: n8n's log names the file and says
+ * state is kept in memory, and the trigger still answers webhooks and starts executions.
  * The file is `<N8N_USER_FOLDER>/.n8n/wa-cloud/state.sqlite`, mode 0600.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { startSandbox, type Sandbox } from '../../packages/sandbox/src';
@@ -119,5 +122,31 @@ d('n8n 2.41.1: the embedded state store survives SIGKILL', () => {
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await triggerRuns()).toBe(runsBefore);
+  }, 300_000);
+
+  it('a corrupt store file: the log names the file, the trigger still answers webhooks and starts executions, sends still go', async () => {
+    await n8n.stop();
+    const file = path.join(userFolder, '.n8n', 'wa-cloud', 'state.sqlite');
+    fs.writeFileSync(file, crypto.randomBytes(16384));
+    fs.rmSync(`${file}-wal`, { force: true });
+    fs.rmSync(`${file}-shm`, { force: true });
+    await start();
+    const runsBefore = await triggerRuns();
+    await sandbox.inbound({ from: USER, text: 'after the corruption' });
+    expect(sandbox.webhookDeliveries.at(-1)!.status).toBe(200);
+    await waitUntil(async () => (await triggerRuns()) > runsBefore, 30_000, 'the message execution');
+    // Logged when the trigger first opens the store (n8n restores a published webhook trigger
+    // without running its activation methods, so that is the first webhook).
+    await waitUntil(() => n8n.logs().includes(file), 10_000, 'the file named in the log');
+    expect(n8n.logs()).toMatch(/kept in memory/);
+    // Once per process, though the trigger and the send node each bundle the code that logs it.
+    const logged = () => n8n.logs().split('\n').filter((line) => line.startsWith('WhatsApp Cloud: The state store file')).length;
+    expect((await rest.executions({ workflowId: wf.triggers })).map((run) => run.status)).not.toContain('error');
+    // The window the message opened lives in memory now: the reply goes out.
+    const before = sandbox.messages.length;
+    const reply = await send('state-text', USER);
+    expect(reply.status).toBe(200);
+    expect(sandbox.messages.slice(before).filter((m) => m.to.replace(/\D/g, '') === USER && m.type === 'text')).toHaveLength(1);
+    expect(logged()).toBe(1);
   }, 300_000);
 });

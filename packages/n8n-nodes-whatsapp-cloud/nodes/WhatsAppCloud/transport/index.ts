@@ -120,8 +120,11 @@ export function stateStoreChoice(choice: unknown): StateStoreKind {
   return choice === 'redis' ? 'redis' : choice === 'memory' ? 'memory' : 'embedded';
 }
 
-/** Warned once per process and file: an unusable store file is logged loudly, not per execution. */
-const warnedProblems = new Set<string>();
+/**
+ * Warned once per process and file: an unusable store file is logged loudly, not per execution.
+ * On `globalThis` because every node file bundles its own copy of this module.
+ */
+const warnedProblems: Set<string> = ((globalThis as unknown as Record<symbol, Set<string> | undefined>)[Symbol.for('@wa-cloud/n8n/warned-store-problems')] ??= new Set());
 
 /**
  * The process's state for the node's "State Store" choice, from core's one registry: the embedded
