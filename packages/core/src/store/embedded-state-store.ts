@@ -3,13 +3,13 @@
  * (Node-RED's userDir, n8n's ~/.n8n), so windows, quality records and seen webhook events survive
  * a restart or a crash with no setup. See README "State store" for the file, backup and inspection.
  */
-import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { WhatsAppError } from '../errors/whatsapp-error';
 import type { DedupeStore } from '../webhook/dedupe';
 import type { WindowStore } from '../window/window-store';
 import { MemoryStateStore } from './memory-state-store';
+import { OWNER, ownerIsGone } from './process-identity';
 import { openSqlite, type SqliteDatabase, type SqliteDriverName, type SqliteStatement } from './sqlite-driver';
 import { keyBelongsTo, storeUserId, type RemovedEntry, type StateStore } from './state-store';
 
@@ -366,22 +366,6 @@ export class EmbeddedStateStore implements StateStore {
 
 /** Most keys one acknowledging statement names (SQLite allows 32,766 parameters; prepared once per size up to this). */
 const ACK_CHUNK = 50;
-
-/** This process's mark on keys in flight: pid (to ask whether it still runs) and a per-start id (pids are reused, e.g. 1 in containers). */
-const OWNER = `${process.pid}:${randomUUID()}`;
-
-/** Whether the process that marked a key in flight is gone (so it will never acknowledge it). */
-function ownerIsGone(owner: string): boolean {
-  if (owner === OWNER) return false;
-  const pid = Number(owner.slice(0, owner.indexOf(':')));
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return true; // our pid, another start: a previous life
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 function likeEscape(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
