@@ -9,9 +9,9 @@ import { RedisWindowStore } from './redis/redis-window-store';
 import { QualityGuard, hashedOptOutKey } from './quality/quality-guard';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { WhatsAppError } from './errors/whatsapp-error';
+import { isWhatsAppError, type WhatsAppError } from './errors/whatsapp-error';
 import { MemoryStateStore } from './store/memory-state-store';
-import { EmbeddedStateStore, embeddedStoreFile, type EmbeddedStoreOptions } from './store/embedded-state-store';
+import { EmbeddedStateStore, embeddedStoreFile, storeFileError, type EmbeddedStoreOptions } from './store/embedded-state-store';
 import { RedisStateStore } from './store/redis-state-store';
 import type { SqliteDatabase } from './store/sqlite-driver';
 import type { ForgetUserResult, StateStore, StateStoreKind } from './store/state-store';
@@ -36,7 +36,8 @@ interface Registry {
   memory?: SharedState;
   /** Embedded states by file path; failed opens are remembered a minute (not retried per webhook). */
   embedded?: Map<string, SharedState>;
-  failedOpens?: Map<string, { at: number; error: WhatsAppError }>;
+  /** Files that could not be opened: when, why, and the memory state used meanwhile (one per file). */
+  failedOpens?: Map<string, { at: number; error: WhatsAppError; state: SharedState }>;
   ledger?: DeliveryLedger;
   messagingLimit?: MessagingLimit;
 }
@@ -336,26 +337,33 @@ function embeddedState(file: string, options: StateOptions): SharedState {
   if (existing) return existing;
   const failures = (reg.failedOpens ??= new Map());
   const failed = failures.get(file);
-  if (failed && Date.now() - failed.at < RETRY_OPEN_MS) return memoryState(failed.error);
-  let store: EmbeddedStateStore;
+  if (failed && Date.now() - failed.at < RETRY_OPEN_MS) return failed.state;
+  let store: EmbeddedStateStore | undefined;
+  let state: SharedState;
   try {
     store = new EmbeddedStateStore(file, options.embedded);
+    const db = store.db;
+    // The ledger and the messaging limit create their tables here: a file that opens but cannot
+    // take them falls back like one that does not open.
+    state = newState('embedded', store, {
+      windowTracker: new WindowTracker(store.windows),
+      qualityGuard: new QualityGuard({ store: store.quality }),
+      deduplicator: new EventDeduplicator(store.dedupe, options.dedupeTtlMs ? { ttlMs: options.dedupeTtlMs } : {}),
+      ledger: new DeliveryLedger({ store: new SqliteLedgerStore(db), resends: new SqliteResendStore(db) }),
+      messagingLimit: new MessagingLimit({ store: new SqliteMessagingLimitStore(db) }),
+      // Pacing stays per process: the send budget is a rate, not something to remember.
+      limiter: (phoneNumberId, limiterOptions) => sharedLimiter(phoneNumberId, limiterOptions),
+    });
   } catch (error) {
-    const problem = error as WhatsAppError;
-    failures.set(file, { at: Date.now(), error: problem });
+    store?.close().catch(() => undefined);
+    const problem = isWhatsAppError(error) && error.code === 'state_store_unavailable' ? error : storeFileError(file, error, 'open');
     process.emitWarning(problem.message, { code: 'WA_CLOUD_STATE_STORE_FALLBACK' });
-    return memoryState(problem);
+    // The same memory state until the file opens: callers keep per-state things (n8n's re-sender, forget hooks).
+    const fallback = failed?.state ?? memoryState(problem);
+    failures.set(file, { at: Date.now(), error: problem, state: fallback });
+    return fallback;
   }
   failures.delete(file);
-  const state = newState('embedded', store, {
-    windowTracker: new WindowTracker(store.windows),
-    qualityGuard: new QualityGuard({ store: store.quality }),
-    deduplicator: new EventDeduplicator(store.dedupe, options.dedupeTtlMs ? { ttlMs: options.dedupeTtlMs } : {}),
-    ledger: new DeliveryLedger({ store: new SqliteLedgerStore(store.db), resends: new SqliteResendStore(store.db) }),
-    messagingLimit: new MessagingLimit({ store: new SqliteMessagingLimitStore(store.db) }),
-    // Pacing stays per process: the send budget is a rate, not something to remember.
-    limiter: (phoneNumberId, limiterOptions) => sharedLimiter(phoneNumberId, limiterOptions),
-  });
   states.set(file, state);
   return state;
 }

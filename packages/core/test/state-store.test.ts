@@ -127,6 +127,34 @@ describe('embedded state store', () => {
     expect((await post(state, inbound('wamid.B'))).duplicates).toBe(1);
   });
 
+  test('a corrupt file gives one memory state until it opens (not a new one per call: n8n keeps a re-sender per state)', async () => {
+    const file = embeddedStoreFile(dir);
+    sharedState({ folder: dir });
+    await closeSharedStates();
+    writeFileSync(file, Buffer.alloc(8192, 'garbage!'));
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+    const first = sharedState({ folder: dir });
+    expect(first.kind).toBe('memory');
+    expect(sharedState({ folder: dir })).toBe(first);
+  });
+
+  test('a file that opens but cannot take the ledger tables falls back to memory too, naming the file', async () => {
+    const file = embeddedStoreFile(dir);
+    sharedState({ folder: dir });
+    await closeSharedStates();
+    // A view where the ledger's table should be: the ledger's CREATE INDEX fails after the store opened.
+    const db = openSqlite(file);
+    db.exec('DROP TABLE IF EXISTS ledger');
+    db.exec('CREATE VIEW ledger AS SELECT 1 AS id');
+    db.close();
+    const state = sharedState({ folder: dir });
+    expect(state.kind).toBe('memory');
+    expect(state.problem?.code).toBe('state_store_unavailable');
+    expect(state.problem?.message).toContain(file);
+    expect((await post(state, inbound('wamid.L'))).events).toHaveLength(1);
+  });
+
   test('an unusable folder: memory fallback naming the file', async () => {
     // A regular file where the folder should be: fails for root too (chmod would not stop root).
     const notAFolder = join(dir, 'plain-file');
