@@ -96,10 +96,12 @@ describe('LocalRateLimiter under the sliding reading', () => {
     );
     expect(maxInWindow(starts, PACED_WINDOW_MS - 1)).toBeLessThanOrEqual(cap);
     // One window on, each of their successors waits for its own predecessor in that burst; they go
-    // at least interval / CATCH_UP_SPEED apart, not at once as the burst did (20 % slack for timers).
+    // interval / CATCH_UP_SPEED (51 ms) apart, not at once as the burst did (~0 ms). Only the
+    // difference is asserted (at least 40 % of it): a timer that fires late shortens the gap to the
+    // next one, and on a loaded CI machine 10 ms late happens (seen: 36 ms).
     expect(CATCH_UP_SPEED).toBe(2);
     const gaps = starts.slice(cap + 1).map((t, i) => t - starts[cap + i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual((0.8 * PACED_WINDOW_MS) / cap / 2);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual((0.4 * PACED_WINDOW_MS) / cap / 2);
     // The burst itself is still made up: 3 windows' worth in about 3 windows, the stall included.
     expect(starts[starts.length - 1]! - starts[0]!).toBeLessThan(3 * PACED_WINDOW_MS);
   });
