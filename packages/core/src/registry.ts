@@ -20,8 +20,10 @@ import { MemoryLedgerStore } from './ledger/memory-ledger-store';
 import { RedisLedgerStore } from './ledger/redis-ledger-store';
 import { SqliteLedgerStore } from './ledger/sqlite-ledger-store';
 import { SqliteResendStore } from './ledger/sqlite-resend-store';
+import { MemoryResendStore, type ResendStore } from './ledger/resend-store';
+import type { LedgerStore } from './ledger/types';
 import { RedisResendStore } from './ledger/redis-resend-store';
-import { MemoryMessagingLimitStore, MessagingLimit, RedisMessagingLimitStore, SqliteMessagingLimitStore } from './limits/messaging-limit';
+import { MemoryMessagingLimitStore, MessagingLimit, RedisMessagingLimitStore, SqliteMessagingLimitStore, type MessagingLimitStore } from './limits/messaging-limit';
 
 /**
  * Process-wide state shared by every node of a process: one limiter per phone number (two
@@ -349,8 +351,12 @@ function embeddedState(file: string, options: StateOptions): SharedState {
       windowTracker: new WindowTracker(store.windows),
       qualityGuard: new QualityGuard({ store: store.quality }),
       deduplicator: new EventDeduplicator(store.dedupe, options.dedupeTtlMs ? { ttlMs: options.dedupeTtlMs } : {}),
-      ledger: new DeliveryLedger({ store: new SqliteLedgerStore(db), resends: new SqliteResendStore(db) }),
-      messagingLimit: new MessagingLimit({ store: new SqliteMessagingLimitStore(db) }),
+      // On the same file, failing over to memory with the store's own tables (a full disk never fails a webhook).
+      ledger: new DeliveryLedger({
+        store: store.failover<LedgerStore>(new SqliteLedgerStore(db), new MemoryLedgerStore(), { putStatusForJoin: 'putStatus' }),
+        resends: store.failover<ResendStore>(new SqliteResendStore(db), new MemoryResendStore()),
+      }),
+      messagingLimit: new MessagingLimit({ store: store.failover<MessagingLimitStore>(new SqliteMessagingLimitStore(db), new MemoryMessagingLimitStore()) }),
       // Pacing stays per process: the send budget is a rate, not something to remember.
       limiter: (phoneNumberId, limiterOptions) => sharedLimiter(phoneNumberId, limiterOptions),
     });

@@ -206,6 +206,29 @@ describe('embedded state store', () => {
     expect(problems[0]).toContain(join(dir, 'f.sqlite'));
   });
 
+  test('the ledger fails over to memory with the store (so do re-sends and the messaging limit): a status webhook is still handled, the file named once', async () => {
+    const state = sharedState({ folder: dir });
+    const status = (id: string) => body({ statuses: [{ id, status: 'delivered', timestamp: nowSec(), recipient_id: USER }] });
+    const later = (raw: Buffer) =>
+      handleWebhookPost({ rawBody: raw, headers: { 'x-hub-signature-256': sign(raw) }, appSecret: SECRET, deduplicator: state.deduplicator, windowTracker: state.windowTracker, ledger: state.ledger, messagingLimit: state.messagingLimit });
+    expect((await later(status('wamid.S1'))).events[0]).toMatchObject({ ledgerStatus: 'delivered' });
+    // The ledger's table disappears under it (as on an I/O error): its statements now throw.
+    const other = openSqlite(embeddedStoreFile(dir));
+    other.exec('DROP TABLE ledger');
+    other.close();
+    const handled = await later(status('wamid.S2'));
+    expect(handled.events).toHaveLength(1);
+    expect(handled.events[0]).toMatchObject({ ledgerStatus: 'delivered' });
+    const problem = state.problem;
+    expect(problem?.message).toContain(embeddedStoreFile(dir));
+    // From now on in memory: the ledger still answers and records.
+    expect((await state.ledger.get('wamid.S2'))?.status).toBe('delivered');
+    await state.ledger.recordSend({ messageId: 'wamid.T', phoneNumberId: PHONE, to: USER, type: 'text', sentAt: new Date() } as never);
+    expect((await state.ledger.get('wamid.T'))?.messageId).toBe('wamid.T');
+    expect((await later(status('wamid.S3'))).events).toHaveLength(1);
+    expect(state.problem).toBe(problem); // reported once
+  });
+
   test('the ledger can keep its own tables in the same file', async () => {
     const state = sharedState({ folder: dir });
     state.database!.exec('CREATE TABLE IF NOT EXISTS test_ledger (id TEXT PRIMARY KEY, user TEXT)');

@@ -234,6 +234,41 @@ export class EmbeddedStateStore implements StateStore {
     return this.problem || this.closed ? Promise.resolve() : this.db.flush();
   }
 
+  /**
+   * A store of another part on this file (the ledger's, the messaging limit's) with `inMemory`
+   * behind it, failing over like the store's own tables: once the file has failed, or when a call
+   * throws or rejects, calls go to `inMemory` and the problem is reported (once). So a failing file
+   * never turns a webhook into an error. `aliases`: what to call on `inMemory` for a method it lacks.
+   */
+  failover<T extends object>(onFile: T, inMemory: T, aliases: Partial<Record<keyof T, keyof T>> = {}): T {
+    const spare = (prop: string | symbol): ((...args: unknown[]) => unknown) | undefined => {
+      const method = Reflect.get(inMemory, (aliases as Record<string | symbol, keyof T | undefined>)[prop] ?? prop);
+      return typeof method === 'function' ? (...args: unknown[]) => method.apply(inMemory, args) : undefined;
+    };
+    return new Proxy(onFile, {
+      get: (target, prop) => {
+        const method = Reflect.get(target, prop);
+        if (typeof method !== 'function') return method;
+        // Failed already: what memory has (an optional method it lacks reads as absent).
+        if (this.problem || this.closed) return typeof Reflect.get(inMemory, prop) === 'function' ? spare(prop) : undefined;
+        return (...args: unknown[]) => {
+          const fallBack = (error: unknown) => {
+            const other = spare(prop);
+            if (!other) throw error;
+            this.fail(error);
+            return other(...args);
+          };
+          try {
+            const result = method.apply(target, args);
+            return result instanceof Promise ? result.catch(fallBack) : result;
+          } catch (error) {
+            return fallBack(error);
+          }
+        };
+      },
+    });
+  }
+
   /** Runs `onFile` against the file (a write joins the group commit), or `inMemory` once the file has failed. */
   private use<T>(onFile: () => T, inMemory: () => Promise<T>, write = false): Promise<T> {
     if (this.problem || this.closed) return inMemory();
