@@ -524,6 +524,8 @@ export class WhatsAppClient {
         marketingCoolDownMs: rules.marketingCoolDownMs,
         spamPauseMs: rules.spamPauseMs,
       });
+      // Recorded before the send rejects: the embedded store commits in groups, so wait for it.
+      await this.qualityGuard.store.flush?.();
     } catch {
       // Meta's own error is what the caller must see; a store outage while recording must not hide it.
     }
@@ -536,6 +538,7 @@ export class WhatsAppClient {
       } catch (error) {
         if (error instanceof GraphApiError && error.graphCode === 131047 && recipient) {
           await this.windowTracker.close(this.phoneNumberId, recipient);
+          await this.windowTracker.store.flush?.(); // closed in the file before the send rejects
         }
         let delay = decideRetry(error, attempt, this.retry);
         if (delay === null) throw error;

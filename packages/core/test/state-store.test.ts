@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { EmbeddedStateStore, embeddedStoreFile } from '../src/store/embedded-sta
 import { openSqlite } from '../src/store/sqlite-driver';
 import { handleWebhookPost } from '../src/webhook/handle';
 import { QualityGuardError } from '../src/quality/quality-error';
+import { WhatsAppClient } from '../src/client';
 
 const SECRET = 'shh';
 const PHONE = '106540352242922';
@@ -227,6 +230,43 @@ describe('embedded state store', () => {
     expect((await state.ledger.get('wamid.T'))?.messageId).toBe('wamid.T');
     expect((await later(status('wamid.S3'))).events).toHaveLength(1);
     expect(state.problem).toBe(problem); // reported once
+  });
+
+  test('sends record what Meta refused before they reject: a 131047 closes the window and a 131026 suppresses, in the file', async () => {
+    const CLOSED = '14155550901';
+    const GONE = '14155550902';
+    const meta = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk) => (text += chunk));
+      req.on('end', () => {
+        const code = String(JSON.parse(text).to).replace(/\D/g, '') === CLOSED ? 131047 : 131026;
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'refused', type: 'OAuthException', code, fbtrace_id: 'T' } }));
+      });
+    });
+    await new Promise<void>((resolve) => meta.listen(0, '127.0.0.1', resolve));
+    const state = sharedState({ folder: dir });
+    await state.windowTracker.recordInbound(PHONE, CLOSED);
+    await state.windowTracker.store.flush?.();
+    const client = new WhatsAppClient({
+      accessToken: 't',
+      phoneNumberId: PHONE,
+      baseUrl: `http://127.0.0.1:${(meta.address() as AddressInfo).port}`,
+      window: { tracker: state.windowTracker },
+      quality: { guard: state.qualityGuard },
+    });
+    const reader = openSqlite(embeddedStoreFile(dir));
+    try {
+      expect(reader.prepare('SELECT count(*) AS n FROM wa_windows WHERE key = ?').get(`${PHONE}:${CLOSED}`)).toEqual({ n: 1 });
+      await expect(client.sendText(CLOSED, 'hi')).rejects.toMatchObject({ graphCode: 131047 });
+      // Another connection sees only what was committed: the send did not return before the commit.
+      expect(reader.prepare('SELECT count(*) AS n FROM wa_windows WHERE key = ?').get(`${PHONE}:${CLOSED}`)).toEqual({ n: 0 });
+      await expect(client.sendTemplate(GONE, 'hello_world', 'en_US')).rejects.toMatchObject({ graphCode: 131026 });
+      expect(reader.prepare("SELECT count(*) AS n FROM wa_quality WHERE key LIKE ?").get(`%${GONE}%`)).toEqual({ n: 1 });
+    } finally {
+      reader.close();
+      await client.close();
+      meta.close();
+    }
   });
 
   test('the ledger can keep its own tables in the same file', async () => {
