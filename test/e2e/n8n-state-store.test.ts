@@ -5,7 +5,9 @@
  *  - a text reply to the user who wrote is sent (the window is still open);
  *  - a MARKETING template to the user who opted out is refused before any request;
  *  - a template to the 131026-suppressed recipient is refused;
- *  - Meta's redelivery of a webhook answered before the kill starts no second execution.
+ *  - Meta's redelivery of a webhook answered before the kill starts no second execution;
+ *  - the user's button answer to a Send and Wait question asked before the kill resumes the
+ *    execution n8n kept waiting (the question is in the file, not in the killed process).
  * Then the file is overwritten with garbage and n8n restarted: n8n's log names the file and says
  * state is kept in memory, and the trigger still answers webhooks and starts executions.
  * The file is `<N8N_USER_FOLDER>/.n8n/wa-cloud/state.sqlite`, mode 0600.
@@ -30,12 +32,13 @@ d('n8n 2.41.1: the embedded state store survives SIGKILL', () => {
   let sandbox: Sandbox;
   let n8n: N8nInstance;
   let rest: N8nRest;
-  const wf = { triggers: '', sends: '' };
+  const wf = { triggers: '', sends: '', ask: '' };
   const hook = nodeId();
   const triggerUrl = () => `${n8n.url}/webhook/${hook}/whatsapp`;
 
   const start = async () => {
-    n8n = await startN8n({ userFolder });
+    // The same port, like a real restart: n8n's resume URLs (Send and Wait) name it.
+    n8n = await startN8n({ userFolder, port: n8n.port });
     rest = new N8nRest(n8n.url);
     await rest.login();
     await waitUntil(async () => (await fetch(`${triggerUrl()}?hub.mode=subscribe`)).status !== 404, 60_000, 'the trigger to be served');
@@ -72,11 +75,20 @@ d('n8n 2.41.1: the embedded state store survives SIGKILL', () => {
       nodes: sendNodes.flatMap(([p, node], i) => [{ ...webhookNode(`Hook ${p}`, p, 'lastNode'), position: [0, 200 * i] }, { ...node, position: [300, 200 * i] }]),
       connections: Object.fromEntries(sendNodes.map(([p, node]) => [`Hook ${p}`, { main: [[{ node: node.name, type: 'main', index: 0 }]] }])),
     });
+    wf.ask = await importWorkflow(userFolder, {
+      name: 'e2e state ask',
+      nodes: [
+        { ...webhookNode('Hook ask', 'state-ask'), position: [0, 0] },
+        { ...waNode('Ask', cred, { resource: 'message', operation: 'sendAndWait', to: '={{ $json.body.to }}', message: 'Still want the blue one?', answers: { answer: [{ title: 'Yes', value: 'yes' }, { title: 'No', value: 'no' }] }, options: {} }), position: [300, 0] },
+      ],
+      connections: { 'Hook ask': { main: [[{ node: 'Ask', type: 'main', index: 0 }]] } },
+    });
     n8n = await startN8n({ userFolder });
     rest = new N8nRest(n8n.url);
     await rest.login();
     await rest.activate(wf.triggers);
     await rest.activate(wf.sends);
+    await rest.activate(wf.ask);
     await waitUntil(async () => (await fetch(`${triggerUrl()}?hub.mode=subscribe`)).status !== 404, 60_000, 'the trigger to be served');
     sandbox.setWebhookUrl(triggerUrl());
   }, 20 * 60_000);
@@ -98,6 +110,12 @@ d('n8n 2.41.1: the embedded state store survives SIGKILL', () => {
     await waitUntil(() => sandbox.webhookDeliveries.some((w) => w.body.includes('131026') && w.status === 200), 30_000, 'the 131026 status webhook answered');
     const file = path.join(userFolder, '.n8n', 'wa-cloud', 'state.sqlite');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // A Send and Wait question to the user who wrote; its execution waits.
+    expect((await send('state-ask', USER)).status).toBe(200);
+    await waitUntil(() => sandbox.messages.some((m) => m.to.endsWith(USER) && m.type === 'interactive'), 30_000, 'the question');
+    const question = sandbox.messages.find((m) => m.to.endsWith(USER) && m.type === 'interactive')!;
+    const buttons = (question.body as { interactive: { action: { buttons: Array<{ reply: { id: string; title: string } }> } } }).interactive.action.buttons;
+    await waitUntil(async () => (await rest.executions({ workflowId: wf.ask, status: ['waiting'] })).length === 1, 30_000, 'a waiting execution');
     const runsBefore = await triggerRuns();
 
     process.kill(-n8n.process.pid, 'SIGKILL');
@@ -122,6 +140,12 @@ d('n8n 2.41.1: the embedded state store survives SIGKILL', () => {
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await triggerRuns()).toBe(runsBefore);
+
+    // The answer to the question asked before the kill resumes that execution, and it finishes.
+    expect((await rest.executions({ workflowId: wf.ask, status: ['waiting'] })).length).toBe(1);
+    await sandbox.inbound({ from: USER, type: 'interactive', payload: { type: 'button_reply', button_reply: buttons[0]!.reply }, context: { id: question.id } });
+    await waitUntil(async () => (await rest.executions({ workflowId: wf.ask, status: ['success'] })).length === 1, 30_000, 'the waiting execution to resume and finish');
+    expect((await rest.executions({ workflowId: wf.ask })).map((run) => run.status)).toEqual(['success']);
   }, 300_000);
 
   it('a corrupt store file: the log names the file, the trigger still answers webhooks and starts executions, sends still go', async () => {

@@ -51,10 +51,16 @@ test('User → Forget on the default (embedded) store: no row and no byte of the
   await state.qualityGuard.optOut(sandbox.phoneNumberId, USER);
   await state.store.dedupe.markIfNew(`m:${sandbox.phoneNumberId}:wamid.x`, 60_000, [USER]);
   await state.store.dedupe.flush?.();
+  // A Send and Wait question to the user, left in the file by an n8n before a restart (this
+  // process never touched the table).
+  const previous = openSqlite(file);
+  previous.exec('CREATE TABLE IF NOT EXISTS n8n_waiting (token TEXT PRIMARY KEY, recipient TEXT, question TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID');
+  previous.prepare('INSERT INTO n8n_waiting VALUES (?, ?, ?, ?)').run('tok', USER, JSON.stringify({ recipient: USER, resumeUrl: 'http://n8n/webhook-waiting/1' }), Date.now() + 60_000);
+  previous.close();
   const scan = () => {
     const db = openSqlite(file);
     try {
-      const rows = ['wa_windows', 'wa_quality', 'wa_dedupe'].flatMap((t) => db.prepare(`SELECT * FROM ${t}`).all()).map((r) => JSON.stringify(r)).join('\n');
+      const rows = ['wa_windows', 'wa_quality', 'wa_dedupe', 'n8n_waiting'].flatMap((t) => db.prepare(`SELECT * FROM ${t}`).all()).map((r) => JSON.stringify(r)).join('\n');
       return rows.includes(USER) || Buffer.concat([file, `${file}-wal`].filter(existsSync).map((p) => readFileSync(p))).includes(USER);
     } finally {
       db.close();
@@ -65,7 +71,7 @@ test('User → Forget on the default (embedded) store: no row and no byte of the
   const requestsBefore = sandbox.requests.length;
   // No "sharedStore" parameter: the node's default.
   const [items] = (await router.call(context({ resource: 'user', operation: 'forget', users: `+${USER}` }))) as INodeExecutionData[][];
-  expect(items![0]!.json).toMatchObject({ users: [`+${USER}`], store: 'embedded', removed: 3, hashedOptOuts: 1 });
+  expect(items![0]!.json).toMatchObject({ users: [`+${USER}`], store: 'embedded', removed: 3, hashedOptOuts: 1, removedByHooks: 1 });
   expect(sandbox.requests.length).toBe(requestsBefore);
   expect(scan()).toBe(false);
   expect((await state.windowTracker.status(sandbox.phoneNumberId, USER)).open).toBe(false);

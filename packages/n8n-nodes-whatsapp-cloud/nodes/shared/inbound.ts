@@ -12,7 +12,7 @@ import {
 import { getCredentials, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { readLedgerRetentionMs } from './ledgerRetention';
 import { resenderFor, stopResender } from './resender';
-import { isWaitAnswer, takeAnswer, takeSharedAnswer } from './waiting';
+import { isWaitAnswer, takeAnswer, takeSharedAnswer, takeStoredAnswer } from './waiting';
 
 /**
  * What both triggers do with inbound webhooks, whoever owns the HTTP side (n8n's webhook route for
@@ -172,9 +172,9 @@ export function isWaitAnswerEvent(event: InboundEvent): event is InboundEvent & 
 export async function resumeWaiting(ctx: ResumeContext, event: InboundEvent & { kind: 'message' }, shared: SharedState): Promise<boolean> {
   const who = { from: event.from, userId: event.userId };
   let answer = takeAnswer(event.reply!.id, event.phoneNumberId, who);
-  if (!answer && shared.redis) {
+  if (!answer && (shared.redis || (shared.database && !shared.problem))) {
     try {
-      answer = await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId, who);
+      answer = shared.redis ? await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId, who) : await takeStoredAnswer(shared, event.reply!.id, event.phoneNumberId, who);
     } catch (error) {
       ctx.logger.warn(`WhatsApp Cloud: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
     }

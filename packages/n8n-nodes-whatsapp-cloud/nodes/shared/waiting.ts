@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SharedRedisState } from '@wa-cloud/core';
+import { storeUserId, type SharedRedisState, type SharedState, type SqliteDatabase } from '@wa-cloud/core';
 
 /**
  * Send-and-wait bookkeeping shared by the action node (which sends the question and puts its
@@ -8,10 +8,11 @@ import type { SharedRedisState } from '@wa-cloud/core';
  * the signed resume URL never leaves the n8n process. Kept on `globalThis` under a registered
  * symbol because the trigger and the action node are separate bundles.
  *
- * In memory for one process (regular mode); with the Redis shared store, in Redis under
- * `<keyPrefix>n8n:wait:<token>` with the question's expiry, so that in queue mode the trigger on a
- * webhook process finds a question a worker asked. A restart forgets in-memory questions; they
- * then time out according to the node's "Limit Wait Time".
+ * With the embedded store (the default), in its file (table `n8n_waiting`), so an answer after an
+ * n8n restart still resumes the execution n8n kept waiting; with the Redis shared store, in Redis
+ * under `<keyPrefix>n8n:wait:<token>` with the question's expiry, so that in queue mode the trigger
+ * on a webhook process finds a question a worker asked. With "Memory Only" (or a store file that
+ * fails) in this process: a restart forgets those, and they time out by the node's "Limit Wait Time".
  */
 export interface WaitingQuestion {
   /** n8n's signed resume URL of the waiting execution. */
@@ -100,6 +101,74 @@ export async function takeSharedAnswer(
   const removed = await state.connection.run('window', (client) => client.del(key));
   if (removed !== 1) return undefined; // another process took it first
   return { question, choice, index: Number(indexText) };
+}
+
+const prepared = new WeakSet<SqliteDatabase>();
+
+/**
+ * The table of questions in the embedded store's file, made on first use; User → Forget calls it
+ * too, so a question asked before a restart is forgotten with its user.
+ */
+export function waitingTable(state: SharedState): SqliteDatabase {
+  const db = state.database!;
+  if (!prepared.has(db)) {
+    db.exec('CREATE TABLE IF NOT EXISTS n8n_waiting (token TEXT PRIMARY KEY, recipient TEXT, question TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID');
+    db.exec('CREATE INDEX IF NOT EXISTS n8n_waiting_recipient ON n8n_waiting (recipient)');
+    state.onForget(async (users) => {
+      await db.flush(); // out of the open group: the checkpoint needs no transaction open
+      // Zeroed, not left in free space, and copied out of the log (as core forgets its own rows).
+      db.exec('PRAGMA secure_delete = ON');
+      let removed = 0;
+      try {
+        const remove = db.prepare('DELETE FROM n8n_waiting WHERE recipient = ?');
+        removed = db.transaction(() => users.reduce((n, user) => n + Number(remove.run(storeUserId(user)).changes), 0));
+      } finally {
+        db.exec('PRAGMA secure_delete = OFF');
+      }
+      if (removed > 0) db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      return removed;
+    });
+    prepared.add(db);
+  }
+  return db;
+}
+
+/** Registers a question in the embedded store's file (durable before it returns) and returns its token. */
+export async function registerStoredQuestion(state: SharedState, question: WaitingQuestion): Promise<string> {
+  const db = waitingTable(state);
+  const token = randomBytes(12).toString('base64url');
+  db.transaction(() => {
+    db.prepare('DELETE FROM n8n_waiting WHERE expires_at <= ?').run(Date.now());
+    db.prepare('INSERT INTO n8n_waiting (token, recipient, question, expires_at) VALUES (?, ?, ?, ?)').run(token, question.recipient ?? null, JSON.stringify(question), question.expiresAt);
+  });
+  await db.committed();
+  return token;
+}
+
+/** Like {@link takeAnswer}, from the embedded store's file: the DELETE decides who resumes (one process). */
+export async function takeStoredAnswer(
+  state: SharedState,
+  id: string,
+  phoneNumberId: string | undefined,
+  who?: Answerer,
+): Promise<{ question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined> {
+  const match = /^wa-wait:([A-Za-z0-9_-]+):(\d+)$/.exec(id);
+  if (!match) return undefined;
+  const [, token, indexText] = match;
+  const db = waitingTable(state);
+  const answer = db.transaction(() => {
+    const row = db.prepare('SELECT question FROM n8n_waiting WHERE token = ? AND expires_at > ?').get(token, Date.now());
+    if (!row) return undefined;
+    const question = JSON.parse(String(row.question)) as WaitingQuestion;
+    if (phoneNumberId && question.phoneNumberId !== phoneNumberId) return undefined;
+    if (!askedUser(question, who)) return undefined;
+    const choice = question.choices[Number(indexText)];
+    if (!choice) return undefined;
+    if (Number(db.prepare('DELETE FROM n8n_waiting WHERE token = ?').run(token).changes) !== 1) return undefined;
+    return { question, choice, index: Number(indexText) };
+  });
+  if (answer) await db.committed();
+  return answer;
 }
 
 /** The reply id for choice `index` of the question `token`. */

@@ -10,7 +10,7 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
-import { choiceId, MAX_WAIT_MS, registerQuestion, registerSharedQuestion, type WaitingQuestion } from '../../../../shared/waiting';
+import { choiceId, MAX_WAIT_MS, registerQuestion, registerSharedQuestion, registerStoredQuestion, type WaitingQuestion } from '../../../../shared/waiting';
 import { createClient, executionStore, getCredentials, toNodeError } from '../../../transport';
 import { envelopeOptions, readSendSettings } from '../../helpers/options';
 
@@ -114,7 +114,12 @@ export async function execute(this: IExecuteFunctions): Promise<INodeExecutionDa
   };
   let token: string;
   try {
-    token = shared.redis ? await registerSharedQuestion(shared.redis, question) : registerQuestion(question);
+    token = shared.redis
+      ? await registerSharedQuestion(shared.redis, question)
+      : shared.database && !shared.problem
+        ? // In the file, so an answer after a restart still resumes; in memory if the file fails now.
+          await registerStoredQuestion(shared, question).catch(() => registerQuestion(question))
+        : registerQuestion(question);
   } catch (error) {
     throw toNodeError(this.getNode(), error, 0);
   }
