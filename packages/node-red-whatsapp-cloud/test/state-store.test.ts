@@ -84,10 +84,19 @@ describe('state store (Node-RED config node)', () => {
     expect(config.shared.problem().message).toContain(file);
     const logged = helper.log().args.map((a: unknown[]) => JSON.stringify(a[0]));
     expect(logged.some((line: string) => line.includes(file) && line.includes('kept in memory'))).toBe(true);
+    // The webhook node says so on its status once it takes a webhook.
+    const inNode = helper.getNode('in');
+    const shown: string[] = [];
+    const status = inNode.status.bind(inNode);
+    inNode.status = (s: { text?: string }) => {
+      shown.push(s.text ?? '');
+      return status(s);
+    };
     sb.setWebhookUrl(`${loaded.nodeUrl}/store-hook`);
     const arrived = nextMessage(helper.getNode('messages'));
     await sb.inbound({ from: '15559870002', text: 'still heard' });
     expect((await arrived).payload.text).toBe('still heard');
     expect(sb.webhookDeliveries.at(-1)!.status).toBe(200);
+    expect(shown.at(-1)).toBe('state in memory: store file unusable (see log)');
   });
 });

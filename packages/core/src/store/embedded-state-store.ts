@@ -201,7 +201,7 @@ export class EmbeddedStateStore implements StateStore {
           for (const row of rows) removed += Number(delDedupe.run(String(row.key)).changes);
         }
       });
-      this.db.exec('PRAGMA secure_delete = OFF');
+      this.db.exec('PRAGMA secure_delete = FAST'); // the connection's setting (see openSqlite)
       // Older copies of those pages sit in the write-ahead log until a checkpoint: copy the log
       // into the file and empty it, so the number is gone from both files.
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');

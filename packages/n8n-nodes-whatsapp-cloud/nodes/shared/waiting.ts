@@ -123,7 +123,7 @@ export function waitingTable(state: SharedState): SqliteDatabase {
         const remove = db.prepare('DELETE FROM n8n_waiting WHERE recipient = ?');
         removed = db.transaction(() => users.reduce((n, user) => n + Number(remove.run(storeUserId(user)).changes), 0));
       } finally {
-        db.exec('PRAGMA secure_delete = OFF');
+        db.exec('PRAGMA secure_delete = FAST'); // the connection's setting
       }
       if (removed > 0) db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
       return removed;
