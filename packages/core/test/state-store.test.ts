@@ -174,13 +174,35 @@ describe('embedded state store', () => {
     for (let i = 0; i < 150; i++) await store.windows.extend(`${PHONE}:${i}`, now + 1000 + i);
     for (let i = 0; i < 10; i++) await store.dedupe.markIfNew(`m:${i}`, 500, [String(i)]);
     now += 600;
-    expect(store.sweep()).toEqual({ expired: 10, overBound: 50 });
+    expect(await store.sweep()).toEqual({ expired: 10, overBound: 50 });
     const count = (table: string) => Number(store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n);
     expect(count('wa_windows')).toBe(100);
     expect(count('wa_dedupe')).toBe(0);
     // the 50 that expire first went; the latest stay
     expect(await store.windows.getExpiry(`${PHONE}:149`)).toBeDefined();
     expect(await store.windows.getExpiry(`${PHONE}:0`)).toBeUndefined();
+    await store.close();
+  });
+
+  test('a big backlog is swept in chunks with the event loop free between them (webhooks are answered meanwhile)', async () => {
+    let now = Date.now();
+    const store = new EmbeddedStateStore(join(dir, 'backlog.sqlite'), { sweepIntervalMs: 0, maxRowsPerTable: 6_000, now: () => now });
+    store.db.transaction(() => {
+      for (let i = 0; i < 12_000; i++) void store.dedupe.markIfNew(`m:${i}`, 1_000, []);
+      for (let i = 0; i < 14_000; i++) void store.windows.extend(`${PHONE}:${i}`, now + 60_000 + i);
+    });
+    now += 2_000;
+    let turns = 0;
+    const ticking = setInterval(() => (turns += 1), 0);
+    const swept = store.sweep();
+    // A second sweep while one runs does nothing.
+    expect(await store.sweep()).toEqual({ expired: 0, overBound: 0 });
+    expect(await swept).toEqual({ expired: 12_000, overBound: 8_000 });
+    clearInterval(ticking);
+    // 3 chunks of expired keys and 2 over the bound: the timer ran between them.
+    expect(turns).toBeGreaterThanOrEqual(3);
+    expect(Number(store.db.prepare('SELECT count(*) AS n FROM wa_windows').get()!.n)).toBe(6_000);
+    expect(Number(store.db.prepare('SELECT count(*) AS n FROM wa_dedupe').get()!.n)).toBe(0);
     await store.close();
   });
 

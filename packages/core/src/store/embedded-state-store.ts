@@ -10,7 +10,7 @@ import type { DedupeStore } from '../webhook/dedupe';
 import type { WindowStore } from '../window/window-store';
 import { MemoryStateStore } from './memory-state-store';
 import { OWNER, ownerIsGone } from './process-identity';
-import { openSqlite, type SqliteDatabase, type SqliteDriverName, type SqliteStatement } from './sqlite-driver';
+import { openSqlite, type SqliteDatabase, type SqliteDriverName, type SqliteStatement, type SqliteValue } from './sqlite-driver';
 import { keyBelongsTo, storeUserId, type RemovedEntry, type StateStore } from './state-store';
 
 /** The folder and file name inside the platform's user folder. */
@@ -98,6 +98,7 @@ export class EmbeddedStateStore implements StateStore {
   private readonly onProblem?: (error: WhatsAppError) => void;
   private readonly sweepTimer?: NodeJS.Timeout;
   private writesSinceSweep = 0;
+  private sweeping = false;
   private closed = false;
 
   constructor(file: string, options: EmbeddedStoreOptions = {}) {
@@ -127,7 +128,7 @@ export class EmbeddedStateStore implements StateStore {
     this.dedupe = this.dedupeTable();
     const interval = options.sweepIntervalMs ?? 60_000;
     if (interval > 0) {
-      this.sweepTimer = setInterval(() => this.sweep(), interval);
+      this.sweepTimer = setInterval(() => void this.sweep(), interval);
       this.sweepTimer.unref();
     }
   }
@@ -139,32 +140,42 @@ export class EmbeddedStateStore implements StateStore {
 
   /**
    * Deletes expired rows, then the earliest-expiring rows beyond the size bound. Runs every
-   * minute and after every 10,000 writes; in chunks, so a big backlog never holds the event loop
-   * (or another process's write lock) for long.
+   * minute and after every 10,000 writes; in chunks of {@link SWEEP_CHUNK} rows with a turn of the
+   * event loop between them, so a big backlog never holds the event loop (webhooks wait for their
+   * 200 on it) or another process's write lock for long. One sweep at a time.
    */
-  sweep(): { expired: number; overBound: number } {
-    if (this.problem || this.closed) return { expired: 0, overBound: 0 };
+  async sweep(): Promise<{ expired: number; overBound: number }> {
+    if (this.problem || this.closed || this.sweeping) return { expired: 0, overBound: 0 };
+    this.sweeping = true;
     this.writesSinceSweep = 0;
     let expired = 0;
     let overBound = 0;
+    // Each chunk is its own transaction (or joins the open group commit); then other work runs.
+    const chunk = (del: SqliteStatement, ...args: SqliteValue[]) => Number(this.db.transaction(() => del.run(...args)).changes);
+    const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
     try {
       const now = this.now();
       for (const table of ['wa_windows', 'wa_quality', 'wa_dedupe']) {
-        const del = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE expires_at <= ? LIMIT 5000)`);
-        for (let i = 0; i < 100; i++) {
-          const changes = Number(del.run(now).changes);
+        const del = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE expires_at <= ? LIMIT ${SWEEP_CHUNK})`);
+        for (let changes = SWEEP_CHUNK; changes === SWEEP_CHUNK && !this.problem && !this.closed; await pause()) {
+          changes = chunk(del, now);
           expired += changes;
-          if (changes < 5000) break;
         }
-        const count = Number(this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n);
-        if (count > this.maxRows) {
-          overBound += Number(
-            this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} ORDER BY expires_at LIMIT ?)`).run(count - this.maxRows).changes,
-          );
+        if (this.problem || this.closed) break;
+        let over = Number(this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n) - this.maxRows;
+        const trim = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} ORDER BY expires_at LIMIT ?)`);
+        while (over > 0 && !this.problem && !this.closed) {
+          const changes = chunk(trim, Math.min(over, SWEEP_CHUNK));
+          if (changes === 0) break;
+          overBound += changes;
+          over -= changes;
+          await pause();
         }
       }
     } catch (error) {
       this.fail(error);
+    } finally {
+      this.sweeping = false;
     }
     return { expired, overBound };
   }
@@ -283,7 +294,7 @@ export class EmbeddedStateStore implements StateStore {
 
   private wrote(): void {
     // Once per 10,000 writes (not once per write past it: a burst would queue thousands of sweeps).
-    if (++this.writesSinceSweep === 10_000) setImmediate(() => this.sweep());
+    if (++this.writesSinceSweep === 10_000) setImmediate(() => void this.sweep());
   }
 
   private expiryTable(table: string, fallback: WindowStore): WindowStore {
@@ -398,6 +409,9 @@ export class EmbeddedStateStore implements StateStore {
     };
   }
 }
+
+/** Rows one sweep statement deletes before the sweep lets other work run. */
+const SWEEP_CHUNK = 5000;
 
 /** Most keys one acknowledging statement names (SQLite allows 32,766 parameters; prepared once per size up to this). */
 const ACK_CHUNK = 50;
