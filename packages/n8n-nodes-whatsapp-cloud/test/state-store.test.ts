@@ -76,3 +76,20 @@ test('User → Forget on the default (embedded) store: no row and no byte of the
   expect(scan()).toBe(false);
   expect((await state.windowTracker.status(sandbox.phoneNumberId, USER)).open).toBe(false);
 });
+
+test('State Store "Memory Only" writes no file; the old "none" (saved workflows) means Embedded, in the n8n folder', async () => {
+  const fresh = mkdtempSync(join(tmpdir(), 'wa-n8n-mem-'));
+  const file = join(fresh, '.n8n', 'wa-cloud', 'state.sqlite');
+  process.env.N8N_USER_FOLDER = fresh;
+  try {
+    const [memory] = (await router.call(context({ resource: 'user', operation: 'forget', users: '+15559870012', sharedStore: 'memory' }))) as INodeExecutionData[][];
+    expect(memory![0]!.json).toMatchObject({ store: 'memory' });
+    expect(existsSync(file)).toBe(false);
+    const [old] = (await router.call(context({ resource: 'user', operation: 'forget', users: '+15559870012', sharedStore: 'none' }))) as INodeExecutionData[][];
+    expect(old![0]!.json).toMatchObject({ store: 'embedded' });
+    expect(existsSync(file)).toBe(true);
+  } finally {
+    process.env.N8N_USER_FOLDER = folder;
+    rmSync(fresh, { recursive: true, force: true });
+  }
+});

@@ -165,6 +165,9 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
     // so fewer of them cost less per commit (transactions of 10 upserts: 165 -> 135 µs CPU,
     // 300 -> 220 µs wall). The log file is reused from its start after each checkpoint.
     raw.exec('PRAGMA wal_autocheckpoint = 4000');
+    // After a checkpoint the log file is cut back to 64 MB: a burst (or a reader holding the log
+    // open) may grow it past that, but it does not stay that size on disk.
+    raw.exec('PRAGMA journal_size_limit = 67108864');
     // Space a row update or delete frees is zeroed on the page being written anyway (no extra I/O):
     // otherwise an old copy of a row (a key's owner before its acknowledgement, say) stays in the
     // page's free space, and forgetting a user would leave their number in the file.
