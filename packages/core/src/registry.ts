@@ -303,6 +303,7 @@ function newState(requested: StateStoreKind, store: StateStore, parts: Pick<Shar
       }
       let removedByHooks = 0;
       for (const hook of hooks) removedByHooks += await hook(ids);
+      if (removedByHooks > 0 && store instanceof EmbeddedStateStore) await store.checkpoint();
       return { removed, hashedOptOuts, removedByHooks };
     },
     onForget(hook) {

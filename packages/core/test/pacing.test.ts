@@ -96,12 +96,14 @@ describe('LocalRateLimiter under the sliding reading', () => {
     );
     expect(maxInWindow(starts, PACED_WINDOW_MS - 1)).toBeLessThanOrEqual(cap);
     // One window on, each of their successors waits for its own predecessor in that burst; they go
-    // interval / CATCH_UP_SPEED (51 ms) apart, not at once as the burst did (~0 ms). Only the
-    // difference is asserted (at least 40 % of it): a timer that fires late shortens the gap to the
-    // next one, and on a loaded CI machine 10 ms late happens (seen: 36 ms).
+    // interval / CATCH_UP_SPEED (51 ms) apart, not at once as the burst did (~0 ms). A timer that
+    // fires late shortens the gap to the next one (on a loaded CI machine 10 ms late happens, and
+    // more): so the typical gap is the paced one, and no two go together as in a burst.
     expect(CATCH_UP_SPEED).toBe(2);
     const gaps = starts.slice(cap + 1).map((t, i) => t - starts[cap + i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual((0.4 * PACED_WINDOW_MS) / cap / 2);
+    const sorted = [...gaps].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]!).toBeGreaterThanOrEqual((0.8 * PACED_WINDOW_MS) / cap / 2);
+    expect(sorted.filter((gap) => gap < 5).length).toBeLessThanOrEqual(1);
     // The burst itself is still made up: 3 windows' worth in about 3 windows, the stall included.
     expect(starts[starts.length - 1]! - starts[0]!).toBeLessThan(3 * PACED_WINDOW_MS);
   });

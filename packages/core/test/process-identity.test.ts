@@ -33,8 +33,12 @@ test('a live process is not gone; once it exits it is', async () => {
   expect(ownerIsGone(mark)).toBe(true);
 });
 
-test('our own pid in another mark is a previous life of this process (a container restarted with the same pid)', () => {
-  expect(ownerIsGone(markOf(process.pid))).toBe(true);
+test('our own pid: a previous life of this process when the start time differs (a container restarted with the same pid)', () => {
+  expect(ownerIsGone(`${process.pid}:00000000-0000-0000-0000-000000000000`)).toBe(true);
+  if (!linux) return;
+  expect(ownerIsGone(markOf(process.pid, undefined, String(Number(processStartTicks(process.pid)) - 1)))).toBe(true);
+  // Same pid and start time: this very process (another copy of this code, say in a worker thread).
+  expect(ownerIsGone(markOf(process.pid))).toBe(false);
 });
 
 (linux ? test : test.skip)('Linux: a reused pid (another start time) or another boot is gone, though the pid runs', () => {

@@ -254,6 +254,44 @@ describe('embedded state store', () => {
     expect(state.problem).toBe(problem); // reported once
   });
 
+  test('failover sends a failing call to memory, but never a forget (an empty memory store would report rows gone that are not)', async () => {
+    const problems: string[] = [];
+    const store = new EmbeddedStateStore(join(dir, 'failover.sqlite'), { sweepIntervalMs: 0, onProblem: (e) => problems.push(e.message) });
+    const onFile = { get: async () => Promise.reject(new Error('disk gone')), forgetRecipient: async (): Promise<number> => Promise.reject(new Error('disk gone')) };
+    const inMemory = { get: async () => 'from memory', forgetRecipient: async () => 0 };
+    const both = store.failover(onFile, inMemory);
+    await expect(both.forgetRecipient()).rejects.toThrow('disk gone');
+    expect(problems).toEqual([]);
+    expect(await both.get()).toBe('from memory');
+    expect(problems).toHaveLength(1);
+    await expect(both.forgetRecipient()).rejects.toThrow('disk gone');
+    await store.close();
+  });
+
+  test('the messaging limit counts recipients in the file without keeping their numbers', async () => {
+    const state = sharedState({ folder: dir });
+    await state.messagingLimit.admit('portfolio-1', `+${USER}`, { tier: 'TIER_250' });
+    await state.messagingLimit.admit('portfolio-1', USER, { tier: 'TIER_250' }); // the same one
+    const rows = state.database!.prepare('SELECT recipient FROM messaging_limit').all();
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(USER);
+  });
+
+  test('closing the store while a sweep pauses between chunks ends the sweep quietly', async () => {
+    const problems: string[] = [];
+    let now = Date.now();
+    const store = new EmbeddedStateStore(join(dir, 'closing.sqlite'), { sweepIntervalMs: 0, now: () => now, onProblem: (e) => problems.push(e.message) });
+    store.db.transaction(() => {
+      for (let i = 0; i < 12_000; i++) void store.dedupe.markIfNew(`m:${i}`, 1_000, []);
+    });
+    now += 2_000;
+    const swept = store.sweep();
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.close();
+    expect((await swept).expired).toBeLessThan(12_000);
+    expect(problems).toEqual([]);
+  });
+
   test('sends record what Meta refused before they reject: a 131047 closes the window and a 131026 suppresses, in the file', async () => {
     const CLOSED = '14155550901';
     const GONE = '14155550902';

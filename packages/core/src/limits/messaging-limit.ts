@@ -1,9 +1,19 @@
+import { createHash } from 'node:crypto';
 import { WhatsAppError } from '../errors/whatsapp-error';
 import { recipientKey } from '../ledger/merge';
 import { redisScript, type RedisConnection } from '../redis/connection';
 import type { SqliteDatabase } from '../store/sqlite-driver';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How a recipient is counted: the count only needs to tell recipients apart, so a hash keeps their
+ * numbers out of the file and Redis (a forgotten user leaves nothing here, and still counts toward
+ * the 24 hours, as Meta counts them).
+ */
+function countedAs(recipient: string): string {
+  return createHash('sha256').update(recipientKey(recipient)).digest('base64url').slice(0, 22);
+}
 
 /**
  * Meta's messaging limit: unique users a business portfolio may start conversations with
@@ -215,7 +225,7 @@ export class MessagingLimit {
     const tier = options.tier ?? this.tiers.get(portfolio);
     const limit = tierLimit(tier);
     if (tier === undefined || limit === undefined || limit === Infinity) return { admitted: true, count: 0 };
-    const key = recipientKey(recipient);
+    const key = countedAs(recipient);
     const started = this.now();
     for (;;) {
       const result = await this.store.admit(portfolio, key, limit, this.now());
@@ -232,6 +242,6 @@ export class MessagingLimit {
 
   /** Gives a slot back (the send was refused by Meta before it went out). */
   release(portfolio: string, recipient: string): Promise<void> {
-    return this.store.release(portfolio, recipientKey(recipient));
+    return this.store.release(portfolio, countedAs(recipient));
   }
 }

@@ -145,9 +145,9 @@ export class EmbeddedStateStore implements StateStore {
    * 200 on it) or another process's write lock for long. One sweep at a time.
    */
   async sweep(): Promise<{ expired: number; overBound: number }> {
+    this.writesSinceSweep = 0; // also when skipped: the next 10,000 writes schedule the next one
     if (this.problem || this.closed || this.sweeping) return { expired: 0, overBound: 0 };
     this.sweeping = true;
-    this.writesSinceSweep = 0;
     let expired = 0;
     let overBound = 0;
     // Each chunk is its own transaction (or joins the open group commit); then other work runs.
@@ -156,6 +156,7 @@ export class EmbeddedStateStore implements StateStore {
     try {
       const now = this.now();
       for (const table of ['wa_windows', 'wa_quality', 'wa_dedupe']) {
+        if (this.problem || this.closed) break; // closed during a pause
         const del = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE expires_at <= ? LIMIT ${SWEEP_CHUNK})`);
         for (let changes = SWEEP_CHUNK; changes === SWEEP_CHUNK && !this.problem && !this.closed; await pause()) {
           changes = chunk(del, now);
@@ -222,6 +223,20 @@ export class EmbeddedStateStore implements StateStore {
     return { removed, quality: removedQuality };
   }
 
+  /**
+   * Copies the log into the file and empties it, so deleted rows' old page images are gone from
+   * both (after a forget whose rows other parts removed: the ledger's, n8n's questions).
+   */
+  async checkpoint(): Promise<void> {
+    if (this.problem || this.closed) return;
+    await this.db.flush(); // a checkpoint needs no transaction open
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -234,7 +249,7 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   private fail(error: unknown): void {
-    if (this.problem) return;
+    if (this.problem || this.closed) return; // a closed handle's errors are not the file's
     this.problem = storeFileError(this.location, error, 'write');
     if (this.onProblem) this.onProblem(this.problem);
     else process.emitWarning(this.problem.message, { code: 'WA_CLOUD_STATE_STORE_FALLBACK' });
@@ -250,6 +265,8 @@ export class EmbeddedStateStore implements StateStore {
    * behind it, failing over like the store's own tables: once the file has failed, or when a call
    * throws or rejects, calls go to `inMemory` and the problem is reported (once). So a failing file
    * never turns a webhook into an error. `aliases`: what to call on `inMemory` for a method it lacks.
+   * Forgetting (`forget…` methods) never fails over: an empty memory store would report the user
+   * forgotten while their rows stay in the file.
    */
   failover<T extends object>(onFile: T, inMemory: T, aliases: Partial<Record<keyof T, keyof T>> = {}): T {
     const spare = (prop: string | symbol): ((...args: unknown[]) => unknown) | undefined => {
@@ -259,7 +276,7 @@ export class EmbeddedStateStore implements StateStore {
     return new Proxy(onFile, {
       get: (target, prop) => {
         const method = Reflect.get(target, prop);
-        if (typeof method !== 'function') return method;
+        if (typeof method !== 'function' || (typeof prop === 'string' && prop.startsWith('forget'))) return method;
         // Failed already: what memory has (an optional method it lacks reads as absent).
         if (this.problem || this.closed) return typeof Reflect.get(inMemory, prop) === 'function' ? spare(prop) : undefined;
         return (...args: unknown[]) => {

@@ -23,16 +23,23 @@ function readTrimmed(file: string): string | undefined {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count from its ')'. */
-export function processStartTicks(pid: number): string | undefined {
+/** Fields 3 on of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count from its ')'. */
+function statFields(pid: number): string[] | undefined {
   const stat = readTrimmed(`/proc/${pid}/stat`);
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot. */
+export function processStartTicks(pid: number): string | undefined {
+  return statFields(pid)?.[19];
 }
 
 const BOOT = readTrimmed('/proc/sys/kernel/random/boot_id');
 
+const OWN_START = processStartTicks(process.pid);
+
 /** This process's mark. */
-export const OWNER = `${process.pid}:${randomUUID()}:${BOOT ?? ''}:${processStartTicks(process.pid) ?? ''}`;
+export const OWNER = `${process.pid}:${randomUUID()}:${BOOT ?? ''}:${OWN_START ?? ''}`;
 
 export function parseMark(owner: string): ProcessMark {
   const [pid, , boot, started] = owner.split(':');
@@ -43,8 +50,15 @@ export function parseMark(owner: string): ProcessMark {
 export function ownerIsGone(owner: string): boolean {
   if (owner === OWNER) return false;
   const { pid, boot, started } = parseMark(owner);
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return true; // our pid, another start: a previous life
+  if (!Number.isInteger(pid) || pid <= 0) return true;
   if (boot && BOOT && boot !== BOOT) return true; // the machine restarted: every process of then is gone
+  if (pid === process.pid) {
+    // Our pid: a previous life of this process (a container restarts with the same pid), unless
+    // the start time says it is this very process (another copy of this code, a worker thread).
+    return !started || started !== OWN_START;
+  }
+  const state = statFields(pid)?.[0];
+  if (state === 'Z' || state === 'X') return true; // exited, not yet reaped by its parent
   try {
     process.kill(pid, 0);
   } catch (error) {

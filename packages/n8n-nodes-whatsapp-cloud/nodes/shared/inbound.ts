@@ -12,7 +12,7 @@ import {
 import { getCredentials, sharedStore, withGraph, type WhatsAppCloudCredentials } from '../WhatsAppCloud/transport';
 import { readLedgerRetentionMs } from './ledgerRetention';
 import { resenderFor, stopResender } from './resender';
-import { isWaitAnswer, takeAnswer, takeSharedAnswer, takeStoredAnswer } from './waiting';
+import { findStoredAnswer, forgetStoredQuestion, isWaitAnswer, takeAnswer, takeSharedAnswer } from './waiting';
 
 /**
  * What both triggers do with inbound webhooks, whoever owns the HTTP side (n8n's webhook route for
@@ -172,9 +172,11 @@ export function isWaitAnswerEvent(event: InboundEvent): event is InboundEvent & 
 export async function resumeWaiting(ctx: ResumeContext, event: InboundEvent & { kind: 'message' }, shared: SharedState): Promise<boolean> {
   const who = { from: event.from, userId: event.userId };
   let answer = takeAnswer(event.reply!.id, event.phoneNumberId, who);
-  if (!answer && (shared.redis || (shared.database && !shared.problem))) {
+  // The embedded file holds questions across restarts (removed below once resumed).
+  const file = shared.database && !shared.problem ? shared : undefined;
+  if (!answer && (shared.redis || file)) {
     try {
-      answer = shared.redis ? await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId, who) : await takeStoredAnswer(shared, event.reply!.id, event.phoneNumberId, who);
+      answer = shared.redis ? await takeSharedAnswer(shared.redis, event.reply!.id, event.phoneNumberId, who) : findStoredAnswer(file!, event.reply!.id, event.phoneNumberId, who);
     } catch (error) {
       ctx.logger.warn(`WhatsApp Cloud: could not read the waiting question: ${isWhatsAppError(error) ? error.message : String(error)}`);
     }
@@ -195,6 +197,11 @@ export async function resumeWaiting(ctx: ResumeContext, event: InboundEvent & { 
   for (let attempt = 1; ; attempt++) {
     try {
       await ctx.helpers.httpRequest({ method: 'POST', url: answer.question.resumeUrl, json: true, body });
+      if (file) {
+        await forgetStoredQuestion(file, event.reply!.id).catch((error) =>
+          ctx.logger.warn(`WhatsApp Cloud: the answered question stays in the state store until it expires: ${isWhatsAppError(error) ? error.message : String(error)}`),
+        );
+      }
       break;
     } catch (error) {
       const status = (error as { httpCode?: string; response?: { status?: number } }).response?.status ?? Number((error as { httpCode?: string }).httpCode);

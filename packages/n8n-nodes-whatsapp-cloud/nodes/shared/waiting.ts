@@ -103,7 +103,8 @@ export async function takeSharedAnswer(
   return { question, choice, index: Number(indexText) };
 }
 
-const prepared = new WeakSet<SqliteDatabase>();
+/** Files whose table is made and whose forget hook is set: on `globalThis`, as every node file bundles this module. */
+const prepared: WeakSet<SqliteDatabase> = ((globalThis as unknown as Record<symbol, WeakSet<SqliteDatabase> | undefined>)[Symbol.for('@wa-cloud/n8n-nodes-whatsapp-cloud/waiting-tables')] ??= new WeakSet());
 
 /**
  * The table of questions in the embedded store's file, made on first use; User → Forget calls it
@@ -115,6 +116,7 @@ export function waitingTable(state: SharedState): SqliteDatabase {
     db.exec('CREATE TABLE IF NOT EXISTS n8n_waiting (token TEXT PRIMARY KEY, recipient TEXT, question TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID');
     db.exec('CREATE INDEX IF NOT EXISTS n8n_waiting_recipient ON n8n_waiting (recipient)');
     state.onForget(async (users) => {
+      if (state.problem) return 0; // the file failed: nothing more can be removed from it
       await db.flush(); // out of the open group: the checkpoint needs no transaction open
       // Zeroed, not left in free space, and copied out of the log (as core forgets its own rows).
       db.exec('PRAGMA secure_delete = ON');
@@ -133,10 +135,13 @@ export function waitingTable(state: SharedState): SqliteDatabase {
   return db;
 }
 
-/** Registers a question in the embedded store's file (durable before it returns) and returns its token. */
+/**
+ * Registers a question in this process (any trigger here finds it, whatever its State Store) and in
+ * the embedded store's file, durable before it returns (an answer after a restart finds it there).
+ */
 export async function registerStoredQuestion(state: SharedState, question: WaitingQuestion): Promise<string> {
   const db = waitingTable(state);
-  const token = randomBytes(12).toString('base64url');
+  const token = registerQuestion(question);
   db.transaction(() => {
     db.prepare('DELETE FROM n8n_waiting WHERE expires_at <= ?').run(Date.now());
     db.prepare('INSERT INTO n8n_waiting (token, recipient, question, expires_at) VALUES (?, ?, ?, ?)').run(token, question.recipient ?? null, JSON.stringify(question), question.expiresAt);
@@ -145,30 +150,38 @@ export async function registerStoredQuestion(state: SharedState, question: Waiti
   return token;
 }
 
-/** Like {@link takeAnswer}, from the embedded store's file: the DELETE decides who resumes (one process). */
-export async function takeStoredAnswer(
+const tokenOf = (id: string) => /^wa-wait:([A-Za-z0-9_-]+):(\d+)$/.exec(id);
+
+/**
+ * Like {@link takeAnswer}, from the embedded store's file, but the row stays until
+ * {@link forgetStoredQuestion}: removed only once the execution resumed, so a crash in between
+ * leaves Meta's redelivery something to resume with.
+ */
+export function findStoredAnswer(
   state: SharedState,
   id: string,
   phoneNumberId: string | undefined,
   who?: Answerer,
-): Promise<{ question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined> {
-  const match = /^wa-wait:([A-Za-z0-9_-]+):(\d+)$/.exec(id);
+): { question: WaitingQuestion; choice: { id: string; title: string }; index: number } | undefined {
+  const match = tokenOf(id);
   if (!match) return undefined;
   const [, token, indexText] = match;
+  const row = waitingTable(state).prepare('SELECT question FROM n8n_waiting WHERE token = ? AND expires_at > ?').get(token!, Date.now());
+  if (!row) return undefined;
+  const question = JSON.parse(String(row.question)) as WaitingQuestion;
+  if (phoneNumberId && question.phoneNumberId !== phoneNumberId) return undefined;
+  if (!askedUser(question, who)) return undefined;
+  const choice = question.choices[Number(indexText)];
+  return choice ? { question, choice, index: Number(indexText) } : undefined;
+}
+
+/** Removes the answered question `id` names from the file, durably (its execution resumed). */
+export async function forgetStoredQuestion(state: SharedState, id: string): Promise<void> {
+  const token = tokenOf(id)?.[1];
+  if (!token) return;
   const db = waitingTable(state);
-  const answer = db.transaction(() => {
-    const row = db.prepare('SELECT question FROM n8n_waiting WHERE token = ? AND expires_at > ?').get(token, Date.now());
-    if (!row) return undefined;
-    const question = JSON.parse(String(row.question)) as WaitingQuestion;
-    if (phoneNumberId && question.phoneNumberId !== phoneNumberId) return undefined;
-    if (!askedUser(question, who)) return undefined;
-    const choice = question.choices[Number(indexText)];
-    if (!choice) return undefined;
-    if (Number(db.prepare('DELETE FROM n8n_waiting WHERE token = ?').run(token).changes) !== 1) return undefined;
-    return { question, choice, index: Number(indexText) };
-  });
-  if (answer) await db.committed();
-  return answer;
+  db.transaction(() => db.prepare('DELETE FROM n8n_waiting WHERE token = ?').run(token));
+  await db.committed();
 }
 
 /** The reply id for choice `index` of the question `token`. */

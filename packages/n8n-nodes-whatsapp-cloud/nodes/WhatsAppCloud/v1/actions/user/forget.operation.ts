@@ -14,7 +14,11 @@ export const description: INodeProperties[] = [];
 export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
   const state = await executionStore(this);
   // Send and Wait questions in the file (asked before a restart too) go with their user.
-  if (state.database && !state.problem) waitingTable(state);
+  try {
+    if (state.database && !state.problem) waitingTable(state);
+  } catch {
+    // the file fails: core reports it; the rest of the forget still runs
+  }
   const out: INodeExecutionData[] = [];
   const items = this.getInputData();
   for (let i = 0; i < items.length; i++) {
