@@ -64,19 +64,27 @@ export class SlidingWindowLimit implements ThroughputLimit {
 }
 
 /**
- * The earliest time a request being handled now can have arrived, on the real clock: the time of the
- * last event-loop turn before it (a 1 ms heartbeat). Without a stall that is now; after the
- * sandbox's own event loop stalled, every request read at the end of the stall may have arrived at
- * its start. Stamping arrivals this way gives a correct sender the benefit of the sandbox's own
- * measurement error (requests that arrived evenly are not turned into a burst by a stall here),
- * while a sender that really sends N + 1 within a second is still refused.
+ * The earliest time a request being handled now can have arrived, on the real clock: the heartbeat
+ * (1 ms) of the turn BEFORE the last one. A request read now was not there when the loop last
+ * polled for I/O, which came after that heartbeat; the last heartbeat itself is no bound, since a
+ * request that arrived while the previous turn was busy is read only after it, so stamping it there
+ * could put it later than it arrived (and a correct sender's next second would look crowded, as
+ * when the process that hosts the sandbox is busy with a test's own HTTP calls). Without a stall that is 1–2 ms ago; after the sandbox's own event loop
+ * stalled, every request read at the end of the stall may have arrived at its start. Stamping
+ * arrivals this way gives a correct sender the benefit of the sandbox's own measurement error
+ * (requests that arrived evenly are not turned into a burst by a stall here), while a sender that
+ * really sends N + 1 within a second (by more than those 1–2 ms) is still refused.
  */
 export class ArrivalClock {
-  private lastTurn = ArrivalClock.now();
+  private previousTurn = ArrivalClock.now();
+  private lastTurn = this.previousTurn;
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
-    this.timer = setInterval(() => (this.lastTurn = ArrivalClock.now()), 1);
+    this.timer = setInterval(() => {
+      this.previousTurn = this.lastTurn;
+      this.lastTurn = ArrivalClock.now();
+    }, 1);
     this.timer.unref();
   }
 
@@ -85,7 +93,7 @@ export class ArrivalClock {
   }
 
   /** Earliest plausible arrival of the request being handled now. */
-  readonly earliest = (): number => this.lastTurn;
+  readonly earliest = (): number => this.previousTurn;
 
   stop(): void {
     clearInterval(this.timer);
