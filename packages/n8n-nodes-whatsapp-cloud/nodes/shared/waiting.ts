@@ -115,20 +115,12 @@ export function waitingTable(state: SharedState): SqliteDatabase {
   if (!prepared.has(db)) {
     db.exec('CREATE TABLE IF NOT EXISTS n8n_waiting (token TEXT PRIMARY KEY, recipient TEXT, question TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID');
     db.exec('CREATE INDEX IF NOT EXISTS n8n_waiting_recipient ON n8n_waiting (recipient)');
-    state.onForget(async (users) => {
+    // The rows' bytes are zeroed (the connection's secure_delete) and core checkpoints the log after
+    // a forget whose hooks removed anything, so the number leaves both files.
+    state.onForget((users) => {
       if (state.problem) return 0; // the file failed: nothing more can be removed from it
-      await db.flush(); // out of the open group: the checkpoint needs no transaction open
-      // Zeroed, not left in free space, and copied out of the log (as core forgets its own rows).
-      db.exec('PRAGMA secure_delete = ON');
-      let removed = 0;
-      try {
-        const remove = db.prepare('DELETE FROM n8n_waiting WHERE recipient = ?');
-        removed = db.transaction(() => users.reduce((n, user) => n + Number(remove.run(storeUserId(user)).changes), 0));
-      } finally {
-        db.exec('PRAGMA secure_delete = FAST'); // the connection's setting
-      }
-      if (removed > 0) db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-      return removed;
+      const remove = db.prepare('DELETE FROM n8n_waiting WHERE recipient = ?');
+      return db.transaction(() => users.reduce((n, user) => n + Number(remove.run(storeUserId(user)).changes), 0));
     });
     prepared.add(db);
   }
