@@ -1,8 +1,10 @@
 // A webhook receiver in its own process. argv[2]: 'bare' (reads the body, answers 200: the
 // floor any receiver pays) or 'core' (the core inbound call: size check, HMAC of the raw bytes,
 // parse every item, dedupe, window bookkeeping, then 200), or 'state-memory' / 'state-embedded'
-// (what the adapters do: core's sharedState of that kind, window + quality updates, keys
-// acknowledged before the 200; embedded in a fresh folder argv[3], on the driver this Node has).
+// (what the Node-RED in-node does: core's sharedState of that kind, window + quality updates, the
+// keys and their acknowledgement committed together before the 200; embedded in a fresh folder
+// argv[3], on the driver this Node has), or 'state-embedded-two-commits' (what the n8n trigger
+// does, whose hand-off waits for n8n: the keys committed in flight, then their acknowledgement).
 import * as http from 'node:http';
 import { core, serveParent } from '../lib/common.mjs';
 import { APP_SECRET } from '../lib/webhook-payloads.mjs';
@@ -40,10 +42,12 @@ if (mode === 'bare') {
       }
     });
   };
-} else if (mode === 'state-memory' || mode === 'state-embedded') {
+} else if (mode === 'state-memory' || mode.startsWith('state-embedded')) {
   const { handleWebhookPost, sharedState, isWhatsAppError } = core();
-  const state = sharedState(mode === 'state-memory' ? { kind: 'memory' } : { kind: 'embedded', folder: process.argv[3] });
-  if (state.kind !== mode.slice('state-'.length)) throw new Error(`state store: ${state.problem?.message}`);
+  const kind = mode === 'state-memory' ? 'memory' : 'embedded';
+  const state = sharedState(kind === 'memory' ? { kind } : { kind, folder: process.argv[3] });
+  if (state.kind !== kind) throw new Error(`state store: ${state.problem?.message}`);
+  const oneCommit = mode !== 'state-embedded-two-commits';
   handler = (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -58,6 +62,7 @@ if (mode === 'bare') {
           windowTracker: state.windowTracker,
           qualityGuard: state.qualityGuard,
           acknowledgeLater: true,
+          commitWithAcknowledgement: oneCommit,
         });
         events += result.events.length;
         await result.acknowledge();

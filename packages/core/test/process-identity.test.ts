@@ -5,7 +5,7 @@
  * event lost. So the mark carries the boot id and the process's start time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OWNER, ownerIsGone, parseMark, processStartTicks } from '../src/store/process-identity';
@@ -22,6 +22,12 @@ afterEach(() => {
 });
 const markOf = (pid: number, boot = parseMark(OWNER).boot ?? '', started = processStartTicks(pid) ?? '') => `${pid}:00000000-0000-0000-0000-000000000000:${boot}:${started}`;
 const exited = () => new Promise((resolve) => child.once('exit', resolve));
+
+test('the mark is short (it is written into every key in flight), and a mark with the whole boot id is still read', () => {
+  expect(OWNER.length).toBeLessThanOrEqual(40);
+  const boot = parseMark(OWNER).boot;
+  if (boot) expect(ownerIsGone(markOf(process.pid, readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), processStartTicks(process.pid)))).toBe(false);
+});
 
 test('a live process is not gone; once it exits it is', async () => {
   expect(ownerIsGone(OWNER)).toBe(false);

@@ -216,7 +216,7 @@ export class EmbeddedStateStore implements StateStore {
       this.db.exec('PRAGMA secure_delete = FAST'); // the connection's setting (see openSqlite)
       // Older copies of those pages sit in the write-ahead log until a checkpoint: copy the log
       // into the file and empty it, so the number is gone from both files.
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      await this.db.truncateLog();
     } catch (error) {
       this.fail(error);
     }
@@ -231,7 +231,7 @@ export class EmbeddedStateStore implements StateStore {
     if (this.problem || this.closed) return;
     await this.db.flush(); // a checkpoint needs no transaction open
     try {
-      this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      await this.db.truncateLog();
     } catch (error) {
       this.fail(error);
     }

@@ -62,6 +62,11 @@ export interface SqliteDatabase {
   hold(): () => void;
   /** Told when a group commit fails (its writes are rolled back). */
   onCommitError?: (error: unknown) => void;
+  /**
+   * Copies the whole log into the file and empties it (after deleting personal data: no old copy
+   * of a page stays in the log). Retries while another process is checkpointing the file.
+   */
+  truncateLog(): Promise<void>;
   close(): void;
 }
 
@@ -106,6 +111,9 @@ export function arrayStatement(statement: SqliteStatement & RawStatementModes, d
  * flight then, so a crash loses nothing).
  */
 export const HOLD_MAX_MS = 1000;
+
+/** Tries of {@link SqliteDatabase.truncateLog}, 5 ms apart (another process's checkpoint takes a few ms). */
+const TRUNCATE_ATTEMPTS = 400;
 
 type BuiltinLoader = (id: string) => unknown;
 
@@ -291,6 +299,17 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
         throw error;
       } finally {
         depth -= 1;
+      }
+    },
+    async truncateLog() {
+      for (let attempt = 0; ; attempt += 1) {
+        // busy = 1: another connection holds the checkpoint lock right now (another process on
+        // the file, checkpointing); SQLite does not wait for it, so wait here.
+        const row = raw.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy?: number } | undefined;
+        if (!row || Number(row.busy) === 0 || attempt === TRUNCATE_ATTEMPTS) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        // A checkpoint cannot run inside the group a write may have opened meanwhile.
+        await db.flush();
       }
     },
     close: () => {
