@@ -7,7 +7,7 @@
 // Secrets never touch the disk: the credentials file holds ${ENV} references, resolved by Node-RED
 // from this process's environment. Ctrl-C stops Node-RED and the sandbox and removes the temp dir.
 import { spawn, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -84,16 +84,8 @@ const npmEnv = { ...env, npm_config_yes: 'true', npm_config_audit: 'false', npm_
 for (const k of ['npm_config_workspace', 'npm_config_workspaces', 'npm_config_global', 'npm_config_prefix']) delete npmEnv[k];
 const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', userDir], { cwd: pkgDir, env: npmEnv, encoding: 'utf8' }).trim().split('\n').pop();
 writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }, null, 2));
-// --ignore-scripts, then the better-sqlite3 driver `npm ci` already built at the root for this Node:
-// compiling it again here would take minutes (its prebuilt download is often unreachable).
-execFileSync('npm', ['install', '--omit=dev', '--ignore-scripts', join(userDir, tarball)], { cwd: userDir, env: npmEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-const driver = join(userDir, 'node_modules', 'better-sqlite3');
-if (existsSync(driver)) {
-  const built = join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
-  if (!existsSync(built)) fail('node_modules/better-sqlite3 is not built at the root: run `npm ci`.');
-  mkdirSync(join(driver, 'build', 'Release'), { recursive: true });
-  copyFileSync(built, join(driver, 'build', 'Release', 'better_sqlite3.node'));
-}
+// Nothing is compiled: the SQLite driver for Node 20 (libsql) comes as a prebuilt npm package.
+execFileSync('npm', ['install', '--omit=dev', join(userDir, tarball)], { cwd: userDir, env: npmEnv, stdio: ['ignore', 'ignore', 'inherit'] });
 
 // 3. The example flows, with the config node on the sandbox (or Meta).
 const example = (name) => JSON.parse(readFileSync(join(pkgDir, 'examples', name), 'utf8'));

@@ -3,7 +3,7 @@
 //  - webhook ingest through core with the embedded store vs the memory store vs a bare node:http
 //    server (same Node, same load; the store's writes are committed before each 200);
 //  - 1,000,000 windows in one file (quick: 100,000): file size, open time after a restart, lookup
-//    p50/p99, single-commit write rate; on each driver: better-sqlite3 (this Node 20) and
+//    p50/p99, single-commit write rate; on each driver: libsql (this Node 20) and
 //    node:sqlite (Node 24 from the e2e harness, when it is installed);
 //  - template sends/s through the client with the embedded store vs memory (the guard reads its
 //    records from the file on every send).
@@ -96,7 +96,7 @@ export async function run({ quick }) {
   for (const [label, execPath] of drivers) {
     log(`store: ${count} windows on ${label} …`);
     const w = await windows(count, execPath);
-    const tag = w.driver === 'node:sqlite' ? 'node_sqlite' : 'better_sqlite3';
+    const tag = w.driver === 'node:sqlite' ? 'node_sqlite' : 'libsql';
     out.push(result(`store_${tag}_windows_open_ms`, w.openMs, atMost(2000), { unit: 'ms', details: { ...Object.fromEntries(Object.entries(w).map(([k, v]) => [k, round(v, 3)])) } }));
     out.push(result(`store_${tag}_windows_file_mb`, w.sizeMB, 'report', { unit: 'MB', note: `${count} windows` }));
     out.push(result(`store_${tag}_lookup_p99_ms`, w.lookupP99Ms, 'report', { unit: 'ms' }));

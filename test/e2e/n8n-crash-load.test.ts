@@ -26,10 +26,10 @@ import { stopAll } from '../harness/processes';
 import { ensureN8n } from '../harness/runtimes';
 import { apiCredentialData, N8nRest, nodeId, packPackage, SECRETS, triggerNode, waitUntil, type Cred } from '../../packages/n8n-nodes-whatsapp-cloud/test/support/n8n-e2e';
 
-/** better-sqlite3 (core's driver for Node 20, installed at the root), read-only on n8n's file: no journal mode is changed. */
-type ReadOnlyDb = { prepare(sql: string): { all(...params: unknown[]): unknown[] }; close(): void };
+/** libsql (core's driver for Node 20, installed at the root), made read-only on n8n's file: no journal mode is changed. */
+type ReadOnlyDb = { exec(sql: string): void; prepare(sql: string): { all(...params: unknown[]): unknown[] }; close(): void };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const Database = require('better-sqlite3') as new (file: string, options: { readonly: boolean; fileMustExist: boolean; timeout: number }) => ReadOnlyDb;
+const Database = require('libsql') as new (file: string) => ReadOnlyDb;
 
 const d = process.env.SKIP_E2E ? describe.skip : describe;
 const LOAD = 2000;
@@ -98,8 +98,12 @@ interface StoredExecution {
 
 /** The workflow's executions as n8n stored them, each with the message ids in its data. */
 function storedExecutions(userFolder: string, workflowId: string): StoredExecution[] {
-  const db = new Database(path.join(userFolder, '.n8n', 'database.sqlite'), { readonly: true, fileMustExist: true, timeout: 10_000 });
+  const file = path.join(userFolder, '.n8n', 'database.sqlite');
+  if (!fs.existsSync(file)) throw new Error(`n8n's database ${file} does not exist`);
+  const db = new Database(file);
   try {
+    // query_only: this connection cannot write n8n's file; busy_timeout: n8n may be writing.
+    db.exec('PRAGMA query_only = ON; PRAGMA busy_timeout = 10000');
     const rows = db
       .prepare('SELECT e.id AS id, e.status AS status, d.data AS data FROM execution_entity e LEFT JOIN execution_data d ON d.executionId = e.id WHERE e.workflowId = ? ORDER BY e.id')
       .all(workflowId) as Array<{ id: number; status: string; data: string | null }>;

@@ -1,5 +1,5 @@
 /**
- * The embedded state store in REAL Node-RED (4.x on Node 20 with better-sqlite3, 5.x on Node 24
+ * The embedded state store in REAL Node-RED (4.x on Node 20 with libsql, 5.x on Node 24
  * with node:sqlite), default settings, no Redis. The packed package is installed like a user
  * installs it; Node-RED is killed with SIGKILL and started again on the same user folder.
  *  - After the restart: a text reply to a user who wrote before is sent (window still open); a
@@ -115,7 +115,7 @@ d.each([4, 5] as const)('Node-RED %i: the embedded state store survives SIGKILL'
     sb = await startSandbox({ undeliverable: [SUPPRESSED] });
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-state-${major}-`));
     sink = path.join(userDir, 'sink.log');
-    nr = await startNodeRed({ major, userDir, flows: flows(sb, sink), credentials: { cfg: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } }, packages: [tarball], buildNativeDriver: true, settingsOverrides: { functionExternalModules: true } });
+    nr = await startNodeRed({ major, userDir, flows: flows(sb, sink), credentials: { cfg: { accessToken: sb.accessToken, appSecret: sb.appSecret, verifyToken: sb.verifyToken } }, packages: [tarball], settingsOverrides: { functionExternalModules: true } });
     sb.setWebhookUrl(`${nr.url}/whatsapp`);
   }, 600_000);
 

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { getFreePort } from './ports';
 import { ManagedProcess, run, spawnManaged, tail } from './processes';
-import { ensureNodeRed, npmEnv, NodeRedRuntime, REPO_ROOT } from './runtimes';
+import { ensureNodeRed, npmEnv, NodeRedRuntime } from './runtimes';
 
 export interface StartNodeRedOptions {
   major: 4 | 5;
@@ -22,13 +22,6 @@ export interface StartNodeRedOptions {
   settingsOverrides?: Record<string, unknown>;
   /** Package folders or .tgz files installed into the userDir with `npm install` before start. */
   packages?: string[];
-  /**
-   * Node-RED 4 (Node 20) only: let npm build the optional native SQLite driver (better-sqlite3)
-   * from source, as a user's install does (minutes of compiling). By default the harness installs
-   * with scripts off and copies the driver the repository's own `npm ci` built for this same Node 20.
-   * Node-RED 5 (Node 24) has node:sqlite built in: the optional driver is left out there.
-   */
-  buildNativeDriver?: boolean;
   /** Extra environment for the Node-RED process (flows may use ${ENV} substitutions). */
   env?: NodeJS.ProcessEnv;
   port?: number;
@@ -77,7 +70,7 @@ export function encryptNodeRedCredentials(credentials: object, secret = NODE_RED
 }
 
 /** Installs packages (folders or .tgz) into a Node-RED user dir, as a user install would. */
-export async function installNodeRedPackages(userDir: string, packages: string[], nodeBin?: string, options: { major?: 4 | 5; buildNativeDriver?: boolean } = {}): Promise<void> {
+export async function installNodeRedPackages(userDir: string, packages: string[], nodeBin?: string, options: { major?: 4 | 5 } = {}): Promise<void> {
   if (!packages.length) return;
   fs.mkdirSync(userDir, { recursive: true });
   const pkgJson = path.join(userDir, 'package.json');
@@ -86,32 +79,23 @@ export async function installNodeRedPackages(userDir: string, packages: string[]
   }
   // --install-links: a folder is packed and copied like a tarball, not symlinked into the repo.
   const specs = packages.map((p) => path.resolve(p));
-  const copyDriver = options.major === 4 && !options.buildNativeDriver;
-  const flags = options.major === 5 ? ['--omit=optional'] : copyDriver ? ['--ignore-scripts'] : [];
+  // Node-RED 5 (Node 24) has node:sqlite built in: the optional SQLite driver (libsql, for Node 20)
+  // is left out there. On Node-RED 4 npm installs it as a user's install does: a prebuilt binary
+  // from the registry, no script and no compiling.
+  const flags = options.major === 5 ? ['--omit=optional'] : [];
   await run('npm', ['install', '--install-links', '--omit=dev', ...flags, ...specs], {
     cwd: userDir,
     env: npmEnv(nodeBin ? { PATH: `${path.dirname(nodeBin)}${path.delimiter}${process.env.PATH ?? ''}` } : {}),
-    timeoutMs: (options.buildNativeDriver ? 15 : 5) * 60_000,
+    timeoutMs: 5 * 60_000,
     name: `npm install ${specs.join(' ')} (Node-RED userDir)`,
   });
-  if (copyDriver) copyBuiltSqliteDriver(userDir);
-}
-
-/** The better-sqlite3 binary `npm ci` built for the system Node 20, into a userDir installed with --ignore-scripts. */
-function copyBuiltSqliteDriver(userDir: string): void {
-  const target = path.join(userDir, 'node_modules', 'better-sqlite3');
-  if (!fs.existsSync(target)) return; // the package under test does not use it
-  const built = path.join(REPO_ROOT, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
-  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run npm ci at the repository root (it builds the driver for Node 20)`);
-  fs.mkdirSync(path.join(target, 'build', 'Release'), { recursive: true });
-  fs.copyFileSync(built, path.join(target, 'build', 'Release', 'better_sqlite3.node'));
 }
 
 export async function startNodeRed(opts: StartNodeRedOptions): Promise<NodeRedInstance> {
   const runtime = await ensureNodeRed(opts.major);
   const userDir = opts.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `e2e-node-red-${opts.major}-`));
   fs.mkdirSync(userDir, { recursive: true });
-  await installNodeRedPackages(userDir, opts.packages ?? [], runtime.nodeBin, { major: opts.major, buildNativeDriver: opts.buildNativeDriver });
+  await installNodeRedPackages(userDir, opts.packages ?? [], runtime.nodeBin, { major: opts.major });
 
   const port = opts.port ?? (await getFreePort());
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(opts.flows, null, 2));

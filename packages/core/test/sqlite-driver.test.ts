@@ -29,7 +29,7 @@ test(`rows come back as arrays in the statement's column order (${process.versio
     ['a', 7],
     ['b', 8],
   ]);
-  // A statement that returns nothing still runs (better-sqlite3 refuses raw() on it).
+  // A statement that returns nothing still runs (libsql's raw() is for statements that return rows).
   expect(Number(db.prepareArrays('UPDATE t SET n = n + 1 WHERE id = ?').run('a').changes)).toBe(1);
   // RETURNING rows are rows too.
   expect(db.prepareArrays('UPDATE t SET n = n + 1 WHERE id = ? RETURNING id, n').get('b')).toEqual(['b', 9]);
@@ -85,7 +85,7 @@ describe('writeSoon: a lone write commits at once, a burst in one turn shares a 
       db2.joinGroup();
       db2.writeSoon(() => db2.prepare('INSERT INTO child (id, parent) VALUES (?, ?)').run('c1', 'missing'));
       const flushed = db2.flush();
-      // The message, not toThrow: with better-sqlite3 loaded by an earlier test file in the same
+      // The message, not toThrow: with the native driver loaded by an earlier test file in the same
       // process, its errors come from that file's realm and jest's toThrow does not see them as thrown.
       const outcome = await db2.committed().then(
         () => 'committed',

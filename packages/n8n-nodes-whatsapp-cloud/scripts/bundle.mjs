@@ -52,8 +52,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // node:sqlite is loaded with process.getBuiltinModule; better-sqlite3 is never a dependency here (n8n runs on Node 24).
-  external: ['n8n-workflow', 'better-sqlite3'],
+  // node:sqlite is loaded with process.getBuiltinModule; libsql is never a dependency here (n8n runs on Node 24).
+  external: ['n8n-workflow', 'libsql'],
   alias: { '@wa-cloud/core': join(root, '..', 'core', 'src', 'index.ts') },
   sourcemap: false,
   legalComments: 'inline',

@@ -28,7 +28,7 @@ await build({
   legalComments: 'inline',
   logLevel: 'warning',
   // The SQLite driver for Node 20 is native: installed as an optional dependency, never bundled.
-  external: ['better-sqlite3'],
+  external: ['libsql'],
 });
 
 function walk(dir) {

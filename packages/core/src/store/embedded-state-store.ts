@@ -28,7 +28,7 @@ export interface EmbeddedStoreOptions {
   maxRowsPerTable?: number;
   /** How often expired rows are deleted. @default 60_000 */
   sweepIntervalMs?: number;
-  /** Force a driver (tests, bench). @default node:sqlite when present, else better-sqlite3 */
+  /** Force a driver (tests, bench). @default node:sqlite when present, else libsql */
   driver?: SqliteDriverName;
   /** Told once when the file fails after opening (disk full, file deleted): the store carries on in memory. */
   onProblem?: (error: WhatsAppError) => void;

@@ -1,14 +1,16 @@
 /**
  * The one place that opens SQLite. Two drivers, the same small surface:
  * - `node:sqlite`, built into Node 22.13+ and 24 (n8n 2.x, Node-RED 5): no dependency at all;
- * - `better-sqlite3` (native), for Node 20 (Node-RED 4) where `node:sqlite` does not exist. It is
+ * - `libsql` (native, SQLite's file format and API, better-sqlite3's interface), for Node 20
+ *   (Node-RED 4) where `node:sqlite` does not exist. Its binaries are npm packages of their own
+ *   (`@libsql/<platform>`): nothing is downloaded from elsewhere or compiled at install time. It is
  *   an optional dependency of the Node-RED package and never bundled (each bundle marks it external).
  * Both are synchronous: a statement has run (and, outside a transaction, committed) when the call
  * returns, which is what "write before acknowledging" needs.
  */
 import { createRequire } from 'node:module';
 
-export type SqliteDriverName = 'node:sqlite' | 'better-sqlite3';
+export type SqliteDriverName = 'node:sqlite' | 'libsql';
 export type SqliteValue = string | number | null;
 
 export interface SqliteStatement {
@@ -76,9 +78,9 @@ interface RawDatabase {
   close(): void;
 }
 
-/** How each driver turns rows into arrays: better-sqlite3 `raw()`, node:sqlite `setReturnArrays()` (Node 22.16+, 24). */
+/** How each driver turns rows into arrays: libsql `raw()`, node:sqlite `setReturnArrays()` (Node 22.16+, 24). */
 interface RawStatementModes {
-  /** better-sqlite3: whether the statement returns rows (`raw()` throws on one that does not). */
+  /** libsql: whether the statement returns rows (`raw()` is for those only). */
   reader?: boolean;
   raw?(enabled: boolean): unknown;
   setReturnArrays?(enabled: boolean): void;
@@ -86,7 +88,7 @@ interface RawStatementModes {
 
 /** Exported for its test (the fallback runs only on node:sqlite before 22.16). */
 export function arrayStatement(statement: SqliteStatement & RawStatementModes, driver: SqliteDriverName): SqliteArrayStatement {
-  if (driver === 'better-sqlite3' && statement.raw) {
+  if (driver === 'libsql' && statement.raw) {
     if (statement.reader) statement.raw(true);
     return statement as unknown as SqliteArrayStatement;
   }
@@ -117,6 +119,43 @@ const TRUNCATE_ATTEMPTS = 400;
 
 type BuiltinLoader = (id: string) => unknown;
 
+/**
+ * libsql's handle with better-sqlite3's exact surface: its statements take a lone object argument
+ * (a lone `null`, too) as named parameters, so parameters go in as one array; and every row it
+ * returns as an object carries an extra `_metadata` key (timings), removed here so a row is its
+ * columns only, as on node:sqlite.
+ */
+function libsqlDatabase(db: RawDatabase): RawDatabase {
+  return {
+    exec: (sql) => db.exec(sql),
+    close: () => db.close(),
+    prepare: (sql) => libsqlStatement(db.prepare(sql)),
+  };
+}
+
+function libsqlStatement(statement: SqliteStatement & RawStatementModes): SqliteStatement & RawStatementModes {
+  let rawRows = false;
+  const columnsOnly = (row: Record<string, unknown> | undefined) => {
+    if (row && !rawRows) delete row._metadata; // the last key: V8 undoes it without slowing the object
+    return row;
+  };
+  const call = statement as unknown as { run(p: SqliteValue[]): { changes: number | bigint }; get(p: SqliteValue[]): Record<string, unknown> | undefined; all(p: SqliteValue[]): Record<string, unknown>[] };
+  return {
+    reader: statement.reader,
+    raw(enabled: boolean) {
+      rawRows = enabled;
+      return statement.raw!(enabled);
+    },
+    run: (...params) => call.run(params),
+    get: (...params) => columnsOnly(call.get(params)),
+    all: (...params) => {
+      const rows = call.all(params);
+      for (const row of rows) columnsOnly(row);
+      return rows;
+    },
+  };
+}
+
 function loadNodeSqlite(): (new (file: string) => RawDatabase) | undefined {
   // getBuiltinModule: no static import for bundlers to resolve, and undefined where the module
   // does not exist (Node 20) or still needs a flag (Node 22 before 22.13).
@@ -125,11 +164,11 @@ function loadNodeSqlite(): (new (file: string) => RawDatabase) | undefined {
   return mod?.DatabaseSync;
 }
 
-function loadBetterSqlite3(): (new (file: string) => RawDatabase) | undefined {
+function loadLibsql(): (new (file: string) => RawDatabase) | undefined {
   try {
     // createRequire keeps the name out of reach of bundlers' static analysis as well.
     const load = createRequire(__filename);
-    return load('better-sqlite3') as new (file: string) => RawDatabase;
+    return load('libsql') as new (file: string) => RawDatabase;
   } catch {
     return undefined;
   }
@@ -138,10 +177,10 @@ function loadBetterSqlite3(): (new (file: string) => RawDatabase) | undefined {
 /** Which driver would open a file here: the built-in one first. `WA_CLOUD_SQLITE_DRIVER` forces one (bench, tests). */
 export function availableSqliteDriver(prefer?: SqliteDriverName): SqliteDriverName | undefined {
   const wanted = prefer ?? (process.env.WA_CLOUD_SQLITE_DRIVER as SqliteDriverName | undefined);
-  if (wanted === 'better-sqlite3') return loadBetterSqlite3() ? 'better-sqlite3' : undefined;
+  if (wanted === 'libsql') return loadLibsql() ? 'libsql' : undefined;
   if (wanted === 'node:sqlite') return loadNodeSqlite() ? 'node:sqlite' : undefined;
   if (loadNodeSqlite()) return 'node:sqlite';
-  if (loadBetterSqlite3()) return 'better-sqlite3';
+  if (loadLibsql()) return 'libsql';
   return undefined;
 }
 
@@ -158,11 +197,12 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
   const driver = availableSqliteDriver(prefer);
   if (!driver) {
     throw new Error(
-      `No SQLite driver for ${file}: this Node.js (${process.version}) has no node:sqlite (Node 22.13+ has it) and the optional better-sqlite3 package is not installed`,
+      `No SQLite driver for ${file}: this Node.js (${process.version}) has no node:sqlite (Node 22.13+ has it) and the optional libsql package is not installed (or has no binary for this platform)`,
     );
   }
-  const Database = driver === 'node:sqlite' ? loadNodeSqlite()! : loadBetterSqlite3()!;
-  const raw = new Database(file);
+  const Database = driver === 'node:sqlite' ? loadNodeSqlite()! : loadLibsql()!;
+  const opened = new Database(file);
+  const raw: RawDatabase = driver === 'libsql' ? libsqlDatabase(opened) : opened;
   try {
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
     raw.exec('PRAGMA busy_timeout = 10000');
