@@ -39,7 +39,13 @@ function writer(folder: string, order: 'ascending' | 'descending'): Writer {
   return { ready, go: () => child.stdin!.end('go\n'), done };
 }
 
-test('two processes mark the same 3,000 keys at once: each is won once, no "database is locked", file intact', async () => {
+interface Round {
+  wonA: number[];
+  wonB: number[];
+}
+
+/** One round: both writers start together on a fresh folder; every correctness claim is checked here. */
+async function round(): Promise<Round> {
   const dir = mkdtempSync(join(tmpdir(), 'wa-two-'));
   try {
     const writers = [writer(dir, 'ascending'), writer(dir, 'descending')];
@@ -51,13 +57,26 @@ test('two processes mark the same 3,000 keys at once: each is won once, no "data
     const wonB: number[] = JSON.parse(b.stdout).won;
     expect(wonA.length + wonB.length).toBe(KEYS);
     expect(new Set([...wonA, ...wonB]).size).toBe(KEYS);
-    // Both really wrote (they walk from opposite ends, so each wins the keys it reaches first).
-    expect(Math.min(wonA.length, wonB.length)).toBeGreaterThan(0);
     const db = openSqlite(embeddedStoreFile(dir));
     expect(db.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
     expect(Number(db.prepare('SELECT count(*) AS n FROM wa_windows').get()!.n)).toBe(500);
     db.close();
+    return { wonA, wonB };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}, 90_000);
+}
+
+test('two processes mark the same 3,000 keys at once: each is won once, no "database is locked", file intact', async () => {
+  // Both must really have written in one round at least, or the round proved nothing about
+  // contention. SQLite's lock is not fair: a waiter sleeps in its busy handler (up to 100 ms a
+  // try) while the other process commits back to back, so on a loaded machine one process can
+  // finish all 3,000 keys before its twin's first try lands (CI saw it once). Such a round still
+  // checks every correctness claim; another round is run for the contention.
+  const interleaved: Round[] = [];
+  for (let attempt = 1; attempt <= 4 && interleaved.length === 0; attempt++) {
+    const result = await round();
+    if (Math.min(result.wonA.length, result.wonB.length) > 0) interleaved.push(result);
+  }
+  expect(interleaved).toHaveLength(1);
+}, 180_000);
