@@ -10,7 +10,7 @@ import type { DedupeStore } from '../webhook/dedupe';
 import type { WindowStore } from '../window/window-store';
 import { MemoryStateStore } from './memory-state-store';
 import { OWNER, ownerIsGone } from './process-identity';
-import { openSqlite, type SqliteDatabase, type SqliteDriverName, type SqliteStatement, type SqliteValue } from './sqlite-driver';
+import { BUSY_TIMEOUT_MS, isLockedError, openSqlite, type SqliteDatabase, type SqliteDriverName, type SqliteStatement, type SqliteValue } from './sqlite-driver';
 import { keyBelongsTo, storeUserId, type RemovedEntry, type StateStore } from './state-store';
 
 /** The folder and file name inside the platform's user folder. */
@@ -34,6 +34,8 @@ export interface EmbeddedStoreOptions {
   onProblem?: (error: WhatsAppError) => void;
   /** @default Date.now */
   now?: () => number;
+  /** How long a write waits for another process's write lock (tests shorten it). @default 10_000 */
+  busyTimeoutMs?: number;
 }
 
 const SCHEMA = `
@@ -49,7 +51,8 @@ INSERT OR IGNORE INTO wa_meta (name, value) VALUES ('schema', '1');
 
 /** The error shown when the file cannot be used: names the file, says what happens now and what to do. */
 export function storeFileError(file: string, cause: unknown, during: 'open' | 'write'): WhatsAppError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  // SQLite's "database is locked" says nothing a user can act on; say who holds it.
+  const reason = isLockedError(cause) ? 'another program held it locked for too long' : cause instanceof Error ? cause.message : String(cause);
   return new WhatsAppError(
     `The state store file ${file} cannot be ${during === 'open' ? 'opened' : 'written'} (${reason}); state is kept in memory only until restart`,
     {
@@ -97,6 +100,10 @@ export class EmbeddedStateStore implements StateStore {
   private readonly maxRows: number;
   private readonly onProblem?: (error: WhatsAppError) => void;
   private readonly sweepTimer?: NodeJS.Timeout;
+  private readonly busyTimeoutMs: number;
+  private lockedWarnedAt = -Infinity;
+  /** Set once a write went to memory while the file was locked: reads then consult memory too. */
+  private heldInMemory = false;
   private writesSinceSweep = 0;
   private sweeping = false;
   private closed = false;
@@ -106,10 +113,11 @@ export class EmbeddedStateStore implements StateStore {
     this.now = options.now ?? Date.now;
     this.maxRows = options.maxRowsPerTable ?? 2_000_000;
     this.onProblem = options.onProblem;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
     let db: SqliteDatabase | undefined;
     try {
       prepareFile(file);
-      db = openSqlite(file, options.driver);
+      db = openSqlite(file, options.driver, { busyTimeoutMs: this.busyTimeoutMs });
       db.exec(SCHEMA);
       // Reads the whole schema: a file that is not a database fails here, not on the first webhook.
       db.prepare('SELECT count(*) AS n FROM wa_meta').get();
@@ -218,9 +226,29 @@ export class EmbeddedStateStore implements StateStore {
       // into the file and empty it, so the number is gone from both files.
       await this.db.truncateLog();
     } catch (error) {
+      // Rolled back: saying "forgotten" now would be false, and falling back cannot forget the file's rows.
+      if (isLockedError(error)) throw this.forgetLocked(error);
       this.fail(error);
     }
     return { removed, quality: removedQuality };
+  }
+
+  private forgetLocked(cause: unknown): WhatsAppError {
+    try {
+      this.db.exec('PRAGMA secure_delete = FAST');
+    } catch {
+      // the connection's setting only; the error below is what matters
+    }
+    return new WhatsAppError(
+      `Nothing was forgotten in the state store file ${this.location}: another program held it locked for over ${this.busyTimeoutMs / 1000} s`,
+      {
+        code: 'state_store_locked',
+        category: 'network',
+        retryable: true,
+        hint: 'Close whatever holds the file open in a write transaction (an sqlite3 shell, a backup tool), then forget the user again.',
+        cause,
+      },
+    );
   }
 
   /**
@@ -250,9 +278,28 @@ export class EmbeddedStateStore implements StateStore {
 
   private fail(error: unknown): void {
     if (this.problem || this.closed) return; // a closed handle's errors are not the file's
+    if (isLockedError(error)) return this.lockedTooLong();
     this.problem = storeFileError(this.location, error, 'write');
     if (this.onProblem) this.onProblem(this.problem);
     else process.emitWarning(this.problem.message, { code: 'WA_CLOUD_STATE_STORE_FALLBACK' });
+  }
+
+  /**
+   * Another connection held the write lock past the busy timeout (an sqlite3 shell or a backup
+   * tool with a transaction open; two of our processes hold it for milliseconds). The call that
+   * waited goes to memory; the file stays the store and the next write tries it again, so a
+   * passing lock never turns the store into memory until restart. What went to memory is read
+   * from there too (a window recorded, an event seen, during the lock). Warned at most once a minute.
+   */
+  private lockedTooLong(): void {
+    this.heldInMemory = true;
+    const now = Date.now();
+    if (now - this.lockedWarnedAt < LOCKED_WARNING_INTERVAL_MS) return;
+    this.lockedWarnedAt = now;
+    process.emitWarning(
+      `The state store file ${this.location} was held locked by another program for over ${this.busyTimeoutMs / 1000} s: what was written meanwhile is kept in memory only, and the file is used again from the next write. Close whatever holds it open in a write transaction (an sqlite3 shell, a backup tool); for several processes, Redis is the choice.`,
+      { code: 'WA_CLOUD_STATE_STORE_LOCKED' },
+    );
   }
 
   /** Resolves once every write made so far is committed (group commit: at most one event-loop turn). */
@@ -320,15 +367,19 @@ export class EmbeddedStateStore implements StateStore {
     let del: SqliteStatement | undefined;
     return {
       flush: () => this.flush(),
-      getExpiry: (key) =>
-        this.use(
+      getExpiry: (key) => {
+        const onFile = this.use(
           () => {
             get ??= this.db.prepare(`SELECT expires_at FROM ${table} WHERE key = ? AND expires_at > ?`);
             const row = get.get(key, this.now());
             return row === undefined ? undefined : Number(row.expires_at);
           },
           () => fallback.getExpiry(key),
-        ),
+        );
+        if (!this.heldInMemory || this.problem) return onFile;
+        // Written to memory while the file was locked: the later of the two.
+        return Promise.all([onFile, fallback.getExpiry(key)]).then(([a, b]) => (a === undefined ? b : b === undefined ? a : Math.max(a, b)));
+      },
       extend: (key, expiresAt) =>
         this.use(
           () => {
@@ -367,6 +418,8 @@ export class EmbeddedStateStore implements StateStore {
       markIfNew: (key, ttlMs, users, options) =>
         this.use(
           () => {
+            // Seen while the file was locked (so marked in memory only): a duplicate.
+            if (this.heldInMemory && this.memory.dedupe.has(key)) return false;
             // New key, or an expired one: 1 change. A live key: 0 changes (a duplicate). Atomic
             // across processes, since SQLite serialises writers on the file.
             mark ??= this.db.prepare(
@@ -426,6 +479,9 @@ export class EmbeddedStateStore implements StateStore {
     };
   }
 }
+
+/** Least time between two warnings that the file was locked too long. */
+const LOCKED_WARNING_INTERVAL_MS = 60_000;
 
 /** Rows one sweep statement deletes before the sweep lets other work run. */
 const SWEEP_CHUNK = 5000;

@@ -114,6 +114,21 @@ export function arrayStatement(statement: SqliteStatement & RawStatementModes, d
  */
 export const HOLD_MAX_MS = 1000;
 
+/** How long a write waits for another connection's write lock before SQLITE_BUSY ("database is locked"). */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * SQLITE_BUSY (and its extended codes): another connection held the write lock past the busy
+ * timeout. A passing state of the file, not a broken one. node:sqlite puts the code in `errcode`,
+ * libsql in `code`.
+ */
+export function isLockedError(error: unknown): boolean {
+  const e = error as { code?: unknown; errcode?: unknown; message?: unknown } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.errcode === 'number') return (e.errcode & 0xff) === 5;
+  return typeof e.code === 'string' && e.code.startsWith('SQLITE_BUSY');
+}
+
 /** Tries of {@link SqliteDatabase.truncateLog}, 5 ms apart (another process's checkpoint takes a few ms). */
 const TRUNCATE_ATTEMPTS = 400;
 
@@ -193,7 +208,7 @@ export function availableSqliteDriver(prefer?: SqliteDriverName): SqliteDriverNa
  *
  * @throws Error naming the file and the cause when no driver is available or the file is unusable.
  */
-export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatabase {
+export function openSqlite(file: string, prefer?: SqliteDriverName, { busyTimeoutMs = BUSY_TIMEOUT_MS }: { busyTimeoutMs?: number } = {}): SqliteDatabase {
   const driver = availableSqliteDriver(prefer);
   if (!driver) {
     throw new Error(
@@ -205,7 +220,7 @@ export function openSqlite(file: string, prefer?: SqliteDriverName): SqliteDatab
   const raw: RawDatabase = driver === 'libsql' ? libsqlDatabase(opened) : opened;
   try {
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
-    raw.exec('PRAGMA busy_timeout = 10000');
+    raw.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
     raw.exec('PRAGMA journal_mode = WAL');
     raw.exec('PRAGMA synchronous = NORMAL');
     // Checkpoint every 4,000 log pages (16 MB) instead of SQLite's 1,000: a checkpoint fsyncs

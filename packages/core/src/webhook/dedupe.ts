@@ -86,6 +86,11 @@ export class MemoryDedupeStore implements DedupeStore {
     return true;
   }
 
+  /** Whether `key` is marked and not expired. */
+  has(key: string): boolean {
+    return this.store.peek(key) !== undefined;
+  }
+
   /**
    * Forgets keys whose events could not be handed on (the receiver failed to start them): Meta's
    * redelivery must be handled, not dropped as a duplicate. Keys here are seen as soon as marked,
