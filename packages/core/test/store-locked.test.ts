@@ -1,8 +1,9 @@
 /**
- * Another program holds the embedded store's write lock past the busy timeout (an sqlite3 shell
- * left in a transaction, a backup tool): no "database is locked" reaches the user, the write that
- * waited is kept in memory (and read back from there), the store does not turn into memory until
- * restart, and forgetting a user fails loudly instead of saying it forgot.
+ * Another connection holds the embedded store's write lock (another process committing, an sqlite3
+ * shell left in a transaction, a backup tool). While it does, the event loop keeps running and a
+ * write waits for the file; past the busy timeout no "database is locked" reaches the user, the write
+ * that waited is kept in memory (and read back from there), the store does not turn into memory
+ * until restart, and forgetting a user fails loudly instead of saying it forgot.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +34,44 @@ async function lockHolder(file: string): Promise<{ release(): Promise<void> }> {
     },
   };
 }
+
+test('while the file is locked the event loop runs, and a write that waited lands in the file once it is free', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wa-locked-'));
+  const file = embeddedStoreFile(dir);
+  const store = new EmbeddedStateStore(file, { sweepIntervalMs: 0 }); // the default 10 s busy timeout
+  const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  const expiresAt = Date.now() + 3_600_000;
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 5);
+  try {
+    const holder = await lockHolder(file);
+    const started = Date.now();
+    const write = store.windows.extend('106540352242922:14155550100', expiresAt);
+    // Released from this event loop: a write that waited inside SQLite (the loop frozen) would
+    // never see the release and would give up after 10 s.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ticksWhileLocked = ticks;
+    await holder.release();
+    await write;
+    await store.flush();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // 500 ms of 5 ms ticks is ~100; each try for the lock holds the loop 20 ms in 70.
+    expect(ticksWhileLocked).toBeGreaterThan(30);
+    expect(store.problem).toBeUndefined();
+    expect(emitWarning).not.toHaveBeenCalled();
+    const reader = openSqlite(file);
+    try {
+      expect(reader.prepare('SELECT key, expires_at FROM wa_windows').all()).toEqual([{ key: '106540352242922:14155550100', expires_at: expiresAt }]);
+    } finally {
+      reader.close();
+    }
+  } finally {
+    clearInterval(ticker);
+    emitWarning.mockRestore();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
 
 test('a file locked past the busy timeout: the write goes to memory with a plain warning, the file is used again once free', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wa-locked-'));

@@ -34,7 +34,11 @@ export interface EmbeddedStoreOptions {
   onProblem?: (error: WhatsAppError) => void;
   /** @default Date.now */
   now?: () => number;
-  /** How long a write waits for another process's write lock (tests shorten it). @default 10_000 */
+  /**
+   * How long a write waits for another process's write lock before it goes to memory (tests
+   * shorten it). The wait is in tries of {@link LOCK_ATTEMPT_MS}, with the event loop free between
+   * them. @default 10_000
+   */
   busyTimeoutMs?: number;
 }
 
@@ -104,6 +108,9 @@ export class EmbeddedStateStore implements StateStore {
   private lockedWarnedAt = -Infinity;
   /** Set once a write went to memory while the file was locked: reads then consult memory too. */
   private heldInMemory = false;
+  /** Set while the file was just found locked: writes wait for it instead of trying (see whenUnlocked). */
+  private pausing?: Promise<void>;
+  private shortLockWaits = false;
   private writesSinceSweep = 0;
   private sweeping = false;
   private closed = false;
@@ -162,6 +169,8 @@ export class EmbeddedStateStore implements StateStore {
     const chunk = (del: SqliteStatement, ...args: SqliteValue[]) => Number(this.db.transaction(() => del.run(...args)).changes);
     const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
     try {
+      // Locked elsewhere right now (traffic waits for it): the next sweep does this one's work.
+      if (this.pausing) return { expired, overBound };
       const now = this.now();
       for (const table of ['wa_windows', 'wa_quality', 'wa_dedupe']) {
         if (this.problem || this.closed) break; // closed during a pause
@@ -182,7 +191,7 @@ export class EmbeddedStateStore implements StateStore {
         }
       }
     } catch (error) {
-      this.fail(error);
+      if (!isLockedError(error)) this.fail(error); // locked: the next sweep tries again
     } finally {
       this.sweeping = false;
     }
@@ -201,27 +210,30 @@ export class EmbeddedStateStore implements StateStore {
     try {
       // secure_delete: the deleted rows' bytes are overwritten with zeros, not left in free space.
       this.db.exec('PRAGMA secure_delete = ON');
-      this.db.transaction(() => {
-        for (const table of ['wa_windows', 'wa_quality']) {
-          const del = this.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
-          // A scan with LIKE narrows to keys ending in one of the ids; keyBelongsTo decides.
-          for (const user of users) {
-            const rows = this.db.prepare(`SELECT key, expires_at FROM ${table} WHERE key LIKE ? ESCAPE '\\'`).all(`%:${likeEscape(user)}`);
-            for (const row of rows) {
-              const key = String(row.key);
-              if (!belongs(key)) continue;
-              removed += Number(del.run(key).changes);
-              if (table === 'wa_quality') removedQuality.push({ key, expiresAt: Number(row.expires_at) });
+      const forgetInFile = () =>
+        this.db.transaction(() => {
+          for (const table of ['wa_windows', 'wa_quality']) {
+            const del = this.db.prepare(`DELETE FROM ${table} WHERE key = ?`);
+            // A scan with LIKE narrows to keys ending in one of the ids; keyBelongsTo decides.
+            for (const user of users) {
+              const rows = this.db.prepare(`SELECT key, expires_at FROM ${table} WHERE key LIKE ? ESCAPE '\\'`).all(`%:${likeEscape(user)}`);
+              for (const row of rows) {
+                const key = String(row.key);
+                if (!belongs(key)) continue;
+                removed += Number(del.run(key).changes);
+                if (table === 'wa_quality') removedQuality.push({ key, expiresAt: Number(row.expires_at) });
+              }
             }
           }
-        }
-        const delDedupe = this.db.prepare('DELETE FROM wa_dedupe WHERE key = ?');
-        for (const user of users) {
-          const rows = this.db.prepare(`SELECT key, users FROM wa_dedupe WHERE ' ' || users || ' ' LIKE ? ESCAPE '\\'`).all(`% ${likeEscape(user)} %`);
-          for (const row of rows) removed += Number(delDedupe.run(String(row.key)).changes);
-        }
-      });
+          const delDedupe = this.db.prepare('DELETE FROM wa_dedupe WHERE key = ?');
+          for (const user of users) {
+            const rows = this.db.prepare(`SELECT key, users FROM wa_dedupe WHERE ' ' || users || ' ' LIKE ? ESCAPE '\\'`).all(`% ${likeEscape(user)} %`);
+            for (const row of rows) removed += Number(delDedupe.run(String(row.key)).changes);
+          }
+        });
+      await this.whenUnlocked(forgetInFile);
       this.db.exec('PRAGMA secure_delete = FAST'); // the connection's setting (see openSqlite)
+      await this.db.flush(); // a write may have opened a group while this waited for the lock
       // Older copies of those pages sit in the write-ahead log until a checkpoint: copy the log
       // into the file and empty it, so the number is gone from both files.
       await this.db.truncateLog();
@@ -327,32 +339,105 @@ export class EmbeddedStateStore implements StateStore {
         // Failed already: what memory has (an optional method it lacks reads as absent).
         if (this.problem || this.closed) return typeof Reflect.get(inMemory, prop) === 'function' ? spare(prop) : undefined;
         return (...args: unknown[]) => {
+          const call = () => {
+            this.shortenLockWaits();
+            return method.apply(target, args);
+          };
           const fallBack = (error: unknown) => {
             const other = spare(prop);
             if (!other) throw error;
             this.fail(error);
             return other(...args);
           };
+          // Locked by another connection: try again once it is free (the call failed at its BEGIN, so nothing is half done).
+          const unlessLocked = (error: unknown) => (isLockedError(error) ? this.afterLocked(call).catch(fallBack) : fallBack(error));
+          if (this.pausing) return this.whenUnlocked(call).catch(fallBack);
           try {
-            const result = method.apply(target, args);
-            return result instanceof Promise ? result.catch(fallBack) : result;
+            const result = call();
+            return result instanceof Promise ? result.catch(unlessLocked) : result;
           } catch (error) {
-            return fallBack(error);
+            return unlessLocked(error);
           }
         };
       },
     });
   }
 
-  /** Runs `onFile` against the file (a write joins the group commit), or `inMemory` once the file has failed. */
+  /**
+   * Runs `onFile` against the file (a write joins the group commit), or `inMemory` once the file has
+   * failed. A write that finds the file locked by another connection waits for it (see whenUnlocked).
+   */
   private use<T>(onFile: () => T, inMemory: () => Promise<T>, write = false): Promise<T> {
     if (this.problem || this.closed) return inMemory();
-    try {
-      if (write) this.db.joinGroup();
-      return Promise.resolve(onFile());
-    } catch (error) {
+    const attempt = () => {
+      if (write) this.beginWrite();
+      return onFile();
+    };
+    const toMemory = (error: unknown) => {
       this.fail(error);
       return inMemory();
+    };
+    if (write && this.pausing) return this.whenUnlocked(attempt).catch(toMemory);
+    try {
+      return Promise.resolve(attempt());
+    } catch (error) {
+      return isLockedError(error) ? this.afterLocked(attempt).catch(toMemory) : toMemory(error);
+    }
+  }
+
+  /** Joins (or opens) the group commit. */
+  private beginWrite(): void {
+    this.shortenLockWaits();
+    this.db.joinGroup();
+  }
+
+  /**
+   * From the first call on, a try for the write lock waits {@link LOCK_ATTEMPT_MS} inside SQLite
+   * (then whenUnlocked tries again with the event loop free); opening the file and creating the
+   * other parts' tables waited the whole busy timeout.
+   */
+  private shortenLockWaits(): void {
+    if (this.shortLockWaits) return;
+    this.db.exec(`PRAGMA busy_timeout = ${Math.min(LOCK_ATTEMPT_MS, this.busyTimeoutMs)}`);
+    this.shortLockWaits = true;
+  }
+
+  /** The file was just found locked: every write pauses for {@link LOCK_RETRY_MS}, then one tries again. */
+  private pauseForLock(): void {
+    this.pausing ??= new Promise<void>((resolve) =>
+      setTimeout(() => {
+        this.pausing = undefined;
+        resolve();
+      }, LOCK_RETRY_MS),
+    );
+  }
+
+  /** `attempt` found the file locked: try it again once the lock is free (see whenUnlocked). */
+  private afterLocked<T>(attempt: () => T | Promise<T>): Promise<T> {
+    this.pauseForLock();
+    return this.whenUnlocked(attempt);
+  }
+
+  /**
+   * Tries `attempt` again every {@link LOCK_RETRY_MS} while another connection holds the write lock
+   * (another process committing, an sqlite3 shell), for up to the busy timeout. Each try waits at
+   * most {@link LOCK_ATTEMPT_MS} inside SQLite; between tries the event loop is free, so a lock held
+   * elsewhere never freezes the flows and webhooks of this process. One write tries at a time: the
+   * others wait for the same pause, and join the group the successful one opened.
+   * @throws the last locked error when the busy timeout is spent.
+   */
+  private async whenUnlocked<T>(attempt: () => T | Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (;;) {
+      while (this.pausing) await this.pausing;
+      if (this.problem || this.closed) throw new Error('state store closed while waiting for its lock');
+      this.shortenLockWaits();
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isLockedError(error) || Date.now() >= deadline) throw error;
+        this.pauseForLock();
+      }
     }
   }
 
@@ -479,6 +564,12 @@ export class EmbeddedStateStore implements StateStore {
     };
   }
 }
+
+/** Longest a try for the write lock waits inside SQLite (the event loop waits with it). */
+export const LOCK_ATTEMPT_MS = 20;
+
+/** Pause between two tries for the write lock (the event loop is free meanwhile). */
+const LOCK_RETRY_MS = 50;
 
 /** Least time between two warnings that the file was locked too long. */
 const LOCKED_WARNING_INTERVAL_MS = 60_000;
