@@ -349,15 +349,8 @@ export class EmbeddedStateStore implements StateStore {
             this.fail(error);
             return other(...args);
           };
-          // Locked by another connection: try again once it is free (the call failed at its BEGIN, so nothing is half done).
-          const unlessLocked = (error: unknown) => (isLockedError(error) ? this.afterLocked(call).catch(fallBack) : fallBack(error));
-          if (this.pausing) return this.whenUnlocked(call).catch(fallBack);
-          try {
-            const result = call();
-            return result instanceof Promise ? result.catch(unlessLocked) : result;
-          } catch (error) {
-            return unlessLocked(error);
-          }
+          // A call that finds the file locked failed at its BEGIN (nothing is half done): it is tried again.
+          return this.whenFree(call, fallBack);
         };
       },
     });
@@ -369,19 +362,37 @@ export class EmbeddedStateStore implements StateStore {
    */
   private use<T>(onFile: () => T, inMemory: () => Promise<T>, write = false): Promise<T> {
     if (this.problem || this.closed) return inMemory();
-    const attempt = () => {
-      if (write) this.beginWrite();
-      return onFile();
-    };
     const toMemory = (error: unknown) => {
       this.fail(error);
       return inMemory();
     };
-    if (write && this.pausing) return this.whenUnlocked(attempt).catch(toMemory);
+    if (!write) {
+      try {
+        return Promise.resolve(onFile()); // a read never waits for the write lock (WAL)
+      } catch (error) {
+        return toMemory(error);
+      }
+    }
+    return Promise.resolve(
+      this.whenFree(() => {
+        this.beginWrite();
+        return onFile();
+      }, toMemory),
+    );
+  }
+
+  /**
+   * Runs `attempt` now, or, while the file is locked by another connection, once it is free (see
+   * whenUnlocked); `otherwise` gets any other error, and the locked one when the busy timeout is spent.
+   */
+  private whenFree<T>(attempt: () => T, otherwise: (error: unknown) => T | Promise<T>): T | Promise<T> {
+    const retry = (error: unknown) => (isLockedError(error) ? this.afterLocked(attempt).catch(otherwise) : otherwise(error));
+    if (this.pausing) return this.whenUnlocked(attempt).catch(otherwise);
     try {
-      return Promise.resolve(attempt());
+      const result = attempt();
+      return result instanceof Promise ? (result.catch(retry) as T) : result;
     } catch (error) {
-      return isLockedError(error) ? this.afterLocked(attempt).catch(toMemory) : toMemory(error);
+      return retry(error);
     }
   }
 

@@ -123,7 +123,7 @@ export const BUSY_TIMEOUT_MS = 10_000;
  * libsql in `code`.
  */
 export function isLockedError(error: unknown): boolean {
-  const e = error as { code?: unknown; errcode?: unknown; message?: unknown } | undefined;
+  const e = error as { code?: unknown; errcode?: unknown } | undefined;
   if (!e || typeof e !== 'object') return false;
   if (typeof e.errcode === 'number') return (e.errcode & 0xff) === 5;
   return typeof e.code === 'string' && e.code.startsWith('SQLITE_BUSY');
