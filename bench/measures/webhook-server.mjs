@@ -4,7 +4,12 @@
 // (what the Node-RED in-node does: core's sharedState of that kind, window + quality updates, the
 // keys and their acknowledgement committed together before the 200; embedded in a fresh folder
 // argv[3], on the driver this Node has), or 'state-embedded-two-commits' (what the n8n trigger
-// does, whose hand-off waits for n8n: the keys committed in flight, then their acknowledgement).
+// does, whose hand-off waits for n8n: the keys committed in flight, then their acknowledgement),
+// or the floors of a store that writes a webhook before its 200, each the memory state plus
+// SQLite writes on this Node's driver, committed in groups as the embedded store's are and awaited
+// before the 200: 'floor-journal' (one row a POST, appended: its new events' keys and users) and
+// 'floor-keyed' (one row an event in a table keyed by its dedupe key, as the embedded store's
+// seen-event table is, with nothing else: no window or quality rows, no in-flight mark).
 import * as http from 'node:http';
 import { core, serveParent } from '../lib/common.mjs';
 import { APP_SECRET } from '../lib/webhook-payloads.mjs';
@@ -66,6 +71,46 @@ if (mode === 'bare') {
         });
         events += result.events.length;
         await result.acknowledge();
+        res.writeHead(200).end();
+      } catch (e) {
+        rejected++;
+        res.writeHead(isWhatsAppError(e) && e.code === 'webhook_signature_invalid' ? 401 : 400).end();
+      }
+    });
+  };
+} else if (mode === 'floor-journal' || mode === 'floor-keyed') {
+  const { handleWebhookPost, sharedState, openSqlite, dedupeKey, isWhatsAppError } = core();
+  const state = sharedState({ kind: 'memory' });
+  const db = openSqlite(`${process.argv[3]}/floor.sqlite`);
+  db.exec('CREATE TABLE journal (id INTEGER PRIMARY KEY, events TEXT NOT NULL)');
+  db.exec('CREATE TABLE keyed (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, users TEXT) WITHOUT ROWID');
+  const append = db.prepare('INSERT INTO journal (events) VALUES (?)');
+  const insertKey = db.prepare('INSERT INTO keyed (key, expires_at, users) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING');
+  const write =
+    mode === 'floor-journal'
+      ? (events) => append.run(JSON.stringify(events.map((e) => [dedupeKey(e), e.from ?? e.recipientId ?? null])))
+      : (events) => {
+          const expiresAt = Date.now() + 7 * 24 * 3600 * 1000;
+          for (const e of events) insertKey.run(dedupeKey(e), expiresAt, e.from ?? e.recipientId ?? null);
+        };
+  handler = (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      requests++;
+      try {
+        const result = await handleWebhookPost({
+          rawBody: Buffer.concat(chunks),
+          headers: req.headers,
+          appSecret: APP_SECRET,
+          deduplicator: state.deduplicator,
+          windowTracker: state.windowTracker,
+          qualityGuard: state.qualityGuard,
+        });
+        events += result.events.length;
+        db.joinGroup(); // the group commit of this event-loop turn
+        write(result.events);
+        await db.committed();
         res.writeHead(200).end();
       } catch (e) {
         rejected++;

@@ -157,6 +157,8 @@ export async function run({ quick, coreOnly }) {
   const memoryLoad = await serve('state-memory', duration);
   const embeddedLoad = await serve('state-embedded', duration);
   const twoCommitsLoad = await serve('state-embedded-two-commits', duration);
+  const journalLoad = await serve('floor-journal', duration);
+  const keyedLoad = await serve('floor-keyed', duration);
 
   const { nodeRedIngest } = await import('./webhook-node-red.mjs');
   const nodeRed = coreOnly ? { skipped: true } : await nodeRedIngest({ duration, load }).catch((e) => ({ error: e }));
@@ -185,6 +187,15 @@ export async function run({ quick, coreOnly }) {
       details: { target: roundAll(twoCommitsLoad), serverCounts: twoCommitsLoad.serverCounts, serverCpuUsPerPost: cpu(twoCommitsLoad) },
     }),
   );
+  // Floors (webhook-server.mjs): the memory state plus the least a store writing each webhook
+  // before its 200 (the issue's rule) can write on this Node and driver: one appended row a POST
+  // (a journal), or one keyed row an event (the embedded store's layout, nothing else).
+  const floor = (name, r, what) =>
+    result(name, clean(r) && clean(memoryLoad) ? r.eventsPerS / memoryLoad.eventsPerS : 0, `report: memory state + ${what}`, {
+      details: { target: roundAll(r), serverCounts: r.serverCounts, serverCpuUsPerPost: cpu(r) },
+    });
+  out.push(floor('webhook_core_floor_journal_vs_memory', journalLoad, 'one appended SQLite row a POST'));
+  out.push(floor('webhook_core_floor_keyed_rows_vs_memory', keyedLoad, 'one SQLite row an event, keyed by its dedupe key'));
   if (nodeRed.skipped) return out;
   if (nodeRed.error) out.push(result('webhook_node_red_events_ratio', null, atLeast(0.4), { note: `not done: ${String(nodeRed.error.message).split('\n')[0].slice(0, 200)}` }));
   else {

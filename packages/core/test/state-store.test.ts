@@ -101,6 +101,34 @@ describe('embedded state store', () => {
     }
   });
 
+  test('a key committed before its acknowledgement is in flight in the file; one acknowledged or released in the same commit never is', async () => {
+    const file = join(dir, 'flight.sqlite');
+    const store = new EmbeddedStateStore(file);
+    const reader = openSqlite(file);
+    const pendingOf = (key: string) => reader.prepare('SELECT pending FROM wa_dedupe WHERE key = ?').get(key)?.pending;
+    try {
+      expect(await store.dedupe.markIfNew('k1', 60_000, [USER], { pending: true })).toBe(true);
+      await store.flush();
+      expect(pendingOf('k1')).toEqual(expect.stringContaining(`${process.pid}:`));
+
+      expect(await store.dedupe.markIfNew('k2', 60_000, [USER], { pending: true })).toBe(true);
+      await store.dedupe.acknowledge!(['k2']);
+      await store.dedupe.acknowledge!(['k1']); // committed earlier: cleared in the file
+      await store.flush();
+      expect(pendingOf('k2')).toBeNull();
+      expect(pendingOf('k1')).toBeNull();
+
+      expect(await store.dedupe.markIfNew('k3', 60_000, [USER], { pending: true })).toBe(true);
+      await store.dedupe.release!(['k3']);
+      await store.flush();
+      expect(pendingOf('k3')).toBeUndefined();
+      expect(await store.dedupe.markIfNew('k3', 60_000, [USER], { pending: true })).toBe(true);
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
   test('creates the file 0600 in a folder 0700 and tightens looser modes', async () => {
     const file = embeddedStoreFile(dir);
     sharedState({ folder: dir });

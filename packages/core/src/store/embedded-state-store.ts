@@ -507,7 +507,36 @@ export class EmbeddedStateStore implements StateStore {
     let pendingOf: SqliteStatement | undefined;
     let takeOver: SqliteStatement | undefined;
     const ack = new Map<number, SqliteStatement>();
+    const markInFlight = new Map<number, SqliteStatement>();
     let release: SqliteStatement | undefined;
+    let releaseOwn: SqliteStatement | undefined;
+    /** Runs `statement(size)` over `keys` in chunks of up to ACK_CHUNK, with `first` before the keys. */
+    const forChunks = (statements: Map<number, SqliteStatement>, sql: (placeholders: string) => string, first: SqliteValue, keys: readonly string[]) => {
+      for (let i = 0; i < keys.length; i += ACK_CHUNK) {
+        const chunk = keys.slice(i, i + ACK_CHUNK);
+        let statement = statements.get(chunk.length);
+        if (!statement) {
+          statement = this.db.prepare(sql(chunk.map(() => '?').join(', ')));
+          statements.set(chunk.length, statement);
+        }
+        statement.run(first, ...chunk);
+      }
+    };
+    /**
+     * Keys marked in flight in the open group and not acknowledged yet. They go into the file
+     * without the in-flight mark; just before the group's COMMIT, those still here get it (in the
+     * same transaction). So when the keys and their acknowledgement share a commit (the Node-RED
+     * in-node), neither the mark nor the acknowledgement is written, and a key committed before its
+     * acknowledgement (the n8n trigger, a hold that timed out) is marked in flight as before.
+     * Every key here belongs to the open group: the set empties at each commit.
+     */
+    const awaitingAck = new Set<string>();
+    this.db.beforeGroupCommit = () => {
+      if (awaitingAck.size === 0) return;
+      const keys = [...awaitingAck];
+      awaitingAck.clear();
+      forChunks(markInFlight, (keys) => `UPDATE wa_dedupe SET pending = ? WHERE key IN (${keys})`, OWNER, keys);
+    };
     return {
       flush: () => this.flush(),
       hold: () => (this.problem || this.closed ? () => undefined : this.db.hold()),
@@ -519,16 +548,18 @@ export class EmbeddedStateStore implements StateStore {
             // New key, or an expired one: 1 change. A live key: 0 changes (a duplicate). Atomic
             // across processes, since SQLite serialises writers on the file.
             mark ??= this.db.prepare(
-              `INSERT INTO wa_dedupe (key, expires_at, users, pending) VALUES (?, ?, ?, ?)
-               ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, users = excluded.users, pending = excluded.pending
+              `INSERT INTO wa_dedupe (key, expires_at, users, pending) VALUES (?, ?, ?, NULL)
+               ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, users = excluded.users, pending = NULL
                WHERE wa_dedupe.expires_at <= ?`,
             );
             const now = this.now();
             const expiresAt = now + Math.max(1, Math.round(ttlMs));
-            const pending = options?.pending ? OWNER : null;
-            const changes = Number(mark.run(key, expiresAt, users?.length ? users.join(' ') : null, pending, now).changes);
+            const changes = Number(mark.run(key, expiresAt, users?.length ? users.join(' ') : null, now).changes);
             this.wrote();
-            if (changes > 0) return true;
+            if (changes > 0) {
+              if (options?.pending) awaitingAck.add(key); // marked in flight at the commit, unless acknowledged first
+              return true;
+            }
             // Seen: a duplicate, unless the key is still in flight for a process that died before
             // handing the event on. Then this redelivery is the event's only chance: take it over
             // (compare-and-set on the owner, so of two processes only one does).
@@ -536,37 +567,35 @@ export class EmbeddedStateStore implements StateStore {
             const owner = pendingOf.get(key)?.pending;
             if (typeof owner !== 'string' || !ownerIsGone(owner)) return false;
             takeOver ??= this.db.prepare('UPDATE wa_dedupe SET pending = ?, expires_at = ? WHERE key = ? AND pending = ?');
-            return Number(takeOver.run(pending, expiresAt, key, owner).changes) > 0;
+            return Number(takeOver.run(options?.pending ? OWNER : null, expiresAt, key, owner).changes) > 0;
           },
           () => this.memory.dedupe.markIfNew(key, ttlMs, users),
           true,
         ),
-      acknowledge: (keys) =>
-        this.use(
-          () => {
-            // One statement for a POST's keys (up to ACK_CHUNK of them), not one per key.
-            this.db.transaction(() => {
-              for (let i = 0; i < keys.length; i += ACK_CHUNK) {
-                const chunk = keys.slice(i, i + ACK_CHUNK);
-                let statement = ack.get(chunk.length);
-                if (!statement) {
-                  statement = this.db.prepare(`UPDATE wa_dedupe SET pending = NULL WHERE pending = ? AND key IN (${chunk.map(() => '?').join(', ')})`);
-                  ack.set(chunk.length, statement);
-                }
-                statement.run(OWNER, ...chunk);
-              }
-            });
-          },
+      acknowledge: (keys) => {
+        // Marked in the open group: they now commit without the mark, nothing to write.
+        const marked = keys.filter((key) => !awaitingAck.delete(key));
+        if (marked.length === 0) return Promise.resolve();
+        return this.use(
+          // One statement for a POST's keys (up to ACK_CHUNK of them), not one per key.
+          () => this.db.transaction(() => forChunks(ack, (keys) => `UPDATE wa_dedupe SET pending = NULL WHERE pending = ? AND key IN (${keys})`, OWNER, marked)),
           async () => undefined,
           true,
-        ),
+        );
+      },
       release: (keys) =>
         this.use(
           () => {
             // Only keys still in flight for this process: never one another process took over.
+            // A key marked in the open group has no mark yet, and no other process can have
+            // touched it (this group holds the write lock).
             release ??= this.db.prepare('DELETE FROM wa_dedupe WHERE key = ? AND pending = ?');
+            releaseOwn ??= this.db.prepare('DELETE FROM wa_dedupe WHERE key = ?');
             this.db.transaction(() => {
-              for (const key of keys) release!.run(key, OWNER);
+              for (const key of keys) {
+                if (awaitingAck.delete(key)) releaseOwn!.run(key);
+                else release!.run(key, OWNER);
+              }
             });
           },
           async () => undefined,

@@ -65,6 +65,11 @@ export interface SqliteDatabase {
   /** Told when a group commit fails (its writes are rolled back). */
   onCommitError?: (error: unknown) => void;
   /**
+   * Runs inside the group's transaction just before its COMMIT (the embedded store marks the keys
+   * still waiting for their acknowledgement there). Throwing fails the commit like a COMMIT error.
+   */
+  beforeGroupCommit?: () => void;
+  /**
    * Copies the whole log into the file and empties it (after deleting personal data: no old copy
    * of a page stays in the log). Retries while another process is checkpointing the file.
    */
@@ -262,6 +267,7 @@ export function openSqlite(file: string, prefer?: SqliteDriverName, { busyTimeou
     if (open.holds > 0) return; // the last release commits
     group = undefined;
     try {
+      db.beforeGroupCommit?.();
       raw.exec('COMMIT');
     } catch (error) {
       try {
