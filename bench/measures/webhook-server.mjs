@@ -20,6 +20,29 @@ let events = 0;
 let rejected = 0;
 let handler;
 
+/**
+ * A handler that reads the body, counts the POST, and answers 200 once `ingest(rawBody, headers)`
+ * resolves with the number of events it handled (401 for a bad signature, 400 for other errors).
+ */
+function receiver(ingest) {
+  const { isWhatsAppError } = core();
+  return (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      requests++;
+      try {
+        const handled = await ingest(Buffer.concat(chunks), req.headers);
+        events += handled; // after the await: `events += await …` would read events before it
+        res.writeHead(200).end();
+      } catch (e) {
+        rejected++;
+        res.writeHead(isWhatsAppError(e) && e.code === 'webhook_signature_invalid' ? 401 : 400).end();
+      }
+    });
+  };
+}
+
 if (mode === 'bare') {
   handler = (req, res) => {
     req.on('data', () => {});
@@ -29,57 +52,32 @@ if (mode === 'bare') {
     });
   };
 } else if (mode === 'core') {
-  const { handleWebhookPost, EventDeduplicator, MemoryDedupeStore, WindowTracker, isWhatsAppError } = core();
+  const { handleWebhookPost, EventDeduplicator, MemoryDedupeStore, WindowTracker } = core();
   const deduplicator = new EventDeduplicator(new MemoryDedupeStore());
   const windowTracker = new WindowTracker();
-  handler = (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      requests++;
-      try {
-        const result = await handleWebhookPost({ rawBody: Buffer.concat(chunks), headers: req.headers, appSecret: APP_SECRET, deduplicator, windowTracker });
-        events += result.events.length;
-        res.writeHead(200).end();
-      } catch (e) {
-        rejected++;
-        res.writeHead(isWhatsAppError(e) && e.code === 'webhook_signature_invalid' ? 401 : 400).end();
-      }
-    });
-  };
+  handler = receiver(async (rawBody, headers) => (await handleWebhookPost({ rawBody, headers, appSecret: APP_SECRET, deduplicator, windowTracker })).events.length);
 } else if (mode === 'state-memory' || mode.startsWith('state-embedded')) {
-  const { handleWebhookPost, sharedState, isWhatsAppError } = core();
+  const { handleWebhookPost, sharedState } = core();
   const kind = mode === 'state-memory' ? 'memory' : 'embedded';
   const state = sharedState(kind === 'memory' ? { kind } : { kind, folder: process.argv[3] });
   if (state.kind !== kind) throw new Error(`state store: ${state.problem?.message}`);
   const oneCommit = mode !== 'state-embedded-two-commits';
-  handler = (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      requests++;
-      try {
-        const result = await handleWebhookPost({
-          rawBody: Buffer.concat(chunks),
-          headers: req.headers,
-          appSecret: APP_SECRET,
-          deduplicator: state.deduplicator,
-          windowTracker: state.windowTracker,
-          qualityGuard: state.qualityGuard,
-          acknowledgeLater: true,
-          commitWithAcknowledgement: oneCommit,
-        });
-        events += result.events.length;
-        await result.acknowledge();
-        res.writeHead(200).end();
-      } catch (e) {
-        rejected++;
-        res.writeHead(isWhatsAppError(e) && e.code === 'webhook_signature_invalid' ? 401 : 400).end();
-      }
+  handler = receiver(async (rawBody, headers) => {
+    const result = await handleWebhookPost({
+      rawBody,
+      headers,
+      appSecret: APP_SECRET,
+      deduplicator: state.deduplicator,
+      windowTracker: state.windowTracker,
+      qualityGuard: state.qualityGuard,
+      acknowledgeLater: true,
+      commitWithAcknowledgement: oneCommit,
     });
-  };
+    await result.acknowledge();
+    return result.events.length;
+  });
 } else if (mode === 'floor-journal' || mode === 'floor-keyed') {
-  const { handleWebhookPost, sharedState, openSqlite, dedupeKey, isWhatsAppError } = core();
+  const { handleWebhookPost, sharedState, openSqlite, dedupeKey } = core();
   const state = sharedState({ kind: 'memory' });
   const db = openSqlite(`${process.argv[3]}/floor.sqlite`);
   db.exec('CREATE TABLE journal (id INTEGER PRIMARY KEY, events TEXT NOT NULL)');
@@ -93,31 +91,20 @@ if (mode === 'bare') {
           const expiresAt = Date.now() + 7 * 24 * 3600 * 1000;
           for (const e of events) insertKey.run(dedupeKey(e), expiresAt, e.from ?? e.recipientId ?? null);
         };
-  handler = (req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      requests++;
-      try {
-        const result = await handleWebhookPost({
-          rawBody: Buffer.concat(chunks),
-          headers: req.headers,
-          appSecret: APP_SECRET,
-          deduplicator: state.deduplicator,
-          windowTracker: state.windowTracker,
-          qualityGuard: state.qualityGuard,
-        });
-        events += result.events.length;
-        db.joinGroup(); // the group commit of this event-loop turn
-        write(result.events);
-        await db.committed();
-        res.writeHead(200).end();
-      } catch (e) {
-        rejected++;
-        res.writeHead(isWhatsAppError(e) && e.code === 'webhook_signature_invalid' ? 401 : 400).end();
-      }
+  handler = receiver(async (rawBody, headers) => {
+    const result = await handleWebhookPost({
+      rawBody,
+      headers,
+      appSecret: APP_SECRET,
+      deduplicator: state.deduplicator,
+      windowTracker: state.windowTracker,
+      qualityGuard: state.qualityGuard,
     });
-  };
+    db.joinGroup(); // the group commit of this event-loop turn
+    write(result.events);
+    await db.committed();
+    return result.events.length;
+  });
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
