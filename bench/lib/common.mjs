@@ -147,7 +147,8 @@ export function percentile(sorted, p) {
 
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
-  return percentile(s, 50);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /**

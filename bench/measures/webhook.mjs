@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { atLeast, atMost, BENCH_DIR, forkChild, log, percentile, result, round } from '../lib/common.mjs';
+import { atLeast, atMost, BENCH_DIR, forkChild, log, median, percentile, result, round } from '../lib/common.mjs';
 import { autocannon } from '../lib/tools.mjs';
 import { MEAN_EVENTS, sign, webhookBody } from '../lib/webhook-payloads.mjs';
 
@@ -20,7 +20,7 @@ const CONNECTIONS = 10;
 let seq = 0;
 
 /** autocannon against `url` for `duration` s (after a 1 s warm-up); every request a fresh signed body. */
-export async function load(url, duration, { secret, body: makeBody = webhookBody, eventsPerBody = MEAN_EVENTS } = {}) {
+export async function load(url, duration, { secret, body: makeBody = webhookBody, eventsPerBody = MEAN_EVENTS, warmUp = true } = {}) {
   const ac = await autocannon();
   const opts = (d) => ({
     url,
@@ -37,7 +37,7 @@ export async function load(url, duration, { secret, body: makeBody = webhookBody
       },
     ],
   });
-  await runOnce(ac, opts(duration < 5 ? 0.5 : 1));
+  if (warmUp) await runOnce(ac, opts(duration < 5 ? 0.5 : 1));
   // autocannon's own percentiles are whole milliseconds; loopback acks are sub-millisecond, so
   // keep every response time (float ms, from hrtime) and take the percentiles here.
   const times = [];
@@ -54,6 +54,8 @@ export async function load(url, duration, { secret, body: makeBody = webhookBody
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
+    seconds,
+    times,
   };
 }
 
@@ -92,21 +94,62 @@ function cpuMs(pid) {
 }
 
 /**
- * Load on a fresh server of `mode`, with the server's own counts and its CPU µs per POST (warm-up
- * included on both sides): on a shared machine the figure that moves least with the load.
+ * Load on fresh servers of `modes`, in `rounds` alternated rounds of `duration / rounds` s each
+ * (the order rotated each round), so a change of the machine's load during the run falls on
+ * every mode alike instead of on whichever ran then. Each mode gets its totals (events/s over all
+ * its rounds, latency percentiles over all its responses), its rate in each round (`roundRates`,
+ * for same-round ratios), its server's counts and its CPU µs per POST (warm-up included; on a
+ * shared machine the figure that moves least with the load). Servers stay up between rounds:
+ * the embedded file keeps growing as in one long run.
  */
-async function serve(mode, duration) {
-  const server = await startServer(mode);
+export async function serveAlternated(modes, duration, rounds) {
+  const servers = [];
   try {
-    const before = cpuMs(server.pid);
-    const r = await load(server.url, duration);
-    const after = cpuMs(server.pid);
-    r.serverCounts = await server.counts();
-    r.serverCpuUsPerPost = before === undefined || after === undefined ? undefined : ((after - before) * 1000) / Math.max(1, r.serverCounts.requests);
-    return r;
+    for (const mode of modes) servers.push(await startServer(mode));
+    const cpuBefore = servers.map((s) => cpuMs(s.pid));
+    const runs = modes.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < modes.length; k++) {
+        const i = (k + round) % modes.length;
+        runs[i][round] = await load(servers[i].url, duration / rounds, { warmUp: round === 0 });
+      }
+    }
+    const out = {};
+    for (let i = 0; i < modes.length; i++) {
+      const own = runs[i];
+      const after = cpuMs(servers[i].pid);
+      const times = own.flatMap((r) => r.times).sort((a, b) => a - b);
+      const sum = (field) => own.reduce((total, r) => total + r[field], 0);
+      const counts = await servers[i].counts();
+      out[modes[i]] = {
+        requestsPerS: sum('ok') / sum('seconds'),
+        eventsPerS: (sum('ok') / sum('seconds')) * MEAN_EVENTS,
+        p50: percentile(times, 50),
+        p99: percentile(times, 99),
+        ok: sum('ok'),
+        non2xx: sum('non2xx'),
+        errors: sum('errors'),
+        timeouts: sum('timeouts'),
+        roundRates: own.map((r) => r.eventsPerS),
+        serverCounts: counts,
+        serverCpuUsPerPost: cpuBefore[i] === undefined || after === undefined ? undefined : ((after - cpuBefore[i]) * 1000) / Math.max(1, counts.requests),
+      };
+    }
+    return out;
   } finally {
-    await server.stop();
+    for (const s of servers) await s.stop();
   }
+}
+
+/** Runs one mode alone (the bare server after Node-RED). */
+async function serve(mode, duration) {
+  return (await serveAlternated([mode], duration, 1))[mode];
+}
+
+/** The median over the rounds of `a`'s rate ÷ `b`'s in the same round, with the least and the most. */
+function sameRoundRatio(a, b) {
+  const each = a.roundRates.map((rate, i) => rate / b.roundRates[i]);
+  return { median: median(each), min: Math.min(...each), max: Math.max(...each), each: each.map((r) => round(r, 3)) };
 }
 
 /** Runs the bare server on `execPath` (undefined = this Node). */
@@ -123,13 +166,25 @@ function mean(a, b) {
   return { eventsPerS: (a.eventsPerS + b.eventsPerS) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2 };
 }
 
+/**
+ * `target`'s rate ÷ `base`'s: the median of same-round ratios when both ran in the same rounds
+ * (serveAlternated), else the ratio of their rates; with what it is made of, for the details.
+ */
+function rateRatio(target, base) {
+  const overall = target.eventsPerS / base.eventsPerS;
+  if (!target.roundRates || target.roundRates.length !== base.roundRates?.length) return { ratio: overall, details: {} };
+  const rounds = sameRoundRatio(target, base);
+  return { ratio: rounds.median, details: { roundRatios: rounds.each, overall: round(overall, 3) } };
+}
+
 function ratios(prefix, target, base, goal, extra = {}) {
-  const details = { target: roundAll(target), bare: roundAll(base), ...extra };
+  const events = rateRatio(target, base);
+  const details = { target: roundAll(target), bare: roundAll(base), ...events.details, ...extra };
   const clean = target.non2xx === 0 && target.errors === 0;
   const note = clean ? undefined : `${target.non2xx} non-2xx, ${target.errors} errors`;
   return [
     result(`${prefix}_events_per_s`, target.eventsPerS, 'report', { unit: 'events/s', details, note }),
-    result(`${prefix}_events_ratio`, clean ? target.eventsPerS / base.eventsPerS : 0, goal),
+    result(`${prefix}_events_ratio`, clean ? events.ratio : 0, goal),
     result(`${prefix}_ack_p50_ms`, target.p50, 'report', { unit: 'ms' }),
     result(`${prefix}_ack_p99_ms`, target.p99, 'report', { unit: 'ms' }),
     result(`${prefix}_latency_ratio_p50`, clean ? base.p50 / target.p50 : 0, goal),
@@ -137,63 +192,70 @@ function ratios(prefix, target, base, goal, extra = {}) {
   ];
 }
 
+/** The figures of a load, rounded for results.json (every response time left out). */
 function roundAll(o) {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v, 2)]));
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([k]) => k !== 'times')
+      .map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => round(x, 2)) : round(v, 2)]),
+  );
 }
 
 export async function run({ quick, coreOnly }) {
+  // Core modes: `rounds` rounds of 1 s each; Node-RED, n8n and the bare run after them: `duration` s.
   const duration = quick ? 2 : 12;
   const out = [];
 
-  log(`webhook: bare node:http (${process.version}) …`);
-  const bareBefore = await serve('bare', duration);
+  // The bare server, the core inbound call alone, then with the state the adapters use (core's
+  // sharedState: window + quality updates, keys acknowledged before the 200), in memory and in the
+  // embedded SQLite file: as the Node-RED in-node calls it (one commit a webhook), then as the n8n
+  // trigger does (two); and the floors. Alternated in rounds: see serveAlternated.
+  const modes = ['bare', 'core', 'state-memory', 'state-embedded', 'state-embedded-two-commits', 'floor-journal', 'floor-keyed'];
+  const rounds = quick ? 5 : 15;
+  log(`webhook: bare node:http (${process.version}), core, memory and embedded state, floors: ${rounds} alternated rounds …`);
+  const loads = await serveAlternated(modes, rounds, rounds);
+  const bareBefore = loads.bare;
   out.push(result('webhook_bare_events_per_s', bareBefore.eventsPerS, 'report', { unit: 'events/s', details: roundAll(bareBefore) }));
-
-  // The core inbound call alone, then with the state the adapters use (core's sharedState: window
-  // + quality updates, keys acknowledged before the 200), in memory and in the embedded SQLite file:
-  // as the Node-RED in-node calls it (one commit a webhook), then as the n8n trigger does (two).
-  log('webhook: core inbound call, then with the memory and the embedded state …');
-  const coreLoad = await serve('core', duration);
-  const memoryLoad = await serve('state-memory', duration);
-  const embeddedLoad = await serve('state-embedded', duration);
-  const twoCommitsLoad = await serve('state-embedded-two-commits', duration);
-  const journalLoad = await serve('floor-journal', duration);
-  const keyedLoad = await serve('floor-keyed', duration);
+  const coreLoad = loads.core;
+  const memoryLoad = loads['state-memory'];
+  const embeddedLoad = loads['state-embedded'];
+  const twoCommitsLoad = loads['state-embedded-two-commits'];
+  const journalLoad = loads['floor-journal'];
+  const keyedLoad = loads['floor-keyed'];
 
   const { nodeRedIngest } = await import('./webhook-node-red.mjs');
   const nodeRed = coreOnly ? { skipped: true } : await nodeRedIngest({ duration, load }).catch((e) => ({ error: e }));
 
-  log('webhook: bare node:http again …');
-  const bareAfter = await serve('bare', duration);
-  const base20 = mean(bareBefore, bareAfter);
-  out.push(...ratios('webhook_core', coreLoad, base20, atLeast(0.4), { serverCounts: coreLoad.serverCounts, meanEventsPerPost: MEAN_EVENTS, connections: CONNECTIONS, duration }));
+  // The core rows are against the bare server of the same rounds; Node-RED's against the mean of
+  // that one and one run after Node-RED.
+  const bareAfter = coreOnly ? undefined : (log('webhook: bare node:http again …'), await serve('bare', duration));
+  const base20 = bareAfter ? mean(bareBefore, bareAfter) : bareBefore;
+  out.push(...ratios('webhook_core', coreLoad, bareBefore, atLeast(0.4), { serverCounts: coreLoad.serverCounts, meanEventsPerPost: MEAN_EVENTS, connections: CONNECTIONS, rounds, secondsPerRound: 1 }));
   const clean = (r) => r.non2xx === 0 && r.errors === 0;
   out.push(
-    result('webhook_core_memory_state_events_ratio', clean(memoryLoad) ? memoryLoad.eventsPerS / base20.eventsPerS : 0, 'report: with sharedState memory', {
-      details: { target: roundAll(memoryLoad), serverCounts: memoryLoad.serverCounts },
+    result('webhook_core_memory_state_events_ratio', clean(memoryLoad) ? rateRatio(memoryLoad, bareBefore).ratio : 0, 'report: with sharedState memory', {
+      details: { target: roundAll(memoryLoad), ...rateRatio(memoryLoad, bareBefore).details, serverCounts: memoryLoad.serverCounts },
     }),
   );
-  out.push(...ratios('webhook_core_embedded', embeddedLoad, base20, atLeast(0.4), { serverCounts: embeddedLoad.serverCounts }));
+  out.push(...ratios('webhook_core_embedded', embeddedLoad, bareBefore, atLeast(0.4), { serverCounts: embeddedLoad.serverCounts }));
   const cpu = (r) => (r.serverCpuUsPerPost === undefined ? 'n/a' : round(r.serverCpuUsPerPost, 0));
   out.push(
     result('webhook_core_server_cpu_us_per_post', coreLoad.serverCpuUsPerPost ?? null, 'report: the server process, core / memory / embedded state / bare', {
       unit: 'µs',
-      note: `core ${cpu(coreLoad)}, memory ${cpu(memoryLoad)}, embedded ${cpu(embeddedLoad)}, bare ${cpu(bareBefore)} / ${cpu(bareAfter)}`,
+      note: `core ${cpu(coreLoad)}, memory ${cpu(memoryLoad)}, embedded ${cpu(embeddedLoad)}, bare ${cpu(bareBefore)}`,
     }),
   );
-  out.push(result('webhook_core_embedded_vs_memory', clean(embeddedLoad) && clean(memoryLoad) ? embeddedLoad.eventsPerS / memoryLoad.eventsPerS : 0, atLeast(0.8)));
-  out.push(
-    result('webhook_core_embedded_two_commits_vs_memory', clean(twoCommitsLoad) && clean(memoryLoad) ? twoCommitsLoad.eventsPerS / memoryLoad.eventsPerS : 0, "report: the n8n trigger's way (keys in flight, then acknowledged)", {
-      details: { target: roundAll(twoCommitsLoad), serverCounts: twoCommitsLoad.serverCounts, serverCpuUsPerPost: cpu(twoCommitsLoad) },
-    }),
-  );
+  // Against the memory state: the median of the same-round ratios (their list in the details).
+  const vsMemory = (name, r, goal, extra = {}) => {
+    const { ratio, details } = rateRatio(r, memoryLoad);
+    return result(name, clean(r) && clean(memoryLoad) ? ratio : 0, goal, { details: { ...details, target: roundAll(r), serverCpuUsPerPost: cpu(r), ...extra } });
+  };
+  out.push(vsMemory('webhook_core_embedded_vs_memory', embeddedLoad, atLeast(0.8), { memoryServerCpuUsPerPost: cpu(memoryLoad) }));
+  out.push(vsMemory('webhook_core_embedded_two_commits_vs_memory', twoCommitsLoad, "report: the n8n trigger's way (keys in flight, then acknowledged)"));
   // Floors (webhook-server.mjs): the memory state plus the least a store writing each webhook
   // before its 200 (the issue's rule) can write on this Node and driver: one appended row a POST
   // (a journal), or one keyed row an event (the embedded store's layout, nothing else).
-  const floor = (name, r, what) =>
-    result(name, clean(r) && clean(memoryLoad) ? r.eventsPerS / memoryLoad.eventsPerS : 0, `report: memory state + ${what}`, {
-      details: { target: roundAll(r), serverCounts: r.serverCounts, serverCpuUsPerPost: cpu(r) },
-    });
+  const floor = (name, r, what) => vsMemory(name, r, `report: memory state + ${what}`);
   out.push(floor('webhook_core_floor_journal_vs_memory', journalLoad, 'one appended SQLite row a POST'));
   out.push(floor('webhook_core_floor_keyed_rows_vs_memory', keyedLoad, 'one SQLite row an event, keyed by its dedupe key'));
   if (nodeRed.skipped) return out;

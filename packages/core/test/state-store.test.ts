@@ -202,6 +202,49 @@ describe('embedded state store', () => {
     await store.close();
   });
 
+  test('the sweep counts a table when its own writes may have passed the bound, and every 10 minutes for other processes', async () => {
+    let now = Date.now();
+    const file = join(dir, 'recount.sqlite');
+    const store = new EmbeddedStateStore(file, { maxRowsPerTable: 100, sweepIntervalMs: 0, now: () => now });
+    const count = () => Number(store.db.prepare('SELECT count(*) AS n FROM wa_windows').get()!.n);
+    const extend = async (on: EmbeddedStateStore, from: number, to: number) => {
+      for (let i = from; i < to; i++) await on.windows.extend(`${PHONE}:${i}`, now + 3_600_000 + i);
+      await on.flush();
+    };
+    await extend(store, 0, 60);
+    expect(await store.sweep()).toEqual({ expired: 0, overBound: 0 }); // counted: 60
+    // Another process writes 60 rows: not in this one's estimate (60), so not counted yet.
+    const other = new EmbeddedStateStore(file, { sweepIntervalMs: 0, now: () => now });
+    await extend(other, 60, 120);
+    expect(await store.sweep()).toEqual({ expired: 0, overBound: 0 });
+    expect(count()).toBe(120);
+    // This process's own 50 take its estimate past 100: counted (170), trimmed at once.
+    await extend(store, 120, 170);
+    expect(await store.sweep()).toEqual({ expired: 0, overBound: 70 });
+    expect(count()).toBe(100);
+    // The other process's next 30 wait for the count that comes every 10 minutes.
+    await extend(other, 170, 200);
+    await other.close();
+    expect(await store.sweep()).toEqual({ expired: 0, overBound: 0 });
+    now += 10 * 60_000;
+    expect(await store.sweep()).toEqual({ expired: 0, overBound: 30 });
+    expect(count()).toBe(100);
+    expect(await store.windows.getExpiry(`${PHONE}:199`)).toBeDefined();
+    await store.close();
+  });
+
+  test('a table is counted in chunks, exactly (50,123 rows against a bound of 50,000)', async () => {
+    const now = Date.now();
+    const store = new EmbeddedStateStore(join(dir, 'count.sqlite'), { maxRowsPerTable: 50_000, sweepIntervalMs: 0, now: () => now });
+    store.db.transaction(() => {
+      for (let i = 0; i < 50_123; i++) void store.dedupe.markIfNew(`m:${String(i).padStart(6, '0')}`, 60_000, []);
+    });
+    await store.flush();
+    expect(await store.sweep()).toEqual({ expired: 0, overBound: 123 });
+    expect(Number(store.db.prepare('SELECT count(*) AS n FROM wa_dedupe').get()!.n)).toBe(50_000);
+    await store.close();
+  });
+
   test('a big backlog is swept in chunks with the event loop free between them (webhooks are answered meanwhile)', async () => {
     let now = Date.now();
     const store = new EmbeddedStateStore(join(dir, 'backlog.sqlite'), { sweepIntervalMs: 0, maxRowsPerTable: 6_000, now: () => now });

@@ -112,6 +112,14 @@ export class EmbeddedStateStore implements StateStore {
   private pausing?: Promise<void>;
   private shortLockWaits = false;
   private writesSinceSweep = 0;
+  /**
+   * Per swept table: at most how many rows it holds (its last count, plus this process's writes
+   * since, less what the sweeps deleted) and when it was last counted. Counting 2,000,000 rows
+   * takes ~0.1 s, so the sweep counts only when this bound passes the size bound, and every
+   * {@link RECOUNT_INTERVAL_MS} for what other processes on the file wrote.
+   */
+  private readonly rowsAtMost = new Map<SweptTable, { rows: number; countedAt: number }>();
+  private readonly writesSinceCount: Record<SweptTable, number> = { wa_windows: 0, wa_quality: 0, wa_dedupe: 0 };
   private sweeping = false;
   private closed = false;
 
@@ -167,28 +175,39 @@ export class EmbeddedStateStore implements StateStore {
     let overBound = 0;
     // Each chunk is its own transaction (or joins the open group commit); then other work runs.
     const chunk = (del: SqliteStatement, ...args: SqliteValue[]) => Number(this.db.transaction(() => del.run(...args)).changes);
-    const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
     try {
       // Locked elsewhere right now (traffic waits for it): the next sweep does this one's work.
       if (this.pausing) return { expired, overBound };
       const now = this.now();
-      for (const table of ['wa_windows', 'wa_quality', 'wa_dedupe']) {
+      for (const table of SWEPT_TABLES) {
         if (this.problem || this.closed) break; // closed during a pause
+        const written = this.writesSinceCount[table];
+        this.writesSinceCount[table] = 0;
+        let expiredHere = 0;
         const del = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE expires_at <= ? LIMIT ${SWEEP_CHUNK})`);
-        for (let changes = SWEEP_CHUNK; changes === SWEEP_CHUNK && !this.problem && !this.closed; await pause()) {
+        for (let changes = SWEEP_CHUNK; changes === SWEEP_CHUNK && !this.problem && !this.closed; await nextTurn()) {
           changes = chunk(del, now);
-          expired += changes;
+          expiredHere += changes;
         }
+        expired += expiredHere;
         if (this.problem || this.closed) break;
-        let over = Number(this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()!.n) - this.maxRows;
+        const known = this.rowsAtMost.get(table);
+        const atMost = known === undefined ? Infinity : known.rows + written - expiredHere;
+        if (atMost <= this.maxRows && now - known!.countedAt < RECOUNT_INTERVAL_MS) {
+          this.rowsAtMost.set(table, { rows: Math.max(0, atMost), countedAt: known!.countedAt });
+          continue;
+        }
+        let rows = await this.countRows(table);
+        if (rows === undefined) break; // closed or failed while counting
         const trim = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} ORDER BY expires_at LIMIT ?)`);
-        while (over > 0 && !this.problem && !this.closed) {
-          const changes = chunk(trim, Math.min(over, SWEEP_CHUNK));
+        while (rows > this.maxRows && !this.problem && !this.closed) {
+          const changes = chunk(trim, Math.min(rows - this.maxRows, SWEEP_CHUNK));
           if (changes === 0) break;
           overBound += changes;
-          over -= changes;
-          await pause();
+          rows -= changes;
+          await nextTurn();
         }
+        this.rowsAtMost.set(table, { rows, countedAt: now });
       }
     } catch (error) {
       if (!isLockedError(error)) this.fail(error); // locked: the next sweep tries again
@@ -196,6 +215,27 @@ export class EmbeddedStateStore implements StateStore {
       this.sweeping = false;
     }
     return { expired, overBound };
+  }
+
+  /**
+   * The rows of `table`, counted {@link COUNT_CHUNK} at a time in key order with a turn of the
+   * event loop between chunks: one `count(*)` of 2,000,000 rows holds the event loop ~0.1 s.
+   * Rows written meanwhile may or may not be counted (the bound is kept at the next sweep).
+   * Undefined when the store closed or failed meanwhile.
+   */
+  private async countRows(table: SweptTable): Promise<number | undefined> {
+    const hop = this.db.prepare(`SELECT key FROM ${table} WHERE key > ? ORDER BY key LIMIT 1 OFFSET ${COUNT_CHUNK - 1}`);
+    const rest = this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE key > ?`);
+    let counted = 0;
+    let after = '';
+    for (;;) {
+      if (this.problem || this.closed) return undefined;
+      const row = hop.get(after);
+      if (row === undefined) return counted + Number(rest.get(after)!.n);
+      counted += COUNT_CHUNK;
+      after = String(row.key);
+      await nextTurn();
+    }
   }
 
   async forgetUsers(userIds: readonly string[]): Promise<{ removed: number; quality: RemovedEntry[] }> {
@@ -452,12 +492,13 @@ export class EmbeddedStateStore implements StateStore {
     }
   }
 
-  private wrote(): void {
+  private wrote(table: SweptTable): void {
+    this.writesSinceCount[table] += 1;
     // Once per 10,000 writes (not once per write past it: a burst would queue thousands of sweeps).
     if (++this.writesSinceSweep === 10_000) setImmediate(() => void this.sweep());
   }
 
-  private expiryTable(table: string, fallback: WindowStore): WindowStore {
+  private expiryTable(table: 'wa_windows' | 'wa_quality', fallback: WindowStore): WindowStore {
     let get: SqliteStatement | undefined;
     let extend: SqliteStatement | undefined;
     let del: SqliteStatement | undefined;
@@ -485,7 +526,7 @@ export class EmbeddedStateStore implements StateStore {
               `INSERT INTO ${table} (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE excluded.expires_at > ${table}.expires_at`,
             );
             extend.run(key, Math.round(expiresAt));
-            this.wrote();
+            this.wrote(table);
           },
           () => fallback.extend(key, expiresAt),
           true,
@@ -555,7 +596,7 @@ export class EmbeddedStateStore implements StateStore {
             const now = this.now();
             const expiresAt = now + Math.max(1, Math.round(ttlMs));
             const changes = Number(mark.run(key, expiresAt, users?.length ? users.join(' ') : null, now).changes);
-            this.wrote();
+            this.wrote('wa_dedupe');
             if (changes > 0) {
               if (options?.pending) awaitingAck.add(key); // marked in flight at the commit, unless acknowledged first
               return true;
@@ -616,6 +657,18 @@ const LOCKED_WARNING_INTERVAL_MS = 60_000;
 
 /** Rows one sweep statement deletes before the sweep lets other work run. */
 const SWEEP_CHUNK = 5000;
+
+/** The tables the sweep keeps within their expiry and size bound. */
+const SWEPT_TABLES = ['wa_windows', 'wa_quality', 'wa_dedupe'] as const;
+type SweptTable = (typeof SWEPT_TABLES)[number];
+
+/** Rows counted in one turn of the event loop (~2 ms) when the sweep counts a table. */
+const COUNT_CHUNK = 20_000;
+
+/** Longest the sweep goes without counting a table (another process's writes are not in its estimate). */
+const RECOUNT_INTERVAL_MS = 10 * 60_000;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Most keys one acknowledging statement names (SQLite allows 32,766 parameters; prepared once per size up to this). */
 const ACK_CHUNK = 50;
