@@ -113,8 +113,8 @@ export class EmbeddedStateStore implements StateStore {
   private shortLockWaits = false;
   private writesSinceSweep = 0;
   /**
-   * Per swept table: at most how many rows it holds (its last count, plus this process's writes
-   * since, less what the sweeps deleted) and when it was last counted. Counting 2,000,000 rows
+   * Per swept table: at most how many rows it holds (its last count plus this process's writes
+   * since) and when it was last counted. Counting 2,000,000 rows
    * takes ~0.1 s, so the sweep counts only when this bound passes the size bound, and every
    * {@link RECOUNT_INTERVAL_MS} for what other processes on the file wrote.
    */
@@ -181,22 +181,26 @@ export class EmbeddedStateStore implements StateStore {
       const now = this.now();
       for (const table of SWEPT_TABLES) {
         if (this.problem || this.closed) break; // closed during a pause
+        // Taken off the tally only once the bound holds them: a sweep that fails half way loses none.
         const written = this.writesSinceCount[table];
-        this.writesSinceCount[table] = 0;
-        let expiredHere = 0;
         const del = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE expires_at <= ? LIMIT ${SWEEP_CHUNK})`);
         for (let changes = SWEEP_CHUNK; changes === SWEEP_CHUNK && !this.problem && !this.closed; await nextTurn()) {
           changes = chunk(del, now);
-          expiredHere += changes;
+          expired += changes;
         }
-        expired += expiredHere;
         if (this.problem || this.closed) break;
         const known = this.rowsAtMost.get(table);
-        const atMost = known === undefined ? Infinity : known.rows + written - expiredHere;
+        // Expired rows deleted above are not taken off: some may be other processes' rows.
+        const atMost = known === undefined ? Infinity : known.rows + written;
         if (atMost <= this.maxRows && now - known!.countedAt < RECOUNT_INTERVAL_MS) {
-          this.rowsAtMost.set(table, { rows: Math.max(0, atMost), countedAt: known!.countedAt });
+          this.rowsAtMost.set(table, { rows: atMost, countedAt: known!.countedAt });
+          this.writesSinceCount[table] -= written;
           continue;
         }
+        // Writes from here on may or may not be in the count: keep them in the tally (an upper bound).
+        // Unknown until counted and trimmed: a sweep that fails half way leaves the next one to count.
+        this.writesSinceCount[table] -= written;
+        this.rowsAtMost.delete(table);
         let rows = await this.countRows(table);
         if (rows === undefined) break; // closed or failed while counting
         const trim = this.db.prepare(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} ORDER BY expires_at LIMIT ?)`);
