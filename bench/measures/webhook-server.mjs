@@ -20,6 +20,12 @@ let events = 0;
 let rejected = 0;
 let handler;
 
+/** The core inbound call with a `sharedState`'s deduplicator, window tracker and quality guard. */
+function ingestWithState(state, rawBody, headers, options = {}) {
+  const { handleWebhookPost } = core();
+  return handleWebhookPost({ rawBody, headers, appSecret: APP_SECRET, deduplicator: state.deduplicator, windowTracker: state.windowTracker, qualityGuard: state.qualityGuard, ...options });
+}
+
 /**
  * A handler that reads the body, counts the POST, and answers 200 once `ingest(rawBody, headers)`
  * resolves with the number of events it handled (401 for a bad signature, 400 for other errors).
@@ -57,27 +63,18 @@ if (mode === 'bare') {
   const windowTracker = new WindowTracker();
   handler = receiver(async (rawBody, headers) => (await handleWebhookPost({ rawBody, headers, appSecret: APP_SECRET, deduplicator, windowTracker })).events.length);
 } else if (mode === 'state-memory' || mode.startsWith('state-embedded')) {
-  const { handleWebhookPost, sharedState } = core();
+  const { sharedState } = core();
   const kind = mode === 'state-memory' ? 'memory' : 'embedded';
   const state = sharedState(kind === 'memory' ? { kind } : { kind, folder: process.argv[3] });
   if (state.kind !== kind) throw new Error(`state store: ${state.problem?.message}`);
   const oneCommit = mode !== 'state-embedded-two-commits';
   handler = receiver(async (rawBody, headers) => {
-    const result = await handleWebhookPost({
-      rawBody,
-      headers,
-      appSecret: APP_SECRET,
-      deduplicator: state.deduplicator,
-      windowTracker: state.windowTracker,
-      qualityGuard: state.qualityGuard,
-      acknowledgeLater: true,
-      commitWithAcknowledgement: oneCommit,
-    });
+    const result = await ingestWithState(state, rawBody, headers, { acknowledgeLater: true, commitWithAcknowledgement: oneCommit });
     await result.acknowledge();
     return result.events.length;
   });
 } else if (mode === 'floor-journal' || mode === 'floor-keyed') {
-  const { handleWebhookPost, sharedState, openSqlite, dedupeKey } = core();
+  const { sharedState, openSqlite, dedupeKey } = core();
   const state = sharedState({ kind: 'memory' });
   const db = openSqlite(`${process.argv[3]}/floor.sqlite`);
   db.exec('CREATE TABLE journal (id INTEGER PRIMARY KEY, events TEXT NOT NULL)');
@@ -92,14 +89,7 @@ if (mode === 'bare') {
           for (const e of events) insertKey.run(dedupeKey(e), expiresAt, e.from ?? e.recipientId ?? null);
         };
   handler = receiver(async (rawBody, headers) => {
-    const result = await handleWebhookPost({
-      rawBody,
-      headers,
-      appSecret: APP_SECRET,
-      deduplicator: state.deduplicator,
-      windowTracker: state.windowTracker,
-      qualityGuard: state.qualityGuard,
-    });
+    const result = await ingestWithState(state, rawBody, headers);
     db.joinGroup(); // the group commit of this event-loop turn
     write(result.events);
     await db.committed();

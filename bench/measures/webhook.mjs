@@ -102,7 +102,7 @@ function cpuMs(pid) {
  * shared machine the figure that moves least with the load). Servers stay up between rounds:
  * the embedded file keeps growing as in one long run.
  */
-export async function serveAlternated(modes, duration, rounds) {
+async function serveAlternated(modes, duration, rounds) {
   const servers = [];
   try {
     for (const mode of modes) servers.push(await startServer(mode));
@@ -121,9 +121,10 @@ export async function serveAlternated(modes, duration, rounds) {
       const times = own.flatMap((r) => r.times).sort((a, b) => a - b);
       const sum = (field) => own.reduce((total, r) => total + r[field], 0);
       const counts = await servers[i].counts();
+      const requestsPerS = sum('ok') / sum('seconds');
       out[modes[i]] = {
-        requestsPerS: sum('ok') / sum('seconds'),
-        eventsPerS: (sum('ok') / sum('seconds')) * MEAN_EVENTS,
+        requestsPerS,
+        eventsPerS: requestsPerS * MEAN_EVENTS,
         p50: percentile(times, 50),
         p99: percentile(times, 99),
         ok: sum('ok'),
@@ -144,12 +145,6 @@ export async function serveAlternated(modes, duration, rounds) {
 /** Runs one mode alone (the bare server after Node-RED). */
 async function serve(mode, duration) {
   return (await serveAlternated([mode], duration, 1))[mode];
-}
-
-/** The median over the rounds of `a`'s rate ÷ `b`'s in the same round, with the least and the most. */
-function sameRoundRatio(a, b) {
-  const each = a.roundRates.map((rate, i) => rate / b.roundRates[i]);
-  return { median: median(each), min: Math.min(...each), max: Math.max(...each), each: each.map((r) => round(r, 3)) };
 }
 
 /** Runs the bare server on `execPath` (undefined = this Node). */
@@ -173,8 +168,8 @@ function mean(a, b) {
 function rateRatio(target, base) {
   const overall = target.eventsPerS / base.eventsPerS;
   if (!target.roundRates || target.roundRates.length !== base.roundRates?.length) return { ratio: overall, details: {} };
-  const rounds = sameRoundRatio(target, base);
-  return { ratio: rounds.median, details: { roundRatios: rounds.each, overall: round(overall, 3) } };
+  const each = target.roundRates.map((rate, i) => rate / base.roundRates[i]);
+  return { ratio: median(each), details: { roundRatios: each.map((r) => round(r, 3)), overall: round(overall, 3) } };
 }
 
 function ratios(prefix, target, base, goal, extra = {}) {
@@ -228,8 +223,11 @@ export async function run({ quick, coreOnly }) {
 
   // The core rows are against the bare server of the same rounds; Node-RED's against the mean of
   // that one and one run after Node-RED.
-  const bareAfter = coreOnly ? undefined : (log('webhook: bare node:http again …'), await serve('bare', duration));
-  const base20 = bareAfter ? mean(bareBefore, bareAfter) : bareBefore;
+  let base20 = bareBefore;
+  if (!coreOnly) {
+    log('webhook: bare node:http again …');
+    base20 = mean(bareBefore, await serve('bare', duration));
+  }
   out.push(...ratios('webhook_core', coreLoad, bareBefore, atLeast(0.4), { serverCounts: coreLoad.serverCounts, meanEventsPerPost: MEAN_EVENTS, connections: CONNECTIONS, rounds, secondsPerRound: 1 }));
   const clean = (r) => r.non2xx === 0 && r.errors === 0;
   out.push(

@@ -114,9 +114,9 @@ export class EmbeddedStateStore implements StateStore {
   private writesSinceSweep = 0;
   /**
    * Per swept table: at most how many rows it holds (its last count plus this process's writes
-   * since) and when it was last counted. Counting 2,000,000 rows
-   * takes ~0.1 s, so the sweep counts only when this bound passes the size bound, and every
-   * {@link RECOUNT_INTERVAL_MS} for what other processes on the file wrote.
+   * since) and when it was last counted. Counting 2,000,000 rows takes ~0.1 s, so the sweep counts
+   * only when this bound passes the size bound, and every {@link RECOUNT_INTERVAL_MS} for what
+   * other processes on the file wrote.
    */
   private readonly rowsAtMost = new Map<SweptTable, { rows: number; countedAt: number }>();
   private readonly writesSinceCount: Record<SweptTable, number> = { wa_windows: 0, wa_quality: 0, wa_dedupe: 0 };
@@ -192,14 +192,14 @@ export class EmbeddedStateStore implements StateStore {
         const known = this.rowsAtMost.get(table);
         // Expired rows deleted above are not taken off: some may be other processes' rows.
         const atMost = known === undefined ? Infinity : known.rows + written;
+        // From here `written` is in `atMost` or in the count below; writes made while the count
+        // runs may or may not be in it, so they stay in the tally (an upper bound).
+        this.writesSinceCount[table] -= written;
         if (atMost <= this.maxRows && now - known!.countedAt < RECOUNT_INTERVAL_MS) {
           this.rowsAtMost.set(table, { rows: atMost, countedAt: known!.countedAt });
-          this.writesSinceCount[table] -= written;
           continue;
         }
-        // Writes from here on may or may not be in the count: keep them in the tally (an upper bound).
         // Unknown until counted and trimmed: a sweep that fails half way leaves the next one to count.
-        this.writesSinceCount[table] -= written;
         this.rowsAtMost.delete(table);
         let rows = await this.countRows(table);
         if (rows === undefined) break; // closed or failed while counting
